@@ -1,0 +1,52 @@
+# One entry point. `make up STACK=prod` deploys a stack on the local file backend;
+# `make test` runs the test suite; `make plan STACK=prod` shows what a stack declares
+# without the Pulumi CLI or Azure credentials.
+SHELL := /bin/bash
+STACK ?= prod
+VENV ?= venv
+PY := $(VENV)/bin/python
+PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+export PULUMI_BACKEND_URL
+
+.PHONY: setup jdk pulumi-cli up preview plan test keystore clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The tests prove the keystore in a real JVM: install a JDK where none is.
+jdk:
+	@command -v javac >/dev/null && command -v keytool >/dev/null || { \
+	  echo "installing Debian's default-jdk-headless"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless; }
+
+pulumi-cli:
+	@command -v pulumi >/dev/null || { \
+	  echo "The Pulumi CLI is not installed: curl -fsSL https://get.pulumi.com | sh (see README.md)"; exit 1; }
+
+test: setup jdk
+	$(PY) -m pytest -q
+
+plan: setup
+	$(PY) -m components plan --stack $(STACK)
+
+preview: setup pulumi-cli
+	mkdir -p .pulumi-state
+	pulumi stack select --create $(STACK)
+	pulumi preview --stack $(STACK) --diff
+
+up: setup pulumi-cli
+	mkdir -p .pulumi-state
+	pulumi stack select --create $(STACK)
+	pulumi up --stack $(STACK)
+
+# Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created).
+keystore: setup pulumi-cli
+	pulumi stack output --stack $(STACK) --json --show-secrets | $(PY) -m components keystore --outputs - --out $(OUT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,30 @@
+"""Wiring only: stack config -> settings -> component -> stack outputs."""
+
+import pulumi
+
+from components.integration import IntegrationArgs, MyTimetableO365Integration, warn_when_rotation_due
+from components.settings import load_settings
+
+settings = load_settings()
+for warning in settings.warnings:
+    pulumi.log.warn(warning)
+if not settings.certificate.bring_your_own:
+    warn_when_rotation_due()
+
+integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(settings))
+
+pulumi.export("tenantId", integration.tenant_id)
+pulumi.export("clientId", integration.client_id)
+pulumi.export("applicationObjectId", integration.application_object_id)
+pulumi.export("servicePrincipalObjectId", integration.service_principal_object_id)
+pulumi.export("redirectUri", integration.redirect_uri)
+pulumi.export("permissionMode", settings.permission_mode)
+pulumi.export("grantedPermissions", integration.granted_permissions)
+pulumi.export("certificateThumbprint", integration.certificate_thumbprint)
+pulumi.export("certificateNotAfter", integration.certificate_not_after)
+pulumi.export("certificateRenewAt", integration.certificate_renew_at)
+pulumi.export("keystore", integration.keystore)
+pulumi.export("keystorePassword", integration.keystore_password)
+pulumi.export("keystoreAlias", integration.keystore_alias)
+pulumi.export("keystorePath", integration.keystore_path)
+pulumi.export("keystoreFormat", settings.keystore.format)

@@ -1,0 +1,144 @@
+"""X.509 certificate material for the app credential: generate, inspect, judge rotation.
+
+Pure functions. `cryptography` is imported inside them so that a program evaluation that
+needs no certificate work never loads it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+# Entra refuses client-assertion certificates with RSA keys under 2048 bits and does not
+# accept EC keys for them (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
+MIN_RSA_KEY_SIZE = 2048
+
+
+class CertificateProblem(ValueError):
+    """A brought-your-own certificate that cannot be used; `field` is the config sub-key."""
+
+    def __init__(self, field: str, message: str, example: str):
+        super().__init__(message)
+        self.field = field
+        self.example = example
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    subject: str
+    thumbprint: str  # SHA-1, upper-case hex, as the Entra portal shows it
+    thumbprint_sha256: str
+    not_before: _dt.datetime
+    not_after: _dt.datetime
+    key_size: int
+
+
+def generate_certificate(
+    common_name: str, key_size: int, validity_days: int, not_before: _dt.datetime
+) -> tuple[str, str]:
+    """A new RSA key and a self-signed SHA-256 certificate `CN=<common_name>`, as PEM texts."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    start = not_before.astimezone(_dt.timezone.utc).replace(microsecond=0)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + _dt.timedelta(days=validity_days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True,
+                data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return cert_pem, key_pem
+
+
+def inspect_certificate(cert_pem: str) -> CertificateInfo:
+    """Subject, thumbprints and validity of a PEM certificate (ValueError if it is not one)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    certificate = x509.load_pem_x509_certificate(cert_pem.encode())
+    public_key = certificate.public_key()
+    return CertificateInfo(
+        subject=certificate.subject.rfc4514_string(),
+        thumbprint=certificate.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 Entra's thumbprint is SHA-1
+        thumbprint_sha256=certificate.fingerprint(hashes.SHA256()).hex().upper(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        key_size=getattr(public_key, "key_size", 0),
+    )
+
+
+def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> CertificateInfo:
+    """Check a brought-your-own certificate and key; CertificateProblem names what is wrong."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    cert_example = "pulumi config set --path 'certificate.certificatePem' < certificate.pem"
+    key_example = "pulumi config set --secret --path 'certificate.privateKeyPem' < key.pem"
+    if not isinstance(cert_pem, str) or "BEGIN CERTIFICATE" not in cert_pem:
+        raise CertificateProblem("certificatePem", "is not a PEM certificate (-----BEGIN CERTIFICATE-----)", cert_example)
+    try:
+        info = inspect_certificate(cert_pem)
+    except ValueError as exc:
+        raise CertificateProblem("certificatePem", f"does not parse as an X.509 certificate ({exc})", cert_example) from None
+    try:
+        key = serialization.load_pem_private_key(str(key_pem).encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise CertificateProblem(
+            "privateKeyPem", f"does not parse as an unencrypted PEM private key ({exc})", key_example
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise CertificateProblem(
+            "privateKeyPem", "is not an RSA key; Entra accepts only RSA keys for certificate credentials", key_example
+        )
+    if key.key_size < MIN_RSA_KEY_SIZE:
+        raise CertificateProblem(
+            "privateKeyPem", f"is a {key.key_size}-bit RSA key; Entra requires at least {MIN_RSA_KEY_SIZE} bits", key_example
+        )
+    from cryptography import x509
+
+    cert_public = x509.load_pem_x509_certificate(cert_pem.encode()).public_key()
+    if not isinstance(cert_public, rsa.RSAPublicKey) or cert_public.public_numbers() != key.public_key().public_numbers():
+        raise CertificateProblem("privateKeyPem", "does not belong to certificate.certificatePem", key_example)
+    if info.not_after <= now:
+        raise CertificateProblem(
+            "certificatePem", f"expired on {info.not_after.isoformat()}", cert_example
+        )
+    return info
+
+
+def rotation_due(not_after: _dt.datetime, renew_before_days: int, now: _dt.datetime) -> bool:
+    """True once `now` is within `renew_before_days` of the certificate's end."""
+    return now >= not_after - _dt.timedelta(days=renew_before_days)
+
+
+def rfc3339(moment: _dt.datetime) -> str:
+    """`2026-11-24T09:06:13Z`: the form Entra and the azuread provider take for credential dates."""
+    return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> _dt.datetime:
+    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)

@@ -1,0 +1,206 @@
+"""Dynamic resources that create the certificate credential and the keystore once and keep them.
+
+Both providers implement `diff` explicitly, so the engine never falls back to comparing the
+pickled provider, and `update` returns every output. Crypto happens only in create/update,
+never in check/diff, so a no-op preview or up does no key or keystore work.
+
+Certificate slots: the certificate resource always holds two certificates, slots "a" and "b",
+each registered with Entra as its own ApplicationCertificate. `active` names the one in the
+keystore. At creation "a" is active and "b" a standby. When the active certificate enters the
+renewal window (or key parameters change), `update` generates a successor into the other slot
+and makes it active; the predecessor stays registered until the next rotation replaces it.
+So Entra accepts the certificate a running MyTimetable holds at every moment, and each
+rotation replaces exactly one credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from typing import Any, Optional
+
+import pulumi
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+
+from . import clock
+
+SLOTS = ("a", "b")
+CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
+# A change of these asks for a new key pair: it is handled as an immediate rotation.
+CERTIFICATE_KEY_INPUTS = ("commonName", "keySize", "validityDays")
+SLOT_FIELDS = ("CertificatePem", "PrivateKeyPem", "Thumbprint", "NotBefore", "NotAfter")
+CERTIFICATE_SECRETS = [f"{slot}PrivateKeyPem" for slot in SLOTS]
+
+KEYSTORE_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword", "path")
+KEYSTORE_CONTENT_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword")
+KEYSTORE_SECRETS = ["privateKeyPem", "requestedPassword", "keystore", "password"]
+
+
+def other_slot(slot: str) -> str:
+    return "b" if slot == "a" else "a"
+
+
+def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now) -> bool:
+    """Is the active certificate recorded in `state` inside the renewal window at `now`?"""
+    from .certificate import parse_rfc3339, rotation_due
+
+    not_after = state.get(f"{state.get('active', 'a')}NotAfter")
+    if not not_after:
+        return False
+    return rotation_due(parse_rfc3339(not_after), int(renew_before_days), now)
+
+
+def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
+    from .certificate import generate_certificate, inspect_certificate, rfc3339
+
+    cert_pem, key_pem = generate_certificate(
+        props["commonName"], int(props["keySize"]), int(props["validityDays"]), now
+    )
+    info = inspect_certificate(cert_pem)
+    return {
+        f"{slot}CertificatePem": cert_pem,
+        f"{slot}PrivateKeyPem": key_pem,
+        f"{slot}Thumbprint": info.thumbprint,
+        f"{slot}NotBefore": rfc3339(info.not_before),
+        f"{slot}NotAfter": rfc3339(info.not_after),
+    }
+
+
+class CertificateProvider(ResourceProvider):
+    """Generates the key pairs and self-signed certificates; rotates inside the renewal window."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = [
+            CheckFailure(name, f"{name} is required")
+            for name in CERTIFICATE_INPUTS
+            if news.get(name) in (None, "")
+        ]
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [name for name in CERTIFICATE_INPUTS if olds.get(name) != news.get(name)]
+        due = certificate_rotation_due(olds, news["renewBeforeDays"], clock.utcnow())
+        return DiffResult(changes=bool(changed) or due, replaces=[], stables=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        now = clock.utcnow()
+        outs = {name: props[name] for name in CERTIFICATE_INPUTS}
+        for slot in SLOTS:
+            outs.update(_new_slot(slot, props, now))
+        outs["active"] = "a"
+        outs["rotations"] = 0
+        return CreateResult(str(uuid.uuid4()), outs)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        now = clock.utcnow()
+        outs = {name: olds[name] for name in olds if name != "__provider"}
+        outs.update({name: news[name] for name in CERTIFICATE_INPUTS})
+        rekey = any(olds.get(name) != news.get(name) for name in CERTIFICATE_KEY_INPUTS)
+        if rekey or certificate_rotation_due(olds, news["renewBeforeDays"], now):
+            successor = other_slot(olds.get("active", "a"))
+            outs.update(_new_slot(successor, news, now))
+            outs["active"] = successor
+            outs["rotations"] = int(olds.get("rotations", 0)) + 1
+        return UpdateResult(outs)
+
+
+class Certificate(Resource, module="mytimetable", name="Certificate"):
+    """Two-slot certificate credential material; see the module docstring."""
+
+    active: pulumi.Output[str]
+
+    def __init__(self, name: str, *, common_name: pulumi.Input[str], key_size: int, validity_days: int,
+                 renew_before_days: int, opts: Optional[pulumi.ResourceOptions] = None):
+        props = {
+            "commonName": common_name,
+            "keySize": key_size,
+            "validityDays": validity_days,
+            "renewBeforeDays": renew_before_days,
+            "active": None,
+            "rotations": None,
+        }
+        for slot in SLOTS:
+            props.update({f"{slot}{f}": None for f in SLOT_FIELDS})
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=CERTIFICATE_SECRETS))
+        super().__init__(CertificateProvider(), name, props, opts)
+
+    def slot_output(self, slot: str, field: str) -> pulumi.Output:
+        return getattr(self, f"{slot}{field}")
+
+    def active_output(self, field: str) -> pulumi.Output:
+        """The active slot's `field` (e.g. "CertificatePem")."""
+        return pulumi.Output.all(self.active, self.slot_output("a", field), self.slot_output("b", field)).apply(
+            lambda values: values[1] if values[0] == "a" else values[2]
+        )
+
+
+def _keystore_outputs(props: dict[str, Any], password: str) -> dict[str, Any]:
+    from .certificate import inspect_certificate
+    from .keystore import build_keystore, stored_alias
+
+    data = build_keystore(props["certificatePem"], props["privateKeyPem"], props["format"], props["alias"], password)
+    outs = {name: props[name] for name in KEYSTORE_INPUTS}
+    outs.update(
+        keystore=base64.b64encode(data).decode(),
+        password=password,
+        storedAlias=stored_alias(props["format"], props["alias"]),
+        thumbprint=inspect_certificate(props["certificatePem"]).thumbprint,
+    )
+    return outs
+
+
+class KeystoreProvider(ResourceProvider):
+    """Builds the keystore file's bytes once per certificate/format/alias/password."""
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        failures = []
+        if news.get("format") not in ("jks", "pkcs12"):
+            failures.append(CheckFailure("format", "format must be jks or pkcs12"))
+        requested = news.get("requestedPassword") or ""
+        if requested and len(requested) < 6:
+            failures.append(CheckFailure("requestedPassword", "a keystore password needs at least 6 characters"))
+        return CheckResult(news, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [name for name in KEYSTORE_INPUTS if (olds.get(name) or "") != (news.get(name) or "")]
+        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        password = props.get("requestedPassword") or secrets.token_urlsafe(24)
+        return CreateResult(str(uuid.uuid4()), _keystore_outputs(props, password))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        if all((olds.get(n) or "") == (news.get(n) or "") for n in KEYSTORE_CONTENT_INPUTS):
+            outs = {name: olds[name] for name in olds if name != "__provider"}
+            outs["path"] = news["path"]  # only the destination moved: same bytes, the hook rewrites
+            return UpdateResult(outs)
+        requested = news.get("requestedPassword") or ""
+        keep_generated = not requested and not (olds.get("requestedPassword") or "")
+        password = requested or (olds["password"] if keep_generated else secrets.token_urlsafe(24))
+        return UpdateResult(_keystore_outputs(news, password))
+
+
+class Keystore(Resource, module="mytimetable", name="Keystore"):
+    """The keystore MyTimetable loads, base64 in `keystore`, with its `password`."""
+
+    keystore: pulumi.Output[str]
+    password: pulumi.Output[str]
+
+    def __init__(self, name: str, *, certificate_pem: pulumi.Input[str], private_key_pem: pulumi.Input[str],
+                 format: str, alias: str, requested_password: pulumi.Input[str], path: str,
+                 opts: Optional[pulumi.ResourceOptions] = None):
+        props = {
+            "certificatePem": certificate_pem,
+            "privateKeyPem": pulumi.Output.secret(private_key_pem),
+            "format": format,
+            "alias": alias,
+            "requestedPassword": pulumi.Output.secret(requested_password),
+            "path": path,
+            "keystore": None,
+            "password": None,
+            "storedAlias": None,
+            "thumbprint": None,
+        }
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=KEYSTORE_SECRETS))
+        super().__init__(KeystoreProvider(), name, props, opts)

@@ -1,0 +1,76 @@
+"""Certificate + private key -> the Java keystore MyTimetable loads; atomic, private file writes.
+
+- jks: pyjks; the classic Sun JKS format that every Java runtime reads.
+- pkcs12: cryptography, PBES2/AES-256-CBC with HMAC-SHA256; Java reads this from 11.0.12 on.
+JKS aliases are case-insensitive in Java (it lower-cases them on lookup but not on load),
+so the alias is stored lower-case in JKS files: see `stored_alias`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+JKS_MAGIC = bytes.fromhex("feedfeed")
+EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
+
+
+def stored_alias(fmt: str, alias: str) -> str:
+    return alias.lower() if fmt == "jks" else alias
+
+
+def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: str) -> bytes:
+    """The keystore file's bytes: one private-key entry `alias` holding key and certificate."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    certificate = x509.load_pem_x509_certificate(cert_pem.encode())
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    if fmt == "jks":
+        import jks
+
+        entry = jks.PrivateKeyEntry.new(
+            stored_alias(fmt, alias),
+            [certificate.public_bytes(serialization.Encoding.DER)],
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+            "pkcs8",
+        )
+        return jks.KeyStore.new("jks", [entry]).saves(password)
+    if fmt == "pkcs12":
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        encryption = (
+            serialization.PrivateFormat.PKCS12.encryption_builder()
+            .kdf_rounds(50_000)
+            .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+            .hmac_hash(hashes.SHA256())
+            .build(password.encode())
+        )
+        return pkcs12.serialize_key_and_certificates(
+            alias.encode(), key, certificate, None, encryption
+        )
+    raise ValueError(f"unknown keystore format {fmt!r}")
+
+
+def write_private_file(path: str, data: bytes) -> None:
+    """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start."""
+    target = os.path.abspath(path)
+    directory = os.path.dirname(target)
+    os.makedirs(directory, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".keystore-", dir=directory)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise

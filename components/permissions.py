@@ -1,0 +1,140 @@
+"""The calendar permissions of each mode, and nothing else (no User.Read).
+
+IDs below are Microsoft's. Sources:
+- Microsoft Graph permissions reference, Calendars.ReadWrite
+  (https://learn.microsoft.com/graph/permissions-reference#calendarsreadwrite):
+  application ef54d2bf-783f-4e0f-bca1-3210c0444d99, delegated 1ec239c2-d7c9-4623-a91a-a9775856bb36.
+- Office 365 Exchange Online's app role Calendars.ReadWrite.All (the legacy EWS permission of older
+  MyTimetable versions), as the Exchange Online service principal's appRoles list it (mirrored in
+  CISA ScubaGear, Modules/Permissions/RiskyPermissions.json): ef54d2bf-783f-4e0f-bca1-3210c0444d99,
+  the same GUID as Graph's Calendars.ReadWrite but on another resource.
+- Well-known application IDs: Microsoft Graph 00000003-0000-0000-c000-000000000000, Office 365
+  Exchange Online 00000002-0000-0ff1-ce00-000000000000
+  (https://learn.microsoft.com/troubleshoot/azure/entra/entra-id/governance/verify-first-party-apps-sign-in).
+
+Trap: Microsoft Graph also has an application permission named Calendars.ReadWrite.All, which
+is NOT the mailbox calendar permission. Only Graph's Calendars.ReadWrite is ever requested here;
+at deploy time the role ID is looked up by name on the tenant's service principal and checked
+against the ID below, so a wrong name or a changed ID fails loudly instead of granting
+something else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+PermissionKind = Literal["application", "delegated"]
+APPLICATION: PermissionKind = "application"
+DELEGATED: PermissionKind = "delegated"
+PERMISSION_MODES: tuple[str, ...] = (APPLICATION, DELEGATED)
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """An API that permissions are requested on, e.g. Microsoft Graph."""
+
+    display_name: str
+    app_id: str
+    slug: str  # stable, short, used in Pulumi resource names
+
+
+MICROSOFT_GRAPH = ApiResource("Microsoft Graph", "00000003-0000-0000-c000-000000000000", "graph")
+EXCHANGE_ONLINE = ApiResource(
+    "Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000", "exchange"
+)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One permission on one API, application (app role) or delegated (scope)."""
+
+    resource: ApiResource
+    name: str
+    kind: PermissionKind
+    id: str
+
+    @property
+    def access_type(self) -> str:
+        """The `type` of a requiredResourceAccess entry: Role for app roles, Scope for scopes."""
+        return "Role" if self.kind == APPLICATION else "Scope"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.resource.slug}-{self.name.lower().replace('.', '-')}"
+
+    def describe(self, consent: str) -> str:
+        return f"{self.resource.display_name} / {self.name} ({self.kind}, {consent})"
+
+
+GRAPH_CALENDARS_READWRITE_APPLICATION = Permission(
+    MICROSOFT_GRAPH, "Calendars.ReadWrite", APPLICATION, "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
+)
+GRAPH_CALENDARS_READWRITE_DELEGATED = Permission(
+    MICROSOFT_GRAPH, "Calendars.ReadWrite", DELEGATED, "1ec239c2-d7c9-4623-a91a-a9775856bb36"
+)
+EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION = Permission(
+    EXCHANGE_ONLINE, "Calendars.ReadWrite.All", APPLICATION, "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
+)
+
+ALL_PERMISSIONS: tuple[Permission, ...] = (
+    GRAPH_CALENDARS_READWRITE_APPLICATION,
+    GRAPH_CALENDARS_READWRITE_DELEGATED,
+    EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION,
+)
+
+
+def permissions_for(mode: str, legacy_exchange: bool) -> tuple[Permission, ...]:
+    """Exactly the permissions MyTimetable needs in `mode`, in a stable order."""
+    if mode == APPLICATION:
+        chosen = [GRAPH_CALENDARS_READWRITE_APPLICATION]
+        if legacy_exchange:
+            chosen.append(EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION)
+        return tuple(chosen)
+    if mode == DELEGATED:
+        if legacy_exchange:
+            raise ValueError("the legacy Exchange permission is an application permission")
+        return (GRAPH_CALENDARS_READWRITE_DELEGATED,)
+    raise ValueError(f"unknown permission mode {mode!r}")
+
+
+def required_resource_access(permissions: tuple[Permission, ...]) -> list[dict]:
+    """Group permissions per API, sorted, as Entra's requiredResourceAccess wants them."""
+    by_app: dict[str, list[Permission]] = {}
+    for permission in permissions:
+        by_app.setdefault(permission.resource.app_id, []).append(permission)
+    return [
+        {
+            "resource_app_id": app_id,
+            "resource_accesses": [
+                {"id": p.id, "type": p.access_type}
+                for p in sorted(by_app[app_id], key=lambda p: (p.id, p.access_type))
+            ],
+        }
+        for app_id in sorted(by_app)
+    ]
+
+
+def resolve_role_id(permission: Permission, app_role_ids: dict[str, str]) -> str:
+    """The app role ID the tenant's service principal gives `permission`'s name, checked."""
+    return _resolve(permission, app_role_ids, "app role")
+
+
+def resolve_scope_id(permission: Permission, scope_ids: dict[str, str]) -> str:
+    """The delegated scope ID the tenant's service principal gives `permission`'s name, checked."""
+    return _resolve(permission, scope_ids, "delegated scope")
+
+
+def _resolve(permission: Permission, ids: dict[str, str], what: str) -> str:
+    found = (ids or {}).get(permission.name)
+    if found is None:
+        raise LookupError(
+            f"{permission.resource.display_name} in this tenant has no {what} named "
+            f"{permission.name!r}"
+        )
+    if found.lower() != permission.id:
+        raise LookupError(
+            f"{permission.resource.display_name}'s {what} {permission.name!r} has ID {found} in "
+            f"this tenant, not Microsoft's documented {permission.id}; refusing to grant it"
+        )
+    return found.lower()
