@@ -362,7 +362,11 @@ def evaluate(
         else:
             runpy.run_path(program, run_name="__main__")
 
-    _sync_await(run_pulumi_func(run))
+    try:
+        _sync_await(run_pulumi_func(run))
+    except Exception as exc:
+        exc.declared_resources = list(emulator.records.values())  # type: ignore[attr-defined]
+        raise
     outputs, secret = {}, set()
     for name, value in get_root_resource().outputs.items():
         out = pulumi.Output.from_input(value)
