@@ -148,6 +148,16 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    from pulumi.output import Unknown
+
+    return isinstance(value, Unknown) or value == rpc.UNKNOWN
+
+
 def _secret(value: Any) -> dict:
     return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
@@ -256,6 +266,9 @@ class _Emulator(_mocks.Mocks):
                 return ResourceRecord(urn, typ, name, prior.id, inputs, outputs, "update")
         else:
             operation = "create"
+        if self.preview:  # computed values stay unknown until the real create
+            known = {k: v for k, v in inputs.items() if not _has_unknown(v)}
+            return ResourceRecord(urn, typ, name, prior.id if prior else "", inputs, known, operation)
         id_, computed = self._azuread_create(typ, inputs)
         return ResourceRecord(urn, typ, name, id_, inputs, {**inputs, **computed}, operation)
 

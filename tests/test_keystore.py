@@ -1,0 +1,126 @@
+"""certificate -> Entra credential -> keystore -> JVM, for both formats; the hook and the export command."""
+
+import base64
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+from pulumi import ResourceHookArgs
+
+from components.hooks import write_keystore_file
+from components.keystore import JKS_MAGIC
+from conftest import minimal_config
+
+CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
+
+
+def deployed_keystore(deploy, tmp_path, fmt, **keystore):
+    deployment = deploy(minimal_config(keystore={"format": fmt, **keystore}))
+    data = base64.b64decode(deployment.outputs["keystore"])
+    path = tmp_path / f"ks.{fmt}"
+    path.write_bytes(data)
+    return deployment, data, path
+
+
+def verify_signature(cert_pem: str, signature_b64: str, message: bytes) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    public_key = x509.load_pem_x509_certificate(cert_pem.encode()).public_key()
+    public_key.verify(base64.b64decode(signature_b64), message, padding.PKCS1v15(), hashes.SHA256())
+
+
+@pytest.mark.parametrize("fmt, java_type", [("jks", "JKS"), ("pkcs12", "PKCS12")])
+def test_the_keystore_opens_in_a_jvm_and_signs_with_the_certificate_registered_in_entra(
+        deploy, tmp_path, java_signer, fmt, java_type):
+    deployment, data, path = deployed_keystore(deploy, tmp_path, fmt)
+    password = deployment.outputs["keystorePassword"]
+    alias = deployment.outputs["keystoreAlias"]
+    listing = subprocess.run(
+        ["keytool", "-list", "-v", "-keystore", str(path), "-storetype", java_type, "-storepass", password],
+        check=True, capture_output=True, text=True).stdout
+    assert f"Alias name: {alias}" in listing
+    assert "PrivateKeyEntry" in listing
+    # keytool prints the SHA-1 fingerprint as AB:CD:..., the portal as ABCD...
+    assert deployment.outputs["certificateThumbprint"] in listing.replace(":", "")
+
+    message = "MyTimetable client assertion"
+    signed = subprocess.run(
+        ["java", "-cp", str(java_signer), "SignWithKeystore", java_type, str(path), alias, password, message],
+        check=True, capture_output=True, text=True).stdout.split("\n")
+    active = deployment.named("mytimetable-certificate").outputs["active"]
+    registered = deployment.named(f"mytimetable-credential-{active}").inputs["value"]
+    verify_signature(registered, signed[0], message.encode())
+    assert signed[1] == "CN=MyTimetable-prod"
+
+
+def test_jks_starts_with_the_jks_magic_and_pkcs12_is_der(deploy, tmp_path):
+    _, jks_bytes, _ = deployed_keystore(deploy, tmp_path, "jks")
+    assert jks_bytes[:4] == JKS_MAGIC
+    _, p12_bytes, _ = deployed_keystore(deploy, tmp_path, "pkcs12")
+    assert p12_bytes[0] == 0x30  # DER SEQUENCE
+    assert jks_bytes[0] != 0x30
+
+
+def test_given_password_and_mixed_case_alias_are_honoured(deploy, tmp_path, java_signer):
+    deployment, _, path = deployed_keystore(deploy, tmp_path, "jks", password="correct-horse", alias="MyTimetable")
+    assert deployment.outputs["keystorePassword"] == "correct-horse"
+    # Java's JKS looks aliases up lower-cased: the stored alias is what MyTimetable must be given.
+    assert deployment.outputs["keystoreAlias"] == "mytimetable"
+    subprocess.run(["java", "-cp", str(java_signer), "SignWithKeystore", "JKS", str(path), "MyTimetable",
+                    "correct-horse", "x"], check=True, capture_output=True)
+
+
+def test_pkcs12_keeps_the_alias_as_given(deploy, tmp_path):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    deployment, data, _ = deployed_keystore(deploy, tmp_path, "pkcs12", alias="MyTimetable", password="correct-horse")
+    loaded = pkcs12.load_pkcs12(data, b"correct-horse")
+    assert loaded.key is not None
+    assert loaded.cert.friendly_name == b"MyTimetable"
+    assert deployment.outputs["keystoreAlias"] == "MyTimetable"
+
+
+def hook_args(outputs):
+    return ResourceHookArgs(urn="urn:pulumi:prod::p::t::k", id="id", name="mytimetable-keystore",
+                            type="pulumi-python:dynamic/mytimetable:Keystore", new_outputs=outputs)
+
+
+def test_the_post_deploy_hook_writes_the_file_with_mode_0600_atomically(tmp_path, monkeypatch):
+    target = tmp_path / "out" / "keystore-prod.jks"
+    content = b"\xfe\xed\xfe\xed" + b"x" * 100
+    renames = []
+    real_replace = os.replace
+
+    def watching_replace(src, dst):
+        renames.append((src, dst, stat.S_IMODE(os.stat(src).st_mode), open(src, "rb").read()))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", watching_replace)
+    write_keystore_file(hook_args({"keystore": base64.b64encode(content).decode(), "path": str(target)}))
+    assert target.read_bytes() == content
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    (src, dst, mode, written), = renames
+    assert dst == str(target) and os.path.dirname(src) == str(target.parent)
+    assert mode == 0o600 and written == content  # complete and private before it gets its name
+    assert os.listdir(target.parent) == ["keystore-prod.jks"]
+
+
+def test_the_hook_accepts_secret_wrapped_outputs_and_replaces_an_old_file(tmp_path):
+    from pulumi.runtime import rpc
+
+    target = tmp_path / "ks.jks"
+    target.write_bytes(b"old")
+    target.chmod(0o644)
+    secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": base64.b64encode(b"new").decode()}
+    write_keystore_file(hook_args({"keystore": secret, "path": str(target)}))
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_the_hook_is_bound_after_create_and_after_update_of_the_keystore(deploy):
+    keystore = deploy(minimal_config()).named("mytimetable-keystore")
+    assert keystore.hooks["after_create"] == ["mytimetable-write-keystore"]
+    assert keystore.hooks["after_update"] == ["mytimetable-write-keystore"]

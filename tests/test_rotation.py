@@ -1,0 +1,160 @@
+"""No-op runs change nothing; rotation inside the window keeps a valid certificate registered."""
+
+import base64
+import datetime as _dt
+
+import pytest
+
+import components.certificate as certificate_module
+import components.keystore as keystore_module
+from components.certificate import inspect_certificate, parse_rfc3339
+from conftest import minimal_config, stack_config
+
+CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
+
+
+@pytest.fixture
+def crypto_calls(monkeypatch):
+    calls = {"keys": 0, "keystores": 0}
+    real_generate, real_build = certificate_module.generate_certificate, keystore_module.build_keystore
+
+    def generate(*args, **kwargs):
+        calls["keys"] += 1
+        return real_generate(*args, **kwargs)
+
+    def build(*args, **kwargs):
+        calls["keystores"] += 1
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(certificate_module, "generate_certificate", generate)
+    monkeypatch.setattr(keystore_module, "build_keystore", build)
+    return calls
+
+
+def registered(deployment):
+    return {r.name: r.inputs["value"] for r in deployment.of_type(CREDENTIAL)}
+
+
+def keystore_certificate(deployment):
+    active = deployment.named("mytimetable-certificate").outputs["active"]
+    return deployment.named("mytimetable-certificate").outputs[f"{active}CertificatePem"]
+
+
+def assert_keystore_certificate_is_registered_and_valid(deployment, now):
+    pem = keystore_certificate(deployment)
+    assert pem in registered(deployment).values()
+    info = inspect_certificate(pem)
+    assert info.not_before <= now < info.not_after
+    assert deployment.outputs["certificateThumbprint"] == info.thumbprint
+
+
+def test_a_second_evaluation_over_the_first_ones_state_changes_nothing(deploy, frozen_clock, crypto_calls):
+    first = deploy(stack_config("prod"))
+    assert crypto_calls == {"keys": 2, "keystores": 1}
+    frozen_clock.advance(hours=1)
+    second = deploy(stack_config("prod"), prior=first)
+    assert second.changes() == []
+    assert second.outputs == first.outputs
+    for urn, record in second.resources.items():
+        assert record.inputs == first.resources[urn].inputs, urn
+        assert record.outputs == first.resources[urn].outputs, urn
+    assert crypto_calls == {"keys": 2, "keystores": 1}  # no key or keystore work on a no-op run
+
+
+def test_a_year_later_minus_a_day_still_changes_nothing(deploy, frozen_clock, crypto_calls):
+    first = deploy(stack_config("prod"))
+    frozen_clock.advance(days=364)
+    later = deploy(stack_config("prod"), prior=first)
+    assert later.changes() == []
+    assert later.outputs == first.outputs
+    assert crypto_calls["keys"] == 2
+
+
+def test_inside_the_window_a_successor_is_registered_next_to_the_current_certificate(deploy, frozen_clock, crypto_calls):
+    first = deploy(minimal_config())
+    before = keystore_certificate(first)
+    frozen_clock.advance(days=730 - 30)
+    rotated = deploy(minimal_config(), prior=first)
+
+    operations = {r.name: r.operation for r in rotated.resources.values() if r.operation != "same"}
+    assert operations == {
+        "mytimetable-certificate": "update",
+        "mytimetable-credential-b": "replace",
+        "mytimetable-keystore": "update",
+    }
+    assert rotated.deleted == []
+    after = keystore_certificate(rotated)
+    assert after != before
+    assert set(registered(rotated).values()) == {before, after}  # both registered
+    assert_keystore_certificate_is_registered_and_valid(rotated, frozen_clock.now)
+    assert rotated.outputs["certificateThumbprint"] != first.outputs["certificateThumbprint"]
+    assert parse_rfc3339(rotated.outputs["certificateNotAfter"]) == frozen_clock.now + _dt.timedelta(days=730)
+    assert base64.b64decode(rotated.outputs["keystore"]) != base64.b64decode(first.outputs["keystore"])
+    assert crypto_calls == {"keys": 3, "keystores": 2}
+
+    frozen_clock.advance(hours=2)
+    settled = deploy(minimal_config(), prior=rotated)
+    assert settled.changes() == []  # the rotation does not repeat itself
+
+
+def test_each_rotation_replaces_only_the_oldest_credential(deploy, frozen_clock):
+    state = deploy(minimal_config())
+    history = [keystore_certificate(state)]
+    for _ in range(3):
+        frozen_clock.advance(days=700)
+        state = deploy(minimal_config(), prior=state)
+        replaced = [r.name for r in state.of_type(CREDENTIAL) if r.operation == "replace"]
+        assert len(replaced) == 1
+        history.append(keystore_certificate(state))
+        assert set(registered(state).values()) == {history[-2], history[-1]}
+        assert_keystore_certificate_is_registered_and_valid(state, frozen_clock.now)
+        # The predecessor, which a running MyTimetable may still hold, is still valid too.
+        assert frozen_clock.now < inspect_certificate(history[-2]).not_after
+
+
+def test_preview_says_clearly_when_rotation_is_due_and_only_then(deploy, frozen_clock):
+    first = deploy(minimal_config())
+    frozen_clock.advance(days=100)
+    assert not any("rotation is due" in w for w in deploy(minimal_config(), prior=first, preview=True).warnings)
+    frozen_clock.advance(days=650)
+    preview = deploy(minimal_config(), prior=first, preview=True)
+    assert any("certificate rotation is due" in w for w in preview.warnings), preview.warnings
+    assert ("update", first.named("mytimetable-certificate").urn) in preview.changes()
+
+
+def test_a_new_key_size_rotates_at_once_without_dropping_the_current_certificate(deploy, frozen_clock):
+    first = deploy(minimal_config())
+    bigger = deploy(minimal_config(certificate={"keySize": 3072}), prior=first)
+    assert inspect_certificate(keystore_certificate(bigger)).key_size == 3072
+    assert keystore_certificate(first) in registered(bigger).values()
+    assert [r.name for r in bigger.of_type(CREDENTIAL) if r.operation == "replace"] == ["mytimetable-credential-b"]
+
+
+def test_changing_only_the_keystore_password_rebuilds_the_keystore_not_the_key(deploy, crypto_calls):
+    first = deploy(minimal_config())
+    second = deploy(minimal_config(keystore={"password": "new-password"}), prior=first)
+    assert {r.name for r in second.resources.values() if r.operation != "same"} == {"mytimetable-keystore"}
+    assert second.outputs["keystorePassword"] == "new-password"
+    assert crypto_calls == {"keys": 2, "keystores": 2}
+
+
+def test_credential_dates_come_from_the_certificate_itself(deploy):
+    deployment = deploy(minimal_config())
+    for credential in deployment.of_type(CREDENTIAL):
+        info = inspect_certificate(credential.inputs["value"])
+        assert parse_rfc3339(credential.inputs["startDate"]) == info.not_before
+        assert parse_rfc3339(credential.inputs["endDate"]) == info.not_after
+        assert credential.inputs["type"] == "AsymmetricX509Cert"
+        assert "endDateRelative" not in credential.inputs
+
+
+def test_a_brought_certificate_is_registered_once_and_used_for_the_keystore(deploy, frozen_clock):
+    from conftest import own_certificate
+
+    cert, key = own_certificate(days=365)
+    deployment = deploy(minimal_config(certificate={"certificatePem": cert, "privateKeyPem": key}))
+    assert list(registered(deployment)) == ["mytimetable-credential-own"]
+    assert registered(deployment)["mytimetable-credential-own"] == cert
+    assert deployment.outputs["certificateThumbprint"] == inspect_certificate(cert).thumbprint
+    again = deploy(minimal_config(certificate={"certificatePem": cert, "privateKeyPem": key}), prior=deployment)
+    assert again.changes() == []
