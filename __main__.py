@@ -28,3 +28,5 @@ pulumi.export("keystorePassword", integration.keystore_password)
 pulumi.export("keystoreAlias", integration.keystore_alias)
 pulumi.export("keystorePath", integration.keystore_path)
 pulumi.export("keystoreFormat", settings.keystore.format)
+if integration.mailbox_scope_script is not None:
+    pulumi.export("mailboxScopeScript", integration.mailbox_scope_script)

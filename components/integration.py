@@ -192,6 +192,14 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         self.keystore_password = pulumi.Output.secret(keystore.password)
         self.keystore_alias = keystore.storedAlias
         self.keystore_path = pulumi.Output.from_input(keystore_settings.path)
+        self.mailbox_scope_script = None
+        if settings.mailbox_scope is not None:
+            from .mailbox_scope import mailbox_scope_script
+
+            scope = settings.mailbox_scope
+            self.mailbox_scope_script = pulumi.Output.all(application.client_id, service_principal.object_id).apply(
+                lambda ids: mailbox_scope_script(scope, settings.app_name, ids[0], ids[1])
+            )
         self.register_outputs({
             "tenantId": self.tenant_id,
             "clientId": self.client_id,

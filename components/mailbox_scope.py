@@ -1,0 +1,80 @@
+"""Exchange Online script that scopes MyTimetable's application access to chosen mailboxes.
+
+Exchange has no Microsoft Graph API for this: RBAC for Applications
+(New-ManagementScope / New-ManagementRoleAssignment) and the legacy
+New-ApplicationAccessPolicy exist only as Exchange Online PowerShell cmdlets
+(https://learn.microsoft.com/exchange/permissions-exo/application-rbac), so the stack
+outputs a ready-to-run, idempotent script instead of declaring a resource.
+"""
+
+from __future__ import annotations
+
+from .settings import MailboxScopeSettings
+
+ROLE = "Application Calendars.ReadWrite"
+
+
+def ps_quote(text: str) -> str:
+    """A PowerShell single-quoted literal: nothing inside is expanded; ' doubles."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: str, sp_object_id: str) -> str:
+    """The script, with the app's identifiers filled in. Checks before it creates."""
+    name = f"{app_name} calendars"
+    lines = [
+        f"# Scope {app_name} (client ID {client_id}) to chosen mailboxes in Exchange Online.",
+        "# Run in Exchange Online PowerShell:  Connect-ExchangeOnline -UserPrincipalName admin@yourtenant",
+        "# Re-running is safe: every step checks before it creates.",
+        "$ErrorActionPreference = 'Stop'",
+        f"$AppId = {ps_quote(client_id)}",
+        f"$ServicePrincipalObjectId = {ps_quote(sp_object_id)}",
+        f"$DisplayName = {ps_quote(app_name)}",
+        f"$ScopeName = {ps_quote(name)}",
+        "",
+        "# --- Recommended: RBAC for Applications ---------------------------------------------",
+        "# Exchange's scoped grant ADDS to permissions consented in Entra ID: while the Entra admin",
+        "# consent for Microsoft Graph Calendars.ReadWrite exists, the app still reaches every mailbox.",
+        "# Set `mytimetable-o365:adminConsent: false` and `pulumi up` once this role assignment exists.",
+        "if (-not (Get-ServicePrincipal -Identity $ServicePrincipalObjectId -ErrorAction SilentlyContinue)) {",
+        "    New-ServicePrincipal -AppId $AppId -ObjectId $ServicePrincipalObjectId -DisplayName $DisplayName",
+        "}",
+    ]
+    if scope.group_address:
+        lines += [
+            f"$Group = Get-DistributionGroup -Identity {ps_quote(scope.group_address)}",
+            "if (-not (Get-ManagementScope -Identity $ScopeName -ErrorAction SilentlyContinue)) {",
+            "    New-ManagementScope -Name $ScopeName -RecipientRestrictionFilter \"MemberOfGroup -eq '$($Group.DistinguishedName)'\"",
+            "}",
+            "if (-not (Get-ManagementRoleAssignment -RoleAssignee $ServicePrincipalObjectId -Role "
+            f"{ps_quote(ROLE)} -ErrorAction SilentlyContinue)) {{",
+            f"    New-ManagementRoleAssignment -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} -CustomResourceScope $ScopeName",
+            "}",
+            "# Check: a member's mailbox is InScope, any other is not.",
+            f"Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource {ps_quote(scope.group_address)}",
+        ]
+    else:
+        lines += [
+            f"$AdministrativeUnitId = {ps_quote(scope.administrative_unit_id)}",
+            "if (-not (Get-ManagementRoleAssignment -RoleAssignee $ServicePrincipalObjectId -Role "
+            f"{ps_quote(ROLE)} -ErrorAction SilentlyContinue)) {{",
+            f"    New-ManagementRoleAssignment -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "
+            "-RecipientAdministrativeUnitScope $AdministrativeUnitId",
+            "}",
+            "# Check with a mailbox of a member of the administrative unit:",
+            "# Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource someone@yourtenant",
+        ]
+    lines += ["", "# --- Alternative (legacy): application access policy ----------------------------------",
+              "# Microsoft is replacing application access policies with RBAC for Applications; use only",
+              "# where RBAC for Applications is not available. It works together with the Entra consent."]
+    if scope.group_address:
+        lines += [
+            f"# $Existing = Get-ApplicationAccessPolicy | Where-Object {{ $_.AppId -eq $AppId -and $_.ScopeName -eq {ps_quote(scope.group_address)} }}",
+            f"# if (-not $Existing) {{ New-ApplicationAccessPolicy -AppId $AppId -PolicyScopeGroupId {ps_quote(scope.group_address)} "
+            "-AccessRight RestrictAccess -Description $ScopeName }",
+            f"# Test-ApplicationAccessPolicy -Identity {ps_quote(scope.group_address)} -AppId $AppId",
+        ]
+    else:
+        lines += ["# Application access policies take a mail-enabled security group, not an administrative",
+                  "# unit: set mailboxScope.groupAddress to use this variant."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,39 @@
+from components.mailbox_scope import mailbox_scope_script, ps_quote
+from components.settings import MailboxScopeSettings
+from conftest import minimal_config, stack_config
+
+
+def test_the_script_is_an_output_only_when_scoping_is_configured(deploy):
+    assert "mailboxScopeScript" not in deploy(minimal_config()).outputs
+    deployment = deploy(stack_config("test"), stack="test")
+    script = deployment.outputs["mailboxScopeScript"]
+    assert f"$AppId = '{deployment.outputs['clientId']}'" in script
+    assert f"$ServicePrincipalObjectId = '{deployment.outputs['servicePrincipalObjectId']}'" in script
+    assert "Get-DistributionGroup -Identity 'mytimetable-test-calendars@example.edu'" in script
+
+
+def test_rbac_for_applications_leads_and_checks_before_it_creates():
+    script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "MyTimetable-prod",
+                                  "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222")
+    rbac, legacy = script.split("Alternative (legacy)")
+    for cmdlet in ("New-ServicePrincipal", "New-ManagementScope", "New-ManagementRoleAssignment", "Test-ServicePrincipalAuthorization"):
+        assert cmdlet in rbac
+    assert "'Application Calendars.ReadWrite'" in rbac
+    assert rbac.index("Get-ServicePrincipal") < rbac.index("New-ServicePrincipal")
+    assert rbac.index("Get-ManagementScope") < rbac.index("New-ManagementScope")
+    assert "-AccessRight RestrictAccess" in legacy and "Test-ApplicationAccessPolicy" in legacy
+    assert "adminConsent: false" in rbac
+
+
+def test_an_administrative_unit_scope_uses_the_unit_and_explains_the_legacy_limit():
+    script = mailbox_scope_script(MailboxScopeSettings(administrative_unit_id="33333333-3333-3333-3333-333333333333"),
+                                  "MyTimetable-prod", "1", "2")
+    assert "-RecipientAdministrativeUnitScope $AdministrativeUnitId" in script
+    assert "$AdministrativeUnitId = '33333333-3333-3333-3333-333333333333'" in script
+    assert "not an administrative" in script
+
+
+def test_names_with_quotes_cannot_break_out_of_the_powershell_literal():
+    assert ps_quote("O'Brien's app") == "'O''Brien''s app'"
+    script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "Bob's $(rm -rf) app", "1", "2")
+    assert "$DisplayName = 'Bob''s $(rm -rf) app'" in script
