@@ -1,0 +1,48 @@
+"""The GitHub workflows validate against the workflow schema (check-jsonschema's vendored copy)."""
+
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+from conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+CHECKER = str(pathlib.Path(sys.executable).parent / "check-jsonschema")
+
+
+def check(paths):
+    return subprocess.run([CHECKER, "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+                          capture_output=True, text=True)
+
+
+def test_the_workflows_are_valid_github_workflows():
+    assert {p.name for p in WORKFLOWS} == {"preview.yml", "deploy.yml", "drift.yml"}
+    result = check(WORKFLOWS)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_validation_catches_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text((ROOT / ".github/workflows/drift.yml").read_text().replace("runs-on:", "runs_on:"))
+    assert check([broken]).returncode != 0
+
+
+def test_pipelines_authenticate_by_oidc_without_client_secrets():
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"]["id-token"] == "write", path.name
+        assert "CLIENT_SECRET" not in path.read_text(), path.name
+
+
+def test_drift_detection_fails_on_changes_with_old_and_new_exit_codes():
+    text = (ROOT / ".github/workflows/drift.yml").read_text()
+    assert "--refresh --expect-no-changes" in text
+    assert "7|255)" in text and "exit 1" in text
+
+
+def test_deploy_delivers_the_keystore_with_the_export_command():
+    text = (ROOT / ".github/workflows/deploy.yml").read_text()
+    assert "python -m components keystore --outputs" in text
