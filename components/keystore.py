@@ -74,3 +74,39 @@ def write_private_file(path: str, data: bytes) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str, str]:
+    """(certificate PEM, private key PEM) of the entry `alias`, as MyTimetable would load it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    if fmt == "jks":
+        import jks
+
+        store = jks.KeyStore.loads(data, password)
+        entry = store.private_keys.get(stored_alias(fmt, alias))
+        if entry is None:
+            raise KeyError(f"no private key entry {alias!r} in the keystore")
+        if not entry.is_decrypted():
+            entry.decrypt(password)
+        key = serialization.load_der_private_key(entry.pkey_pkcs8, password=None)
+        certificate = x509.load_der_x509_certificate(entry.cert_chain[0][1])
+    elif fmt == "pkcs12":
+        from cryptography.hazmat.primitives.serialization import pkcs12
+
+        loaded = pkcs12.load_pkcs12(data, password.encode())
+        if loaded.key is None or loaded.cert is None:
+            raise KeyError("the PKCS#12 keystore holds no key entry")
+        if loaded.cert.friendly_name not in (None, alias.encode()):
+            raise KeyError(f"no private key entry {alias!r} in the keystore")
+        key, certificate = loaded.key, loaded.cert.certificate
+    else:
+        raise ValueError(f"unknown keystore format {fmt!r}")
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return certificate.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def sniff_format(data: bytes) -> str:
+    return "jks" if data[:4] == JKS_MAGIC else "pkcs12"

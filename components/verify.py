@@ -1,0 +1,154 @@
+"""`python -m components verify`: can MyTimetable, with the deployed keystore, get a token and reach a calendar?
+
+Uses MSAL's client-credentials flow with a certificate assertion, exactly as an app-only
+MyTimetable does, then reads `GET /v1.0/users/{mailbox}/calendar` from Microsoft Graph.
+Every outcome is a plain sentence and its own exit code.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+GRAPH_ROLE = "Calendars.ReadWrite"
+
+# Exit codes, one per outcome.
+OK = 0
+USAGE = 2
+CERTIFICATE_NOT_REGISTERED = 3
+CONSENT_MISSING = 4
+APP_NOT_FOUND = 5
+MAILBOX_OUT_OF_SCOPE = 6
+MAILBOX_NOT_FOUND = 7
+TOKEN_FAILED = 8
+GRAPH_FAILED = 9
+
+# Entra error codes (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
+# AADSTS700027 "Client assertion failed signature validation" - the certificate is not registered
+# on the app (or the key does not match it); AADSTS700016 "Application ... was not found in the
+# directory"; AADSTS90002 / AADSTS900023 tenant not found / invalid tenant.
+AADSTS_CERTIFICATE = 700027
+AADSTS_APP_NOT_FOUND = 700016
+AADSTS_TENANT = (90002, 900023)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    message: str
+
+
+def classify_token_error(result: dict) -> Outcome:
+    codes = set(result.get("error_codes") or [])
+    description = result.get("error_description") or result.get("error") or "unknown error"
+    first_line = description.splitlines()[0]
+    if AADSTS_CERTIFICATE in codes:
+        return Outcome(CERTIFICATE_NOT_REGISTERED,
+                       "certificate not registered: Entra does not accept the keystore's certificate for this app "
+                       f"(AADSTS700027). Check certificateThumbprint against the app's certificates. [{first_line}]")
+    if AADSTS_APP_NOT_FOUND in codes:
+        return Outcome(APP_NOT_FOUND, f"app not found: no application with this client ID in the tenant (AADSTS700016). [{first_line}]")
+    if codes & set(AADSTS_TENANT):
+        return Outcome(APP_NOT_FOUND, f"app not found: the tenant ID is unknown. [{first_line}]")
+    return Outcome(TOKEN_FAILED, f"no token: {first_line}")
+
+
+def token_roles(access_token: str) -> list[str]:
+    """The `roles` claim of an access token (read, not verified: Graph verifies it)."""
+    try:
+        payload = access_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return []
+    return list(claims.get("roles") or [])
+
+
+def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
+    error = (body or {}).get("error") or {}
+    code, message = error.get("code", ""), error.get("message", "")
+    if status == 200:
+        return Outcome(OK, f"calendar of {mailbox} reachable: MyTimetable can read and write it")
+    if status == 403 and code == "ErrorAccessDenied":
+        return Outcome(MAILBOX_OUT_OF_SCOPE,
+                       f"mailbox outside the scope: {mailbox} is not in the mailboxes this app may reach "
+                       f"(ErrorAccessDenied: {message})")
+    if status == 404:
+        return Outcome(MAILBOX_NOT_FOUND, f"mailbox not found: {mailbox} ({code or status}: {message})")
+    return Outcome(GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
+
+
+def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls) -> list[Outcome]:
+    """The checks in order; the last outcome decides the exit code."""
+    import msal
+    import requests
+
+    from .keystore import read_keystore, sniff_format
+
+    fmt = outputs.get("keystoreFormat") or sniff_format(keystore_bytes)
+    cert_pem, key_pem = read_keystore(keystore_bytes, fmt, outputs["keystoreAlias"], outputs["keystorePassword"])
+    class Session(requests.Session):
+        # requests lets REQUESTS_CA_BUNDLE override a session's `verify`; the bundle the user chose wins.
+        def request(self, method, url, **kwargs):
+            kwargs.setdefault("verify", verify_tls)
+            return super().request(method, url, **kwargs)
+
+    session = Session()
+    default_authority = authority.rstrip("/") == "https://login.microsoftonline.com"
+    try:
+        # MSAL reads the authority's OpenID configuration already here.
+        app = msal.ConfidentialClientApplication(
+            outputs["clientId"],
+            authority=f"{authority.rstrip('/')}/{outputs['tenantId']}",
+            client_credential={"private_key": key_pem, "public_certificate": cert_pem},
+            http_client=session,
+            instance_discovery=None if default_authority else False,
+            token_cache=msal.TokenCache(),
+        )
+        result = app.acquire_token_for_client(scopes=[f"{graph.rstrip('/')}/.default"])
+    except (ValueError, requests.RequestException) as exc:
+        return [Outcome(TOKEN_FAILED, f"no token: {exc}")]
+    if "access_token" not in result:
+        return [classify_token_error(result)]
+    outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
+    if outputs.get("permissionMode") == "delegated":
+        outcomes.append(Outcome(OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
+                                    "user; the app and its certificate are fine"))
+        return outcomes
+    if GRAPH_ROLE not in token_roles(result["access_token"]):
+        outcomes.append(Outcome(CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
+                                                 "consent (adminConsent: true) and try again"))
+        return outcomes
+    if not mailbox:
+        outcomes.append(Outcome(OK, "consent OK; pass --mailbox to check a calendar"))
+        return outcomes
+    try:
+        response = session.get(f"{graph.rstrip('/')}/v1.0/users/{mailbox}/calendar",
+                               headers={"Authorization": f"Bearer {result['access_token']}"}, timeout=30)
+        body = response.json() if response.content else {}
+    except (requests.RequestException, ValueError) as exc:
+        return outcomes + [Outcome(GRAPH_FAILED, f"Graph did not answer: {exc}")]
+    return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
+
+
+def run_verify(args) -> int:
+    from .cli import _read_outputs
+
+    outputs = _read_outputs(args.outputs)
+    missing = [k for k in ("tenantId", "clientId", "keystoreAlias", "keystorePassword") if not outputs.get(k)]
+    if missing or (not args.keystore and not outputs.get("keystore")):
+        print("the outputs lack " + ", ".join(missing or ["keystore"]) +
+              ": use `pulumi stack output --json --show-secrets`", file=sys.stderr)
+        return USAGE
+    if args.keystore:
+        with open(args.keystore, "rb") as handle:
+            keystore_bytes = handle.read()
+    else:
+        keystore_bytes = base64.b64decode(outputs["keystore"])
+    verify_tls = args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls)
+    for outcome in outcomes:
+        print(("OK    " if outcome.code == OK else "FAIL  ") + outcome.message)
+    return outcomes[-1].code

@@ -1,0 +1,159 @@
+"""`python -m components verify` against the local Entra/Graph stand-in, with the keystore the stack produced."""
+
+import json
+
+import pytest
+
+from components.cli import main
+from components.verify import (
+    APP_NOT_FOUND,
+    CERTIFICATE_NOT_REGISTERED,
+    CONSENT_MISSING,
+    MAILBOX_NOT_FOUND,
+    MAILBOX_OUT_OF_SCOPE,
+    OK,
+    TOKEN_FAILED,
+)
+from conftest import minimal_config, own_certificate
+from entra_standin import EntraStandIn
+
+CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
+
+
+@pytest.fixture(scope="module")
+def running_standin(tmp_path_factory):
+    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
+        yield server
+
+
+@pytest.fixture
+def standin(running_standin):
+    running_standin.apps.clear()
+    running_standin.mailboxes.clear()
+    running_standin.mailboxes.update({"roster@example.edu": "ok", "ceo@example.edu": "denied"})
+    return running_standin
+
+
+def deployed(deploy, tmp_path, standin, roles=("Calendars.ReadWrite",), register=True, **config):
+    deployment = deploy(minimal_config(**config))
+    outputs = deployment.outputs
+    if register:
+        standin.apps.setdefault(outputs["tenantId"], {})[outputs["clientId"]] = {
+            "certificates": [r.inputs["value"] for r in deployment.of_type(CREDENTIAL)], "roles": list(roles)}
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    return outputs, path
+
+
+def run(path, standin, capsys, mailbox="roster@example.edu", *extra):
+    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+                 "--ca-bundle", str(standin.ca), *(["--mailbox", mailbox] if mailbox else []), *extra])
+    return code, capsys.readouterr().out
+
+
+def test_token_and_calendar_ok_with_the_stacks_keystore(deploy, tmp_path, standin, capsys):
+    _, path = deployed(deploy, tmp_path, standin)
+    code, out = run(path, standin, capsys)
+    assert code == OK
+    assert "token OK" in out and "calendar of roster@example.edu reachable" in out
+    header, claims = standin.assertions[-1]
+    assert "x5t#S256" in header or "x5t" in header
+
+
+def test_pkcs12_keystore_from_a_file_works_too(deploy, tmp_path, standin, capsys):
+    import base64
+
+    outputs, path = deployed(deploy, tmp_path, standin, keystore={"format": "pkcs12"})
+    keystore = tmp_path / "keystore.p12"
+    keystore.write_bytes(base64.b64decode(outputs["keystore"]))
+    code, out = run(path, standin, capsys, "roster@example.edu", "--keystore", str(keystore))
+    assert code == OK, out
+
+
+def test_a_certificate_entra_does_not_know_is_reported_as_not_registered(deploy, tmp_path, standin, capsys):
+    outputs, path = deployed(deploy, tmp_path, standin)
+    other, _ = own_certificate()
+    standin.apps[outputs["tenantId"]][outputs["clientId"]]["certificates"] = [other]
+    code, out = run(path, standin, capsys)
+    assert code == CERTIFICATE_NOT_REGISTERED
+    assert "certificate not registered" in out and "AADSTS700027" in out
+
+
+def test_missing_admin_consent_is_reported(deploy, tmp_path, standin, capsys):
+    _, path = deployed(deploy, tmp_path, standin, roles=())
+    code, out = run(path, standin, capsys)
+    assert code == CONSENT_MISSING and "consent missing" in out
+
+
+def test_an_unknown_app_is_reported(deploy, tmp_path, standin, capsys):
+    outputs, path = deployed(deploy, tmp_path, standin, register=False)
+    standin.apps[outputs["tenantId"]] = {}
+    code, out = run(path, standin, capsys)
+    assert code == APP_NOT_FOUND and "app not found" in out and "AADSTS700016" in out
+
+
+def test_a_mailbox_outside_the_scope_is_reported(deploy, tmp_path, standin, capsys):
+    _, path = deployed(deploy, tmp_path, standin)
+    code, out = run(path, standin, capsys, "ceo@example.edu")
+    assert code == MAILBOX_OUT_OF_SCOPE and "mailbox outside the scope" in out
+
+
+def test_an_unknown_mailbox_is_reported(deploy, tmp_path, standin, capsys):
+    _, path = deployed(deploy, tmp_path, standin)
+    code, out = run(path, standin, capsys, "nobody@example.edu")
+    assert code == MAILBOX_NOT_FOUND and "mailbox not found" in out
+
+
+def test_delegated_mode_checks_what_it_can_without_a_user(deploy, tmp_path, standin, capsys):
+    _, path = deployed(deploy, tmp_path, standin, roles=(), permissionMode="delegated")
+    code, out = run(path, standin, capsys, None)
+    assert code == OK
+    assert "token OK" in out and "cannot be checked without a user" in out
+
+
+def test_tls_is_verified_against_the_given_ca_bundle_or_requests_ca_bundle(deploy, tmp_path, standin, capsys, monkeypatch):
+    _, path = deployed(deploy, tmp_path, standin)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+                 "--mailbox", "roster@example.edu"])
+    assert code == TOKEN_FAILED
+    capsys.readouterr()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(standin.ca))
+    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+                 "--mailbox", "roster@example.edu"])
+    assert code == OK
+
+
+def test_the_password_never_appears_in_the_report(deploy, tmp_path, standin, capsys):
+    outputs, path = deployed(deploy, tmp_path, standin)
+    _, out = run(path, standin, capsys)
+    assert outputs["keystorePassword"] not in out
+
+
+def _assertion(key_pem, cert_pem, **claims):
+    import hashlib
+    import time
+
+    import jwt
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from entra_standin import b64url
+
+    der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
+    body = {"aud": "AUD", "iss": "client", "sub": "client", "exp": time.time() + 600, "nbf": time.time() - 5, **claims}
+    return jwt.encode(body, key_pem, algorithm="RS256", headers={"x5t": b64url(hashlib.sha1(der).digest())})
+
+
+def test_the_stand_in_checks_assertions_as_entra_does(standin):
+    import time
+
+    cert, key = own_certificate()
+    _, other_key = own_certificate()
+    check = standin.check_assertion
+    assert check(_assertion(key, cert), "client", [cert], "AUD") is None
+    assert check(_assertion(key, cert), "client", [], "AUD")[0] == 700027               # not registered
+    assert check(_assertion(other_key, cert), "client", [cert], "AUD")[0] == 700027     # wrong key
+    assert check(_assertion(key, cert, aud="elsewhere"), "client", [cert], "AUD")[0] == 700027
+    assert check(_assertion(key, cert, iss="other"), "client", [cert], "AUD")[0] == 700027
+    assert check(_assertion(key, cert, exp=time.time() - 1), "client", [cert], "AUD")[0] == 700024
