@@ -166,6 +166,7 @@ class _Emulator(_mocks.Mocks):
     def __init__(self, prior: Optional[Deployment], preview: bool):
         self.prior = {r.urn: r for r in prior.resources.values()} if prior else {}
         self.prior_stack_outputs = dict(prior.outputs) if prior else {}
+        self.prior_secret_outputs = set(prior.secret_outputs) if prior else set()
         self.preview = preview
         self.records: dict[str, ResourceRecord] = {}
         self.invokes: list = []
@@ -191,10 +192,12 @@ class _Emulator(_mocks.Mocks):
 
     def new_resource(self, args: _mocks.MockResourceArgs):  # used for reads only (StackReference)
         if args.typ == "pulumi:pulumi:StackReference":
-            outputs, names = {}, []
-            for key, value in self.prior_stack_outputs.items():
-                outputs[key] = value
-            return args.resource_id, {"name": args.inputs.get("name"), "outputs": outputs, "secretOutputNames": names}
+            # What the last deployment exported, as the engine's StackReference reads it.
+            return args.resource_id, {
+                "name": args.inputs.get("name"),
+                "outputs": dict(self.prior_stack_outputs),
+                "secretOutputNames": sorted(self.prior_secret_outputs),
+            }
         raise EmulatedEngineError(f"the emulator cannot read {args.typ}")
 
     # --- resources -----------------------------------------------------------------------
@@ -275,8 +278,6 @@ class _Emulator(_mocks.Mocks):
     def _azuread_create(self, typ, inputs) -> tuple[str, dict]:
         object_id = str(uuid.uuid4())
         if typ == "azuread:index/application:Application":
-            if inputs.get("signInAudience") != "AzureADMyOrg":
-                pass  # multi-tenant apps are legal for the provider; the policy pack refuses them
             client_id = str(uuid.uuid4())
             return f"/applications/{object_id}", {"objectId": object_id, "clientId": client_id, "publisherDomain": "example.onmicrosoft.com"}
         if typ == "azuread:index/servicePrincipal:ServicePrincipal":

@@ -163,6 +163,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             not_after = certificate.active_output("NotAfter")
 
         keystore_settings = settings.keystore
+        write_keystore = keystore_file_hook()  # one registration, bound to both events
         keystore = Keystore(
             f"{name}-keystore",
             certificate_pem=cert_pem,
@@ -173,7 +174,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             path=keystore_settings.path,
             opts=pulumi.ResourceOptions(
                 parent=self,
-                hooks=pulumi.ResourceHookBinding(after_create=[keystore_file_hook()], after_update=[keystore_file_hook()]),
+                hooks=pulumi.ResourceHookBinding(after_create=[write_keystore], after_update=[write_keystore]),
             ),
         )
 
