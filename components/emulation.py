@@ -361,9 +361,11 @@ def evaluate(
     logger.addHandler(_Capture())
 
     emulator = _Emulator(prior, preview)
-    from pulumi.runtime.settings import ROOT
+    from pulumi.runtime.settings import ROOT, SETTINGS
 
     ROOT.set(None)  # a fresh root stack per evaluation, as each `pulumi up` has
+    SETTINGS.rpc_manager.clear()  # and nothing left over from an evaluation that failed
+    SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{PROJECT}:{k}": _config_text(v) for k, v in (config or {}).items()})
     _mocks.set_mocks(emulator, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=_Monitor(emulator))
 

@@ -76,3 +76,34 @@ def test_every_resource_the_program_declares_passes_the_pack(deploy):
         for rule in (rules.single_tenant_audience, rules.allowed_permissions_only, rules.no_password_credentials,
                      rules.strong_certificates, rules.https_redirect_uris):
             assert violations(rule, record.type, record.inputs) == [], (rule.__name__, record.name)
+
+
+def test_the_pack_wires_each_rule_with_its_config(monkeypatch):
+    import runpy
+
+    import pulumi_policy
+
+    packs = []
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kw: packs.append(kw))
+    runpy.run_path(str(ROOT / "policy" / "__main__.py"))
+    (pack,) = packs
+    policies = {p.name: p for p in pack["policies"]}
+    assert set(policies) == {"single-tenant-audience", "allowed-permissions-only", "no-password-credentials",
+                             "strong-certificates", "https-redirect-uris"}
+
+    class Args:
+        def __init__(self, resource_type, props, config=None):
+            self.resource_type, self.props, self._config = resource_type, props, config or {}
+
+        def get_config(self):
+            return self._config
+
+    def run(name, args):
+        found = []
+        policies[name].validate(args, lambda message, urn=None: found.append(message))
+        return found
+
+    assert run("single-tenant-audience", Args(APP, {**GOOD_APP, "signInAudience": "AzureADMultipleOrgs"}))
+    assert run("strong-certificates", Args(rules.GENERATED_CERTIFICATE, {"keySize": 2048, "validityDays": 900}))
+    assert not run("strong-certificates", Args(rules.GENERATED_CERTIFICATE, {"keySize": 2048, "validityDays": 900},
+                                               {"maxValidityDays": 1000}))

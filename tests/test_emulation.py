@@ -1,0 +1,94 @@
+"""The harness itself behaves like the engine and the azuread provider."""
+
+import pulumi
+import pulumi_azuread as azuread
+import pytest
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
+
+from components.emulation import EmulatedEngineError, evaluate
+
+
+class _NoDiffProvider(ResourceProvider):
+    def create(self, props):
+        return CreateResult("id-1", {"value": props["value"]})
+
+
+class _DroppingProvider(ResourceProvider):
+    def diff(self, _id, olds, news):
+        from pulumi.dynamic import DiffResult
+
+        return DiffResult(changes=olds["value"] != news["value"], replaces=[])
+
+    def create(self, props):
+        return CreateResult("id-1", {"value": props["value"], "extra": "x"})
+
+    def update(self, _id, olds, news):
+        return UpdateResult({"value": news["value"]})
+
+
+class Thing(Resource, module="test", name="Thing"):
+    def __init__(self, name, provider, value):
+        super().__init__(provider, name, {"value": value, "extra": None})
+
+
+def test_invokes_answer_like_the_azuread_provider(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def program():
+        ids = azuread.get_application_published_app_ids_output()
+        graph = azuread.get_service_principal_output(client_id="00000003-0000-0000-c000-000000000000")
+        pulumi.export("graphAppId", ids.result["MicrosoftGraph"])
+        pulumi.export("graphRoles", graph.app_role_ids)
+        pulumi.export("tenant", azuread.get_client_config_output().tenant_id)
+
+    deployment = evaluate(program, config={})
+    assert deployment.outputs["graphAppId"] == "00000003-0000-0000-c000-000000000000"
+    assert deployment.outputs["graphRoles"]["Calendars.ReadWrite"] == "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
+    assert deployment.outputs["graphRoles"]["Calendars.ReadWrite.All"] != "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
+    assert len(deployment.outputs["tenant"]) == 36
+
+
+def test_a_dynamic_provider_that_leaves_diff_to_the_engine_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = evaluate(lambda: Thing("t", _NoDiffProvider(), "a"), config={})
+    with pytest.raises(EmulatedEngineError, match="fallback"):
+        evaluate(lambda: Thing("t", _NoDiffProvider(), "a"), config={}, prior=first)
+
+
+def test_an_update_that_drops_outputs_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = evaluate(lambda: Thing("t", _DroppingProvider(), "a"), config={})
+    assert evaluate(lambda: Thing("t", _DroppingProvider(), "a"), config={}, prior=first).changes() == []
+    with pytest.raises(EmulatedEngineError, match="dropped outputs"):
+        evaluate(lambda: Thing("t", _DroppingProvider(), "b"), config={}, prior=first)
+
+
+def test_force_new_inputs_replace_and_others_update(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def program(name, client):
+        def run():
+            azuread.Application("app", display_name=name, sign_in_audience="AzureADMyOrg")
+            azuread.ServicePrincipal("sp", client_id=client)
+        return run
+
+    first = evaluate(program("a", "11111111-1111-1111-1111-111111111111"), config={})
+    second = evaluate(program("b", "22222222-2222-2222-2222-222222222222"), config={}, prior=first)
+    assert {r.name: r.operation for r in second.resources.values()} == {"app": "update", "sp": "replace"}
+    assert second.named("app").id == first.named("app").id
+    assert second.named("sp").id != first.named("sp").id
+
+
+def test_entra_refuses_a_credential_end_date_past_the_certificate(tmp_path, monkeypatch):
+    from conftest import own_certificate
+
+    monkeypatch.chdir(tmp_path)
+    cert, _ = own_certificate(days=30)
+
+    def program():
+        app = azuread.Application("app", display_name="x")
+        azuread.ApplicationCertificate("c", application_id=app.id, type="AsymmetricX509Cert", encoding="pem",
+                                       value=cert, start_date="2026-11-01T00:00:00Z", end_date="2027-11-01T00:00:00Z")
+
+    with pytest.raises(EmulatedEngineError, match="validity"):
+        evaluate(program, config={})
