@@ -7,6 +7,7 @@ VENV ?= venv
 PY := $(VENV)/bin/python
 PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL
+PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
 
 .PHONY: setup jdk pulumi-cli up preview plan test keystore clean
 
@@ -24,9 +25,10 @@ jdk:
 	  echo "installing Debian's default-jdk-headless"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless; }
 
+# Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is.
 pulumi-cli:
-	@command -v pulumi >/dev/null || { \
-	  echo "The Pulumi CLI is not installed: curl -fsSL https://get.pulumi.com | sh (see README.md)"; exit 1; }
+	@test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
+	  curl -fsSL https://get.pulumi.com | sh; }
 
 test: setup jdk
 	$(PY) -m pytest -q
@@ -36,17 +38,17 @@ plan: setup
 
 preview: setup pulumi-cli
 	mkdir -p .pulumi-state
-	pulumi stack select --create $(STACK)
-	pulumi preview --stack $(STACK) --diff
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) preview --stack $(STACK) --diff
 
 up: setup pulumi-cli
 	mkdir -p .pulumi-state
-	pulumi stack select --create $(STACK)
-	pulumi up --stack $(STACK)
+	$(PULUMI) stack select --create $(STACK)
+	$(PULUMI) up --stack $(STACK)
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created).
 keystore: setup pulumi-cli
-	pulumi stack output --stack $(STACK) --json --show-secrets | $(PY) -m components keystore --outputs - --out $(OUT)
+	$(PULUMI) stack output --stack $(STACK) --json --show-secrets | $(PY) -m components keystore --outputs - $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache
