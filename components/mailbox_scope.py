@@ -50,8 +50,9 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
             f"{ps_quote(ROLE)} -ErrorAction SilentlyContinue)) {{",
             f"    New-ManagementRoleAssignment -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} -CustomResourceScope $ScopeName",
             "}",
-            "# Check: a member's mailbox is InScope, any other is not.",
-            f"Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource {ps_quote(scope.group_address)}",
+            "# Check with a member's mailbox: InScope True; a mailbox outside the group: False.",
+            f"$SampleMember = (Get-DistributionGroupMember -Identity {ps_quote(scope.group_address)} -ResultSize 1).PrimarySmtpAddress",
+            "Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource $SampleMember",
         ]
     else:
         lines += [
@@ -72,7 +73,7 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
             f"# $Existing = Get-ApplicationAccessPolicy | Where-Object {{ $_.AppId -eq $AppId -and $_.ScopeName -eq {ps_quote(scope.group_address)} }}",
             f"# if (-not $Existing) {{ New-ApplicationAccessPolicy -AppId $AppId -PolicyScopeGroupId {ps_quote(scope.group_address)} "
             "-AccessRight RestrictAccess -Description $ScopeName }",
-            f"# Test-ApplicationAccessPolicy -Identity {ps_quote(scope.group_address)} -AppId $AppId",
+            "# Test-ApplicationAccessPolicy -Identity $SampleMember -AppId $AppId   # AccessCheckResult: Granted",
         ]
     else:
         lines += ["# Application access policies take a mail-enabled security group, not an administrative",

@@ -23,6 +23,10 @@ def test_rbac_for_applications_leads_and_checks_before_it_creates():
     assert rbac.index("Get-ManagementScope") < rbac.index("New-ManagementScope")
     assert "-AccessRight RestrictAccess" in legacy and "Test-ApplicationAccessPolicy" in legacy
     assert "adminConsent: false" in rbac
+    # The checks take a mailbox, not the group: a member of the group is looked up.
+    assert "Get-DistributionGroupMember -Identity 'g@example.edu'" in rbac
+    assert "Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource $SampleMember" in rbac
+    assert "Test-ApplicationAccessPolicy -Identity $SampleMember" in legacy
 
 
 def test_an_administrative_unit_scope_uses_the_unit_and_explains_the_legacy_limit():
