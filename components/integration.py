@@ -37,7 +37,11 @@ class IntegrationArgs:
 
 def consent_description(settings: Settings, permission: Permission) -> str:
     if permission.kind == APPLICATION:
-        return "admin consent granted" if settings.admin_consent else "admin consent NOT granted: grant it in the portal"
+        if settings.admin_consent:
+            return "admin consent granted"
+        if settings.mailbox_scope is not None:
+            return "granted per mailbox by Exchange RBAC for Applications: run mailboxScopeScript"
+        return "admin consent NOT granted: grant it in the portal"
     return "admin consent granted for all users" if settings.admin_consent else "each user consents"
 
 

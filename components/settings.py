@@ -162,6 +162,12 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
     keystore = _keystore(raw, stack, problem)
     scope = _mailbox_scope(raw, mode, problem)
 
+    if scope is not None and consent:
+        warnings.append(
+            f"{key('mailboxScope')}: while adminConsent grants Microsoft Graph Calendars.ReadWrite tenant-wide, "
+            "Exchange's RBAC for Applications scope adds to it and does not restrict it: run the "
+            "mailboxScopeScript, then set adminConsent: false (or use the script's legacy policy variant)"
+        )
     if problems:
         raise InvalidConfigError(problems)
     return Settings(

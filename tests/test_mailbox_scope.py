@@ -10,6 +10,10 @@ def test_the_script_is_an_output_only_when_scoping_is_configured(deploy):
     assert f"$AppId = '{deployment.outputs['clientId']}'" in script
     assert f"$ServicePrincipalObjectId = '{deployment.outputs['servicePrincipalObjectId']}'" in script
     assert "Get-DistributionGroup -Identity 'mytimetable-test-calendars@example.edu'" in script
+    assert deployment.outputs["grantedPermissions"] == [
+        "Microsoft Graph / Calendars.ReadWrite (application, granted per mailbox by Exchange RBAC for Applications: "
+        "run mailboxScopeScript)"]
+    assert not any("does not restrict it" in w for w in deployment.warnings)
 
 
 def test_rbac_for_applications_leads_and_checks_before_it_creates():
@@ -41,3 +45,10 @@ def test_names_with_quotes_cannot_break_out_of_the_powershell_literal():
     assert ps_quote("O'Brien's app") == "'O''Brien''s app'"
     script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "Bob's $(rm -rf) app", "1", "2")
     assert "$DisplayName = 'Bob''s $(rm -rf) app'" in script
+
+
+def test_scoping_with_tenant_wide_consent_warns_that_rbac_does_not_restrict_it(deploy):
+    warned = deploy(minimal_config(mailboxScope={"groupAddress": "g@example.edu"})).warnings
+    assert any("does not restrict it" in w for w in warned)
+    quiet = deploy(minimal_config(mailboxScope={"groupAddress": "g@example.edu"}, adminConsent=False)).warnings
+    assert not any("does not restrict it" in w for w in quiet)
