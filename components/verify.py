@@ -117,7 +117,10 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
         outcomes.append(Outcome(OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
                                     "user; the app and its certificate are fine"))
         return outcomes
-    if GRAPH_ROLE not in token_roles(result["access_token"]):
+    # With RBAC for Applications Exchange grants per mailbox at access time and the token carries
+    # no role; only a stack that relies on Entra consent must find the role in the token.
+    scoped_by_exchange = bool(outputs.get("mailboxScopeScript"))
+    if GRAPH_ROLE not in token_roles(result["access_token"]) and not scoped_by_exchange:
         outcomes.append(Outcome(CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
                                                  "consent (adminConsent: true) and try again"))
         return outcomes

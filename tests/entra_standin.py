@@ -68,7 +68,8 @@ def make_tls_material(folder):
 
 
 class EntraStandIn:
-    """apps: {tenant: {client_id: {"certificates": [pem], "roles": [..]}}}; mailboxes: {address: "ok" | "denied"}."""
+    """apps: {tenant: {client_id: {"certificates": [pem], "roles": [..], "rbac_mailboxes": {..}}}};
+    mailboxes: {address: "ok" | "denied"} ("denied": blocked by an application access policy)."""
 
     def __init__(self, folder):
         self.apps: dict = {}
@@ -164,9 +165,13 @@ class EntraStandIn:
         claims = self.tokens.get(authorization.removeprefix("Bearer "))
         if claims is None:
             return 401, {"error": {"code": "InvalidAuthenticationToken", "message": "Access token validation failure."}}
-        if "Calendars.ReadWrite" not in claims["roles"]:
-            return 403, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied. Check credentials and try again."}}
         state = self.mailboxes.get(mailbox)
+        app = self.apps.get(claims["tid"], {}).get(claims["appid"], {})
+        if "Calendars.ReadWrite" not in claims["roles"]:
+            # RBAC for Applications: Exchange grants per mailbox, the token carries no role.
+            if state is not None and mailbox in app.get("rbac_mailboxes", ()):
+                return 200, {"id": "AAMkAGI2", "name": "Calendar", "canEdit": True, "owner": {"address": mailbox}}
+            return 403, {"error": {"code": "ErrorAccessDenied", "message": "Access is denied. Check credentials and try again."}}
         if state is None:
             return 404, {"error": {"code": "ErrorInvalidUser", "message": f"The requested user '{mailbox}' is invalid."}}
         if state == "denied":

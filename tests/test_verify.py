@@ -157,3 +157,13 @@ def test_the_stand_in_checks_assertions_as_entra_does(standin):
     assert check(_assertion(key, cert, aud="elsewhere"), "client", [cert], "AUD")[0] == 700027
     assert check(_assertion(key, cert, iss="other"), "client", [cert], "AUD")[0] == 700027
     assert check(_assertion(key, cert, exp=time.time() - 1), "client", [cert], "AUD")[0] == 700024
+
+
+def test_an_exchange_rbac_scoped_app_is_checked_at_the_mailbox_not_by_token_roles(deploy, tmp_path, standin, capsys):
+    outputs, path = deployed(deploy, tmp_path, standin, roles=(), adminConsent=False,
+                             mailboxScope={"groupAddress": "calendars@example.edu"})
+    standin.apps[outputs["tenantId"]][outputs["clientId"]]["rbac_mailboxes"] = {"roster@example.edu"}
+    code, out = run(path, standin, capsys, "roster@example.edu")
+    assert code == OK, out
+    code, out = run(path, standin, capsys, "ceo@example.edu")
+    assert code == MAILBOX_OUT_OF_SCOPE, out
