@@ -14,7 +14,6 @@ from .credentials import SLOTS, Certificate, Keystore
 from .hooks import keystore_file_hook, replication_retry_hook
 from .permissions import (
     APPLICATION,
-    ApiResource,
     Permission,
     permissions_for,
     required_resource_access,
@@ -106,12 +105,11 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         )
 
         if settings.admin_consent:
-            resources: dict[str, ApiResource] = {p.resource.app_id: p.resource for p in permissions}
             resource_principals = {
                 app_id: azuread.get_service_principal_output(
                     client_id=app_id, opts=pulumi.InvokeOutputOptions(parent=self)
                 )
-                for app_id in sorted(resources)
+                for app_id in sorted({p.resource.app_id for p in permissions})
             }
             for permission in permissions:
                 resource_sp = resource_principals[permission.resource.app_id]
@@ -126,10 +124,12 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
                         opts=retried,
                     )
                 else:
-                    resource_sp.oauth2_permission_scope_ids.apply(lambda ids, p=permission: resolve_scope_id(p, ids))
                     azuread.ServicePrincipalDelegatedPermissionGrant(
                         f"{name}-consent-{permission.slug}-all-users",
-                        claim_values=[permission.name],
+                        # The scope is checked on the tenant's service principal before it is granted.
+                        claim_values=resource_sp.oauth2_permission_scope_ids.apply(
+                            lambda ids, p=permission: [p.name] if resolve_scope_id(p, ids) else []
+                        ),
                         resource_service_principal_object_id=resource_sp.object_id,
                         service_principal_object_id=service_principal.object_id,
                         opts=retried,

@@ -154,3 +154,15 @@ def test_private_keys_and_keystore_are_secret_in_state(deploy):
     keystore = deployment.named("mytimetable-keystore")
     assert {"keystore", "password", "privateKeyPem"} <= set(keystore.secret_outputs)
     assert "privateKeyPem" in keystore.secret_inputs
+
+
+@pytest.mark.parametrize("mode, consent", [("application", True), ("delegated", True)])
+def test_a_tenant_whose_graph_lacks_the_permission_fails_instead_of_granting_something_else(deploy, monkeypatch, mode, consent):
+    import components.emulation as emulation
+
+    display, object_id, roles, scopes = MICROSOFT_SERVICE_PRINCIPALS[GRAPH]
+    stripped_roles = {k: v for k, v in roles.items() if k != "Calendars.ReadWrite"}
+    stripped_scopes = {k: v for k, v in scopes.items() if k != "Calendars.ReadWrite"}
+    monkeypatch.setitem(emulation.MICROSOFT_SERVICE_PRINCIPALS, GRAPH, (display, object_id, stripped_roles, stripped_scopes))
+    with pytest.raises(LookupError, match="Calendars.ReadWrite"):
+        deploy(minimal_config(permissionMode=mode, adminConsent=consent))
