@@ -19,14 +19,20 @@ EXIT_USAGE = 2
 EXIT_REFUSED = 1
 
 
+class UsageError(Exception):
+    """Bad arguments or input files; reported on stderr with exit code 2."""
+
+
 def _read_outputs(source: str) -> dict:
-    text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
     try:
+        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
         outputs = json.loads(text)
+    except OSError as exc:
+        raise UsageError(f"--outputs: cannot read {source} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise SystemExit(f"--outputs: not JSON from `pulumi stack output --json --show-secrets` ({exc})")
+        raise UsageError(f"--outputs: not JSON from `pulumi stack output --json --show-secrets` ({exc})") from None
     if not isinstance(outputs, dict):
-        raise SystemExit("--outputs: expected a JSON object of stack outputs")
+        raise UsageError("--outputs: expected a JSON object of stack outputs")
     return outputs
 
 
@@ -102,4 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE

@@ -53,3 +53,11 @@ def test_export_explains_masked_outputs(tmp_path, capsys):
     masked.write_text(json.dumps({"keystore": "[secret]"}))
     assert main(["keystore", "--outputs", str(masked), "--out", str(tmp_path / "k")]) == 1
     assert "--show-secrets" in capsys.readouterr().err
+
+
+def test_unreadable_or_non_json_outputs_are_usage_errors(tmp_path, capsys):
+    assert main(["keystore", "--outputs", str(tmp_path / "missing.json")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("Current stack outputs (3):")
+    assert main(["keystore", "--outputs", str(bad)]) == 2
+    assert "--show-secrets" in capsys.readouterr().err

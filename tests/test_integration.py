@@ -9,7 +9,7 @@ from components.emulation import (
     MICROSOFT_SERVICE_PRINCIPALS,
     TENANT_ID,
 )
-from conftest import NS, minimal_config, stack_config
+from conftest import minimal_config, stack_config
 
 APP = "azuread:index/application:Application"
 SP = "azuread:index/servicePrincipal:ServicePrincipal"

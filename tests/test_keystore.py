@@ -1,7 +1,6 @@
 """certificate -> Entra credential -> keystore -> JVM, for both formats; the hook and the export command."""
 
 import base64
-import json
 import os
 import stat
 import subprocess

@@ -1,7 +1,6 @@
 """The GitHub workflows validate against the workflow schema (check-jsonschema's vendored copy)."""
 
 import pathlib
-import shutil
 import subprocess
 import sys
 
