@@ -158,3 +158,13 @@ def test_a_brought_certificate_is_registered_once_and_used_for_the_keystore(depl
     assert deployment.outputs["certificateThumbprint"] == inspect_certificate(cert).thumbprint
     again = deploy(minimal_config(certificate={"certificatePem": cert, "privateKeyPem": key}), prior=deployment)
     assert again.changes() == []
+
+
+def test_moving_the_keystore_path_rewrites_the_same_keystore_without_rebuilding_it(deploy, crypto_calls):
+    first = deploy(minimal_config())
+    moved = deploy(minimal_config(keystore={"path": "secrets/keystore.jks"}), prior=first)
+    assert [(r.name, r.operation) for r in moved.resources.values() if r.operation != "same"] == [
+        ("mytimetable-keystore", "update")]  # the update fires the hook, which writes to the new path
+    assert moved.outputs["keystore"] == first.outputs["keystore"]
+    assert moved.outputs["keystorePath"] == "secrets/keystore.jks"
+    assert crypto_calls == {"keys": 2, "keystores": 1}
