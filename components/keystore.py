@@ -12,7 +12,6 @@ import os
 import tempfile
 
 JKS_MAGIC = bytes.fromhex("feedfeed")
-EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
 
 
 def stored_alias(fmt: str, alias: str) -> str:
