@@ -12,6 +12,9 @@ from __future__ import annotations
 from .settings import MailboxScopeSettings
 
 ROLE = "Application Calendars.ReadWrite"
+# -App takes the service principal's ServiceId, which is its Entra object ID as given to
+# New-ServicePrincipal -ObjectId; Get-ManagementRoleAssignment has no -App filter, so the
+# assignment gets a name and is looked up by it.
 
 
 def ps_quote(text: str) -> str:
@@ -31,6 +34,8 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
         f"$ServicePrincipalObjectId = {ps_quote(sp_object_id)}",
         f"$DisplayName = {ps_quote(app_name)}",
         f"$ScopeName = {ps_quote(name)}",
+        # Assignment names are limited to 64 characters (New-ManagementRoleAssignment -Name).
+        f"$AssignmentName = {ps_quote((app_name + ' Calendars.ReadWrite')[:64])}",
         "",
         "# --- Recommended: RBAC for Applications ---------------------------------------------",
         "# Exchange's scoped grant ADDS to permissions consented in Entra ID: while the Entra admin",
@@ -46,9 +51,9 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
             "if (-not (Get-ManagementScope -Identity $ScopeName -ErrorAction SilentlyContinue)) {",
             "    New-ManagementScope -Name $ScopeName -RecipientRestrictionFilter \"MemberOfGroup -eq '$($Group.DistinguishedName)'\"",
             "}",
-            "if (-not (Get-ManagementRoleAssignment -RoleAssignee $ServicePrincipalObjectId -Role "
-            f"{ps_quote(ROLE)} -ErrorAction SilentlyContinue)) {{",
-            f"    New-ManagementRoleAssignment -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} -CustomResourceScope $ScopeName",
+            "if (-not (Get-ManagementRoleAssignment -Identity $AssignmentName -ErrorAction SilentlyContinue)) {",
+            f"    New-ManagementRoleAssignment -Name $AssignmentName -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "
+            "-CustomResourceScope $ScopeName",
             "}",
             "# Check with a member's mailbox: InScope True; a mailbox outside the group: False.",
             f"$SampleMember = (Get-DistributionGroupMember -Identity {ps_quote(scope.group_address)} -ResultSize 1).PrimarySmtpAddress",
@@ -57,9 +62,8 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
     else:
         lines += [
             f"$AdministrativeUnitId = {ps_quote(scope.administrative_unit_id)}",
-            "if (-not (Get-ManagementRoleAssignment -RoleAssignee $ServicePrincipalObjectId -Role "
-            f"{ps_quote(ROLE)} -ErrorAction SilentlyContinue)) {{",
-            f"    New-ManagementRoleAssignment -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "
+            "if (-not (Get-ManagementRoleAssignment -Identity $AssignmentName -ErrorAction SilentlyContinue)) {",
+            f"    New-ManagementRoleAssignment -Name $AssignmentName -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "
             "-RecipientAdministrativeUnitScope $AdministrativeUnitId",
             "}",
             "# Check with a mailbox of a member of the administrative unit:",

@@ -25,6 +25,8 @@ def test_rbac_for_applications_leads_and_checks_before_it_creates():
     assert "'Application Calendars.ReadWrite'" in rbac
     assert rbac.index("Get-ServicePrincipal") < rbac.index("New-ServicePrincipal")
     assert rbac.index("Get-ManagementScope") < rbac.index("New-ManagementScope")
+    assert rbac.index("Get-ManagementRoleAssignment -Identity $AssignmentName") < rbac.index("New-ManagementRoleAssignment -Name $AssignmentName")
+    assert "$AssignmentName = 'MyTimetable-prod Calendars.ReadWrite'" in rbac
     assert "-AccessRight RestrictAccess" in legacy and "Test-ApplicationAccessPolicy" in legacy
     assert "adminConsent: false" in rbac
     # The checks take a mailbox, not the group: a member of the group is looked up.
