@@ -130,9 +130,14 @@ def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> C
     return info
 
 
+def renewal_start(not_after: _dt.datetime, renew_before_days: int) -> _dt.datetime:
+    """When the renewal window of a certificate ending at `not_after` opens."""
+    return not_after - _dt.timedelta(days=renew_before_days)
+
+
 def rotation_due(not_after: _dt.datetime, renew_before_days: int, now: _dt.datetime) -> bool:
     """True once `now` is within `renew_before_days` of the certificate's end."""
-    return now >= not_after - _dt.timedelta(days=renew_before_days)
+    return now >= renewal_start(not_after, renew_before_days)
 
 
 def rfc3339(moment: _dt.datetime) -> str:

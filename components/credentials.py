@@ -89,7 +89,6 @@ class CertificateProvider(ResourceProvider):
         for slot in SLOTS:
             outs.update(_new_slot(slot, props, now))
         outs["active"] = "a"
-        outs["rotations"] = 0
         return CreateResult(str(uuid.uuid4()), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -101,7 +100,6 @@ class CertificateProvider(ResourceProvider):
             successor = other_slot(olds.get("active", "a"))
             outs.update(_new_slot(successor, news, now))
             outs["active"] = successor
-            outs["rotations"] = int(olds.get("rotations", 0)) + 1
         return UpdateResult(outs)
 
 
@@ -118,7 +116,6 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
             "validityDays": validity_days,
             "renewBeforeDays": renew_before_days,
             "active": None,
-            "rotations": None,
         }
         for slot in SLOTS:
             props.update({f"{slot}{f}": None for f in SLOT_FIELDS})

@@ -132,10 +132,10 @@ class Deployment:
 
 def _unwrap(value: Any) -> tuple[Any, bool]:
     """(plain value, whether any part was secret)."""
+    if rpc.is_rpc_secret(value):
+        inner, _ = _unwrap(rpc.unwrap_rpc_secret(value))
+        return inner, True
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            inner, _ = _unwrap(value.get("value"))
-            return inner, True
         secret = False
         plain = {}
         for k, v in value.items():
@@ -156,10 +156,6 @@ def _has_unknown(value: Any) -> bool:
     from pulumi.output import Unknown
 
     return isinstance(value, Unknown) or value == rpc.UNKNOWN
-
-
-def _secret(value: Any) -> dict:
-    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
 class _Emulator(_mocks.Mocks):
@@ -332,7 +328,7 @@ class _Monitor(_mocks.MockMonitor):
             urn, request.type, request.name, inputs, bool(request.custom), request.parent,
             list(request.additionalSecretOutputs), hooks,
         )
-        state = {k: (_secret(v) if k in record.secret_outputs else v) for k, v in record.outputs.items()}
+        state = {k: (rpc.wrap_rpc_secret(v) if k in record.secret_outputs else v) for k, v in record.outputs.items()}
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = _mocks.MockMonitor.ResourceRegistration(urn, record.id, record.outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=record.id, object=obj_proto)

@@ -37,9 +37,7 @@ def _plain(value: Any) -> Any:
     """Hook args may carry secrets wrapped by the RPC layer; the file needs the plain value."""
     from pulumi.runtime import rpc
 
-    if isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-        return value.get("value")
-    return value
+    return rpc.unwrap_rpc_secret(value)
 
 
 def write_keystore_file(args: ResourceHookArgs) -> None:

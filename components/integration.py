@@ -228,11 +228,9 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
 
 
 def renew_at(not_after: str, renew_before_days: int) -> str:
-    import datetime as _dt
+    from .certificate import renewal_start, rfc3339
 
-    from .certificate import rfc3339
-
-    return rfc3339(parse_rfc3339(not_after) - _dt.timedelta(days=renew_before_days))
+    return rfc3339(renewal_start(parse_rfc3339(not_after), renew_before_days))
 
 
 def rotation_notice(renew_at_text: Optional[str], now=None) -> Optional[str]:

@@ -115,6 +115,16 @@ def required_resource_access(permissions: tuple[Permission, ...]) -> list[dict]:
     ]
 
 
+def find_permission(resource_app_id: str, permission_id: str, access_type: str) -> Permission | None:
+    """The known permission a requiredResourceAccess entry stands for, if any."""
+    for permission in ALL_PERMISSIONS:
+        if (permission.resource.app_id, permission.id, permission.access_type) == (
+            resource_app_id, permission_id, access_type
+        ):
+            return permission
+    return None
+
+
 def resolve_role_id(permission: Permission, app_role_ids: dict[str, str]) -> str:
     """The app role ID the tenant's service principal gives `permission`'s name, checked."""
     return _resolve(permission, app_role_ids, "app role")

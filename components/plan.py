@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import sys
 
-from .permissions import ALL_PERMISSIONS
+from .permissions import find_permission
 
 SECRET_MASK = "[secret]"
 
 
 def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str:
-    for permission in ALL_PERMISSIONS:
-        if permission.resource.app_id == resource_app_id and permission.id == permission_id and permission.access_type == kind:
-            return f"{permission.resource.display_name} / {permission.name}"
-    return f"{resource_app_id} / UNKNOWN"
+    permission = find_permission(resource_app_id, permission_id, kind)
+    if permission is None:
+        return f"{resource_app_id} / UNKNOWN"
+    return f"{permission.resource.display_name} / {permission.name}"
 
 
 def render_plan(deployment, stack: str) -> str:

@@ -274,14 +274,14 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
         )
     elif cert_pem is not None:
         # Imported here: only a brought-your-own certificate needs cryptography at evaluation.
-        from .certificate import CertificateProblem, inspect_own_certificate
+        from .certificate import CertificateProblem, inspect_own_certificate, rotation_due
 
         try:
             info = inspect_own_certificate(cert_pem, key_pem, now)
         except CertificateProblem as exc:
             problem(f"certificate.{exc.field}", str(exc), exc.example)
         else:
-            if info.not_after - _dt.timedelta(days=renew) <= now:
+            if rotation_due(info.not_after, renew, now):
                 warnings.append(
                     f"{key('certificate.certificatePem')}: the certificate {info.thumbprint} expires "
                     f"{info.not_after.isoformat()}, within renewBeforeDays ({renew}); replace it "

@@ -107,3 +107,10 @@ def test_the_pack_wires_each_rule_with_its_config(monkeypatch):
     assert run("strong-certificates", Args(rules.GENERATED_CERTIFICATE, {"keySize": 2048, "validityDays": 900}))
     assert not run("strong-certificates", Args(rules.GENERATED_CERTIFICATE, {"keySize": 2048, "validityDays": 900},
                                                {"maxValidityDays": 1000}))
+
+
+def test_the_packs_allowed_set_is_exactly_the_programs_permission_table():
+    # The pack runs as its own program and keeps its own copy; this keeps the two from drifting.
+    from components.permissions import ALL_PERMISSIONS
+
+    assert rules.ALLOWED_PERMISSIONS == {(p.resource.app_id, p.id, p.access_type) for p in ALL_PERMISSIONS}
