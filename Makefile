@@ -9,11 +9,11 @@ PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL
 PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
 
-.PHONY: setup jdk pulumi-cli up preview plan test keystore clean
+.PHONY: setup jdk pulumi-cli up preview plan test keystore clean package-check
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt components/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -34,7 +34,7 @@ test: setup jdk
 	$(PY) -m pytest -q
 
 plan: setup
-	$(PY) -m components plan --stack $(STACK)
+	$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)
 
 preview: setup pulumi-cli
 	mkdir -p .pulumi-state
@@ -48,7 +48,20 @@ up: setup pulumi-cli
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created).
 keystore: setup pulumi-cli
-	$(PULUMI) stack output --stack $(STACK) --json --show-secrets | $(PY) -m components keystore --outputs - $(if $(OUT),--out $(OUT))
+	$(PULUMI) stack output --stack $(STACK) --json --show-secrets | $(VENV)/bin/mytimetable-o365 keystore --outputs - $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The package installs from the repository with pip into a fresh venv (not editable), and the
+# example program evaluates with it under the offline engine.
+package-check:
+	rm -rf .package-check && python3 -m venv .package-check
+	.package-check/bin/python -m pip install --quiet ./components
+	.package-check/bin/mytimetable-o365 --help >/dev/null
+	cd examples/alongside-your-resources && ../../.package-check/bin/python -c \
+	  'import yaml; from mytimetable_o365.offline.engine import evaluate; \
+	   c = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]; \
+	   d = evaluate("__main__.py", config=c, stack="dev", project="school-entra"); \
+	   print("example evaluated with the installed package:", sorted(d.outputs))'
+	rm -rf .package-check

@@ -2,8 +2,8 @@
 
 import pulumi
 
-from components.integration import IntegrationArgs, MyTimetableO365Integration, warn_when_rotation_due
-from components.settings import load_settings
+from mytimetable_o365.component.config import load_settings, warn_when_rotation_due
+from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 
 settings = load_settings()
 for warning in settings.warnings:

@@ -15,7 +15,7 @@ APPLICATION_CERTIFICATE = "azuread:index/applicationCertificate:ApplicationCerti
 GENERATED_CERTIFICATE = "pulumi-python:dynamic/mytimetable:Certificate"
 
 # (resource app ID, permission ID, type): Graph Calendars.ReadWrite (app role and scope) and
-# Exchange Online Calendars.ReadWrite.All - see components/permissions.py for the sources.
+# Exchange Online Calendars.ReadWrite.All - see components/mytimetable_o365/rules/permissions.py for the sources.
 ALLOWED_PERMISSIONS = {
     ("00000003-0000-0000-c000-000000000000", "ef54d2bf-783f-4e0f-bca1-3210c0444d99", "Role"),
     ("00000003-0000-0000-c000-000000000000", "1ec239c2-d7c9-4623-a91a-a9775856bb36", "Scope"),

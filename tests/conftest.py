@@ -1,4 +1,4 @@
-"""Shared test harness: the engine emulator (components.emulation), stack configs, a movable clock."""
+"""Shared test harness: the engine emulator (mytimetable_o365.offline.engine), stack configs, a movable clock."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import subprocess
 import pytest
 import yaml
 
-from components import clock
-from components.emulation import evaluate
+from mytimetable_o365 import clock
+from mytimetable_o365.offline.engine import evaluate
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NS = "mytimetable-o365"
@@ -71,7 +71,7 @@ def java_signer(tmp_path_factory):
 
 def own_certificate(days: int = 365, key_size: int = 2048, start: _dt.datetime | None = None):
     """A brought-your-own certificate and key, as an administrator would hand them over."""
-    from components.certificate import generate_certificate
+    from mytimetable_o365.rules.certificate import generate_certificate
 
     start = start or _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
     return generate_certificate("MyTimetable-own", key_size, days, start)

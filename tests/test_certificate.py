@@ -1,6 +1,6 @@
 import datetime as _dt
 
-from components.certificate import generate_certificate, inspect_certificate, rfc3339, rotation_due
+from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate, rfc3339, rotation_due
 
 START = _dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc)
 

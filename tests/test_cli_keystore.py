@@ -6,7 +6,7 @@ import json
 import stat
 import sys
 
-from components.cli import main
+from mytimetable_o365.commands.cli import main
 from conftest import minimal_config
 
 

@@ -5,7 +5,7 @@ import pulumi_azuread as azuread
 import pytest
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
 
-from components.emulation import EmulatedEngineError, evaluate
+from mytimetable_o365.offline.engine import EmulatedEngineError, evaluate
 
 
 class _NoDiffProvider(ResourceProvider):

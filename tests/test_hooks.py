@@ -1,6 +1,6 @@
 from pulumi import ErrorHookArgs
 
-from components.hooks import MAX_REPLICATION_RETRIES, retry_on_replication_delay
+from mytimetable_o365.resources.hooks import MAX_REPLICATION_RETRIES, retry_on_replication_delay
 from conftest import minimal_config
 
 NOT_FOUND = ("creating app role assignment: unexpected status 404 (404 Not Found) with error: Request_ResourceNotFound: "

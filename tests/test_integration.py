@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.emulation import (
+from mytimetable_o365.offline.engine import (
     EXCHANGE_APP_ROLES,
     GRAPH_APP_ROLES,
     GRAPH_SCOPES,
@@ -158,7 +158,7 @@ def test_private_keys_and_keystore_are_secret_in_state(deploy):
 
 @pytest.mark.parametrize("mode, consent", [("application", True), ("delegated", True)])
 def test_a_tenant_whose_graph_lacks_the_permission_fails_instead_of_granting_something_else(deploy, monkeypatch, mode, consent):
-    import components.emulation as emulation
+    import mytimetable_o365.offline.engine as emulation
 
     display, object_id, roles, scopes = MICROSOFT_SERVICE_PRINCIPALS[GRAPH]
     stripped_roles = {k: v for k, v in roles.items() if k != "Calendars.ReadWrite"}

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from pulumi import ResourceHookArgs
 
-from components.hooks import write_keystore_file
-from components.keystore import JKS_MAGIC
+from mytimetable_o365.resources.hooks import write_keystore_file
+from mytimetable_o365.rules.keystore import JKS_MAGIC
 from conftest import minimal_config
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"

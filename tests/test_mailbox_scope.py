@@ -1,5 +1,5 @@
-from components.mailbox_scope import mailbox_scope_script, ps_quote
-from components.settings import MailboxScopeSettings
+from mytimetable_o365.rules.mailbox_scope import mailbox_scope_script, ps_quote
+from mytimetable_o365.rules.settings import MailboxScopeSettings
 from conftest import minimal_config, stack_config
 
 

@@ -10,7 +10,7 @@ from conftest import ROOT, stack_config
 SCRIPT = """
 import json, pickle, sys
 sys.path.insert(0, {root!r})
-from components.emulation import evaluate
+from mytimetable_o365.offline.engine import evaluate
 prior = pickle.load(open({state!r}, "rb"))
 deployment = evaluate({main!r}, config=json.load(open({config!r})), stack="prod", prior=prior)
 print(json.dumps({{"changes": deployment.changes(), "heavy": sorted(m for m in ("cryptography", "jks") if m in sys.modules)}}))

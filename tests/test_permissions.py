@@ -1,7 +1,7 @@
 import pytest
 
-from components.emulation import EXCHANGE_APP_ROLES, GRAPH_APP_ROLES, GRAPH_SCOPES
-from components.permissions import (
+from mytimetable_o365.offline.engine import EXCHANGE_APP_ROLES, GRAPH_APP_ROLES, GRAPH_SCOPES
+from mytimetable_o365.rules.permissions import (
     EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION,
     GRAPH_CALENDARS_READWRITE_APPLICATION,
     GRAPH_CALENDARS_READWRITE_DELEGATED,

@@ -5,7 +5,7 @@ from conftest import ROOT
 
 
 def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "components", "plan", "--stack", "prod", "--project-dir", str(ROOT)],
+    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "plan", "--stack", "prod", "--project-dir", str(ROOT)],
                             cwd=ROOT, capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
     out = result.stdout
     assert "Redirect URI      https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365" in out
@@ -20,7 +20,7 @@ def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_
 def test_plan_reports_config_errors_by_key(tmp_path):
     (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  mytimetable-o365:siteUrl: http://x.example.edu\n")
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    result = subprocess.run([sys.executable, "-m", "components", "plan", "--stack", "bad", "--project-dir", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "plan", "--stack", "bad", "--project-dir", str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 1
     assert "mytimetable-o365:siteUrl" in result.stderr and "https" in result.stderr

@@ -111,6 +111,6 @@ def test_the_pack_wires_each_rule_with_its_config(monkeypatch):
 
 def test_the_packs_allowed_set_is_exactly_the_programs_permission_table():
     # The pack runs as its own program and keeps its own copy; this keeps the two from drifting.
-    from components.permissions import ALL_PERMISSIONS
+    from mytimetable_o365.rules.permissions import ALL_PERMISSIONS
 
     assert rules.ALLOWED_PERMISSIONS == {(p.resource.app_id, p.id, p.access_type) for p in ALL_PERMISSIONS}

@@ -1,6 +1,6 @@
 import pytest
 
-from components.redirect_uri import RedirectUriError, redirect_uri_for
+from mytimetable_o365.rules.redirect_uri import RedirectUriError, redirect_uri_for
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ import datetime as _dt
 
 import pytest
 
-import components.certificate as certificate_module
-import components.keystore as keystore_module
-from components.certificate import inspect_certificate, parse_rfc3339
+import mytimetable_o365.rules.certificate as certificate_module
+import mytimetable_o365.rules.keystore as keystore_module
+from mytimetable_o365.rules.certificate import inspect_certificate, parse_rfc3339
 from conftest import minimal_config, stack_config
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"

@@ -4,7 +4,7 @@ import datetime as _dt
 
 import pytest
 
-from components.settings import InvalidConfigError, parse_settings
+from mytimetable_o365.rules.settings import InvalidConfigError, parse_settings
 from conftest import NS, minimal_config, own_certificate
 
 NOW = _dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc)

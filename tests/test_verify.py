@@ -1,11 +1,11 @@
-"""`python -m components verify` against the local Entra/Graph stand-in, with the keystore the stack produced."""
+"""`mytimetable-o365 verify` against the local Entra/Graph stand-in, with the keystore the stack produced."""
 
 import json
 
 import pytest
 
-from components.cli import main
-from components.verify import (
+from mytimetable_o365.commands.cli import main
+from mytimetable_o365.commands.verify import (
     APP_NOT_FOUND,
     CERTIFICATE_NOT_REGISTERED,
     CONSENT_MISSING,

@@ -44,4 +44,4 @@ def test_drift_detection_fails_on_changes_with_old_and_new_exit_codes():
 
 def test_deploy_delivers_the_keystore_with_the_export_command():
     text = (ROOT / ".github/workflows/deploy.yml").read_text()
-    assert "python -m components keystore --outputs" in text
+    assert "mytimetable-o365 keystore --outputs" in text

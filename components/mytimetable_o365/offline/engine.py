@@ -282,6 +282,8 @@ class _Emulator(_mocks.Mocks):
             if not inputs.get("appRoleId"):
                 raise EmulatedEngineError("AppRoleAssignment without appRoleId")
             return f"/servicePrincipals/{inputs['resourceObjectId']}/appRoleAssignedTo/{uuid.uuid4()}", {"principalType": "ServicePrincipal"}
+        if typ == "azuread:index/group:Group":
+            return f"/groups/{object_id}", {"objectId": object_id}
         if typ == "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
             return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="), {}
         if typ == "azuread:index/applicationCertificate:ApplicationCertificate":
@@ -289,7 +291,7 @@ class _Emulator(_mocks.Mocks):
         raise EmulatedEngineError(f"the emulator does not know {typ}")
 
     def _application_certificate(self, inputs) -> tuple[str, dict]:
-        from .certificate import inspect_certificate, parse_rfc3339
+        from ..rules.certificate import inspect_certificate, parse_rfc3339
 
         application_id = inputs.get("applicationId", "")
         if not application_id.startswith("/applications/"):
@@ -341,6 +343,7 @@ def evaluate(
     stack: str = "prod",
     prior: Optional[Deployment] = None,
     preview: bool = False,
+    project: str = PROJECT,
 ) -> Deployment:
     """Run the program once against the emulated engine and return what it declared."""
     import logging
@@ -362,8 +365,8 @@ def evaluate(
     ROOT.set(None)  # a fresh root stack per evaluation, as each `pulumi up` has
     SETTINGS.rpc_manager.clear()  # and nothing left over from an evaluation that failed
     SETTINGS.outputs.clear()
-    pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{PROJECT}:{k}": _config_text(v) for k, v in (config or {}).items()})
-    _mocks.set_mocks(emulator, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=_Monitor(emulator))
+    pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{project}:{k}": _config_text(v) for k, v in (config or {}).items()})
+    _mocks.set_mocks(emulator, project=project, stack=stack, preview=preview, logger=logger, monitor=_Monitor(emulator))
 
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.settings import get_root_resource

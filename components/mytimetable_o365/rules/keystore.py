@@ -1,4 +1,4 @@
-"""Certificate + private key -> the Java keystore MyTimetable loads; atomic, private file writes.
+"""Certificate + private key -> the bytes of the Java keystore MyTimetable loads, and back. Pure.
 
 - jks: pyjks; the classic Sun JKS format that every Java runtime reads.
 - pkcs12: cryptography, PBES2/AES-256-CBC with HMAC-SHA256; Java reads this from 11.0.12 on.
@@ -7,9 +7,6 @@ so the alias is stored lower-case in JKS files: see `stored_alias`.
 """
 
 from __future__ import annotations
-
-import os
-import tempfile
 
 JKS_MAGIC = bytes.fromhex("feedfeed")
 
@@ -54,25 +51,6 @@ def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: 
             alias.encode(), key, certificate, None, encryption
         )
     raise ValueError(f"unknown keystore format {fmt!r}")
-
-
-def write_private_file(path: str, data: bytes) -> None:
-    """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start."""
-    target = os.path.abspath(path)
-    directory = os.path.dirname(target)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".keystore-", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str, str]:

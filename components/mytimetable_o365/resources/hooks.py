@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from pulumi import ErrorHookArgs, ResourceHookArgs
 
-from .keystore import write_private_file
+from .keystore_file import write_private_file
 
 KEYSTORE_HOOK_NAME = "mytimetable-write-keystore"
 REPLICATION_HOOK_NAME = "mytimetable-retry-replication-delay"

@@ -1,4 +1,4 @@
-"""`python -m components COMMAND`: tools for runners and reviewers; none needs the Pulumi CLI.
+"""`mytimetable-o365 COMMAND` (or `python -m mytimetable_o365 COMMAND`): tools for runners and reviewers; none needs the Pulumi CLI.
 
   keystore  write the keystore file from `pulumi stack output --json --show-secrets`
   plan      show what a stack declares, evaluated against the engine emulator
@@ -8,63 +8,18 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import json
-import os
 import sys
 from typing import Optional, Sequence
 
-EXIT_OK = 0
+from .outputs import UsageError
+
 EXIT_USAGE = 2
-EXIT_REFUSED = 1
-
-
-class UsageError(Exception):
-    """Bad arguments or input files; reported on stderr with exit code 2."""
-
-
-def _read_outputs(source: str) -> dict:
-    try:
-        text = sys.stdin.read() if source == "-" else open(source, encoding="utf-8").read()
-        outputs = json.loads(text)
-    except OSError as exc:
-        raise UsageError(f"--outputs: cannot read {source} ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"--outputs: not JSON from `pulumi stack output --json --show-secrets` ({exc})") from None
-    if not isinstance(outputs, dict):
-        raise UsageError("--outputs: expected a JSON object of stack outputs")
-    return outputs
 
 
 def keystore_command(args) -> int:
-    from .keystore import write_private_file
+    from .keystore_export import run_keystore_export
 
-    outputs = _read_outputs(args.outputs)
-    encoded = outputs.get("keystore")
-    if not encoded or encoded == "[secret]":
-        print("the outputs hold no keystore: run `pulumi stack output --json --show-secrets`", file=sys.stderr)
-        return EXIT_REFUSED
-    data = base64.b64decode(encoded)
-    target = args.out or outputs.get("keystorePath")
-    if not target:
-        print("no --out given and no keystorePath in the outputs", file=sys.stderr)
-        return EXIT_USAGE
-    if os.path.exists(target):
-        with open(target, "rb") as handle:
-            current = handle.read()
-        if current == data:
-            print(f"{target} already holds this keystore; nothing written")
-            return EXIT_OK
-        if not args.force:
-            print(f"{target} holds a different keystore; refusing to overwrite it without --force", file=sys.stderr)
-            return EXIT_REFUSED
-    write_private_file(target, data)
-    print(
-        f"wrote {target} (mode 0600): {outputs.get('keystoreFormat', 'keystore')} with alias "
-        f"{outputs.get('keystoreAlias')}, certificate {outputs.get('certificateThumbprint')}, "
-        f"valid until {outputs.get('certificateNotAfter')}; the password is the keystorePassword output"
-    )
-    return EXIT_OK
+    return run_keystore_export(args)
 
 
 def plan_command(args) -> int:
@@ -80,7 +35,7 @@ def verify_command(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m components", description=__doc__,
+    parser = argparse.ArgumentParser(prog="mytimetable-o365", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -23,7 +23,7 @@ from typing import Any, Optional
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from . import clock
+from .. import clock
 
 SLOTS = ("a", "b")
 CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
@@ -43,7 +43,7 @@ def other_slot(slot: str) -> str:
 
 def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now) -> bool:
     """Is the active certificate recorded in `state` inside the renewal window at `now`?"""
-    from .certificate import parse_rfc3339, rotation_due
+    from ..rules.certificate import parse_rfc3339, rotation_due
 
     not_after = state.get(f"{state.get('active', 'a')}NotAfter")
     if not not_after:
@@ -52,7 +52,7 @@ def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now)
 
 
 def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
-    from .certificate import generate_certificate, inspect_certificate, rfc3339
+    from ..rules.certificate import generate_certificate, inspect_certificate, rfc3339
 
     cert_pem, key_pem = generate_certificate(
         props["commonName"], int(props["keySize"]), int(props["validityDays"]), now
@@ -133,8 +133,8 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
 
 
 def _keystore_outputs(props: dict[str, Any], password: str) -> dict[str, Any]:
-    from .certificate import inspect_certificate
-    from .keystore import build_keystore, stored_alias
+    from ..rules.certificate import inspect_certificate
+    from ..rules.keystore import build_keystore, stored_alias
 
     data = build_keystore(props["certificatePem"], props["privateKeyPem"], props["format"], props["alias"], password)
     outs = {name: props[name] for name in KEYSTORE_INPUTS}

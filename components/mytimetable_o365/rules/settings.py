@@ -335,17 +335,3 @@ def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
         problem("mailboxScope.administrativeUnitId", f"{unit!r} is not an object ID (GUID)", "3f2504e0-4f89-11d3-9a0c-0305e82c3301")
         return None
     return MailboxScopeSettings(group_address=group, administrative_unit_id=unit.lower() if unit else None)
-
-
-def load_settings() -> Settings:
-    """Read this stack's config through the Pulumi runtime and validate it."""
-    import pulumi
-    from pulumi.runtime.config import CONFIG, get_config_env
-
-    from . import clock
-
-    # The language host hands config over in PULUMI_CONFIG; tests and the emulator set CONFIG.
-    merged = {**(get_config_env() or {}), **CONFIG.get()}
-    prefix = NAMESPACE + ":"
-    raw = {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
-    return parse_settings(raw, pulumi.get_stack(), clock.utcnow())

@@ -147,3 +147,19 @@ def rfc3339(moment: _dt.datetime) -> str:
 
 def parse_rfc3339(text: str) -> _dt.datetime:
     return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+
+
+def renew_at(not_after: str, renew_before_days: int) -> str:
+    """The start of the renewal window of a certificate ending at `not_after` (RFC 3339 in and out)."""
+    return rfc3339(renewal_start(parse_rfc3339(not_after), renew_before_days))
+
+
+def rotation_notice(renew_at_text: str | None, now: _dt.datetime) -> str | None:
+    """The preview's message when the last deployment's certificate is due for rotation."""
+    if not renew_at_text or now < parse_rfc3339(renew_at_text):
+        return None
+    return (
+        f"certificate rotation is due (renewal window opened {renew_at_text}): this update generates a "
+        "successor certificate, registers it next to the current one and switches the keystore to it; "
+        "deliver the new keystore to MyTimetable (see README, 'Certificates and rotation runbook')"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from .permissions import find_permission
+from ..rules.permissions import find_permission
 
 SECRET_MASK = "[secret]"
 
@@ -23,7 +23,7 @@ def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str
 
 
 def render_plan(deployment, stack: str) -> str:
-    from .certificate import inspect_certificate
+    from ..rules.certificate import inspect_certificate
 
     lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator; IDs are placeholders)", ""]
     (app,) = deployment.of_type("azuread:index/application:Application")
@@ -67,8 +67,8 @@ def print_plan(stack: str, project_dir: str) -> int:
 
     import yaml
 
-    from .emulation import evaluate
-    from .settings import InvalidConfigError
+    from ..offline.engine import evaluate
+    from ..rules.settings import InvalidConfigError
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):

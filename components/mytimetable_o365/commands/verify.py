@@ -85,7 +85,7 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     import msal
     import requests
 
-    from .keystore import read_keystore, sniff_format
+    from ..rules.keystore import read_keystore, sniff_format
 
     fmt = outputs.get("keystoreFormat") or sniff_format(keystore_bytes)
     cert_pem, key_pem = read_keystore(keystore_bytes, fmt, outputs["keystoreAlias"], outputs["keystorePassword"])
@@ -137,9 +137,9 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
 
 
 def run_verify(args) -> int:
-    from .cli import _read_outputs
+    from .outputs import read_outputs
 
-    outputs = _read_outputs(args.outputs)
+    outputs = read_outputs(args.outputs)
     missing = [k for k in ("tenantId", "clientId", "keystoreAlias", "keystorePassword") if not outputs.get(k)]
     if missing or (not args.keystore and not outputs.get("keystore")):
         print("the outputs lack " + ", ".join(missing or ["keystore"]) +

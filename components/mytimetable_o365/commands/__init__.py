@@ -1,0 +1,1 @@
+"""Operator commands (`mytimetable-o365 ...`): beside the component, using the same rules."""

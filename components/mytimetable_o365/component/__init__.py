@@ -1,0 +1,1 @@
+"""The MyTimetableO365Integration component and the reading of a stack's config."""

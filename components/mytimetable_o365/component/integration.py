@@ -1,0 +1,261 @@
+"""MyTimetableO365Integration: the manual portal procedure, as one Pulumi component.
+
+The constructor reads like the procedure: register the application, create its service
+principal, grant consent, register certificates, build the keystore, publish outputs. Each step
+is a short method that returns what it made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_azuread as azuread
+
+from ..resources.hooks import keystore_file_hook, replication_retry_hook
+from ..resources.providers import SLOTS, Certificate, Keystore
+from ..rules.consent import granted_permissions
+from ..rules.permissions import APPLICATION, Permission, permissions_for, required_resource_access, resolve_role_id, resolve_scope_id
+from ..rules.settings import Settings
+
+TYPE_TOKEN = "mytimetable:o365:Integration"
+SIGN_IN_AUDIENCE = "AzureADMyOrg"
+CREDENTIAL_TYPE = "AsymmetricX509Cert"
+
+
+@dataclass(frozen=True)
+class IntegrationArgs:
+    """Everything the component needs: the validated stack settings (`load_settings()`)."""
+
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class CertificateMaterial:
+    """What the keystore is built from: the active certificate, its key and its expiry."""
+
+    certificate_pem: pulumi.Output
+    private_key_pem: pulumi.Output
+    not_after: pulumi.Output
+    credentials: tuple  # the ApplicationCertificates Entra must have registered first
+
+
+class MyTimetableO365Integration(pulumi.ComponentResource):
+    """The Entra app registration, service principal, consent and certificate credential for MyTimetable."""
+
+    tenant_id: pulumi.Output[str]
+    client_id: pulumi.Output[str]
+    application_object_id: pulumi.Output[str]
+    service_principal_object_id: pulumi.Output[str]
+    redirect_uri: pulumi.Output[str]
+    granted_permissions: pulumi.Output[list]
+    certificate_thumbprint: pulumi.Output[str]
+    certificate_not_after: pulumi.Output[str]
+    certificate_renew_at: pulumi.Output[str]
+    keystore: pulumi.Output[str]
+    keystore_password: pulumi.Output[str]
+    keystore_alias: pulumi.Output[str]
+    keystore_path: pulumi.Output[str]
+    mailbox_scope_script: Optional[pulumi.Output[str]]
+
+    def __init__(self, name: str, args: IntegrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        self._name = name
+        self._settings = args.settings
+        self._permissions = permissions_for(self._settings.permission_mode, self._settings.legacy_exchange_permission)
+        client = azuread.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        application = self._register_application()
+        service_principal = self._create_service_principal(application)
+        self._grant_consent(service_principal)
+        material = self._register_certificates(application)
+        keystore = self._build_keystore(material)
+        self._publish_outputs(client, application, service_principal, material, keystore)
+
+    # --- options shared by the steps ----------------------------------------------------------
+    def _child(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def _retried(self) -> pulumi.ResourceOptions:
+        """Steps that Entra may answer with "not found" while a new object replicates."""
+        return self._child(hooks=pulumi.ResourceHookBinding(on_error=[replication_retry_hook()]))
+
+    def _owners(self) -> Optional[list]:
+        return list(self._settings.owners) or None
+
+    # --- the steps ------------------------------------------------------------------------------
+    def _register_application(self) -> azuread.Application:
+        """New registration: single tenant, MyTimetable's redirect URI, exactly the mode's permissions."""
+        settings = self._settings
+        return azuread.Application(
+            f"{self._name}-app",
+            display_name=settings.app_name,
+            sign_in_audience=SIGN_IN_AUDIENCE,
+            web=azuread.ApplicationWebArgs(redirect_uris=[settings.redirect_uri]),
+            required_resource_accesses=[
+                azuread.ApplicationRequiredResourceAccessArgs(
+                    resource_app_id=entry["resource_app_id"],
+                    resource_accesses=[
+                        azuread.ApplicationRequiredResourceAccessResourceAccessArgs(**access)
+                        for access in entry["resource_accesses"]
+                    ],
+                )
+                for entry in required_resource_access(self._permissions)
+            ],
+            owners=self._owners(),
+            opts=self._child(),
+        )
+
+    def _create_service_principal(self, application: azuread.Application) -> azuread.ServicePrincipal:
+        """The enterprise application, which consent and sign-ins attach to."""
+        return azuread.ServicePrincipal(
+            f"{self._name}-sp",
+            client_id=application.client_id,
+            app_role_assignment_required=False,
+            owners=self._owners(),
+            opts=self._retried(),
+        )
+
+    def _grant_consent(self, service_principal: azuread.ServicePrincipal) -> list:
+        """Admin consent: an app role assignment per application permission, or the delegated grant."""
+        if not self._settings.admin_consent:
+            return []
+        resource_principals = {
+            app_id: azuread.get_service_principal_output(client_id=app_id, opts=pulumi.InvokeOutputOptions(parent=self))
+            for app_id in sorted({p.resource.app_id for p in self._permissions})
+        }
+        grants = []
+        for permission in self._permissions:
+            resource_sp = resource_principals[permission.resource.app_id]
+            if permission.kind == APPLICATION:
+                grants.append(self._grant_app_role(permission, resource_sp, service_principal))
+            else:
+                grants.append(self._grant_delegated(permission, resource_sp, service_principal))
+        return grants
+
+    def _grant_app_role(self, permission: Permission, resource_sp, service_principal) -> azuread.AppRoleAssignment:
+        return azuread.AppRoleAssignment(
+            f"{self._name}-consent-{permission.slug}",
+            # Looked up by name on the tenant's service principal and checked against Microsoft's ID.
+            app_role_id=resource_sp.app_role_ids.apply(lambda ids: resolve_role_id(permission, ids)),
+            principal_object_id=service_principal.object_id,
+            resource_object_id=resource_sp.object_id,
+            opts=self._retried(),
+        )
+
+    def _grant_delegated(self, permission: Permission, resource_sp, service_principal):
+        return azuread.ServicePrincipalDelegatedPermissionGrant(
+            f"{self._name}-consent-{permission.slug}-all-users",
+            # The scope is checked on the tenant's service principal before it is granted.
+            claim_values=resource_sp.oauth2_permission_scope_ids.apply(
+                lambda ids: [permission.name] if resolve_scope_id(permission, ids) else []
+            ),
+            resource_service_principal_object_id=resource_sp.object_id,
+            service_principal_object_id=service_principal.object_id,
+            opts=self._retried(),
+        )
+
+    def _register_certificates(self, application: azuread.Application) -> CertificateMaterial:
+        """Your own certificate, or a generated one in two rotating slots; each registered with Entra."""
+        own = self._settings.certificate
+        if own.bring_your_own:
+            from ..rules.certificate import inspect_certificate, rfc3339
+
+            info = inspect_certificate(own.certificate_pem)
+            credential = self._credential("own", application, own.certificate_pem,
+                                          rfc3339(info.not_before), rfc3339(info.not_after))
+            return CertificateMaterial(
+                pulumi.Output.from_input(own.certificate_pem),
+                pulumi.Output.secret(own.private_key_pem),
+                pulumi.Output.from_input(rfc3339(info.not_after)),
+                (credential,),
+            )
+        certificate = Certificate(
+            f"{self._name}-certificate",
+            common_name=self._settings.app_name,
+            key_size=own.key_size,
+            validity_days=own.validity_days,
+            renew_before_days=own.renew_before_days,
+            opts=self._child(),
+        )
+        credentials = tuple(
+            self._credential(slot, application, certificate.slot_output(slot, "CertificatePem"),
+                             certificate.slot_output(slot, "NotBefore"), certificate.slot_output(slot, "NotAfter"))
+            for slot in SLOTS
+        )
+        return CertificateMaterial(
+            certificate.active_output("CertificatePem"),
+            pulumi.Output.secret(certificate.active_output("PrivateKeyPem")),
+            certificate.active_output("NotAfter"),
+            credentials,
+        )
+
+    def _credential(self, slot, application, value, start_date, end_date) -> azuread.ApplicationCertificate:
+        # Dates come from the certificate itself: Entra refuses an end date past its expiry,
+        # and "now" or end_date_relative would change on every run.
+        return azuread.ApplicationCertificate(
+            f"{self._name}-credential-{slot}",
+            application_id=application.id,
+            type=CREDENTIAL_TYPE,
+            encoding="pem",
+            value=value,
+            start_date=start_date,
+            end_date=end_date,
+            opts=self._retried(),
+        )
+
+    def _build_keystore(self, material: CertificateMaterial) -> Keystore:
+        """The Java keystore MyTimetable loads; a post-deploy hook writes it to `keystore.path`."""
+        settings = self._settings.keystore
+        write_keystore = keystore_file_hook()  # one registration, bound to both events
+        return Keystore(
+            f"{self._name}-keystore",
+            certificate_pem=material.certificate_pem,
+            private_key_pem=material.private_key_pem,
+            format=settings.format,
+            alias=settings.alias,
+            requested_password=settings.password or "",
+            path=settings.path,
+            opts=self._child(
+                hooks=pulumi.ResourceHookBinding(after_create=[write_keystore], after_update=[write_keystore]),
+            ),
+        )
+
+    def _publish_outputs(self, client, application, service_principal, material, keystore) -> None:
+        """What MyTimetable's configuration needs (see README, "Outputs")."""
+        from ..rules.certificate import renew_at
+
+        settings = self._settings
+        renew_before_days = settings.certificate.renew_before_days
+        self.tenant_id = client.tenant_id
+        self.client_id = application.client_id
+        self.application_object_id = application.object_id
+        self.service_principal_object_id = service_principal.object_id
+        self.redirect_uri = pulumi.Output.from_input(settings.redirect_uri)
+        self.granted_permissions = pulumi.Output.from_input(granted_permissions(settings))
+        self.certificate_thumbprint = keystore.thumbprint
+        self.certificate_not_after = material.not_after
+        self.certificate_renew_at = material.not_after.apply(lambda text: renew_at(text, renew_before_days))
+        self.keystore = pulumi.Output.secret(keystore.keystore)
+        self.keystore_password = pulumi.Output.secret(keystore.password)
+        self.keystore_alias = keystore.storedAlias
+        self.keystore_path = pulumi.Output.from_input(settings.keystore.path)
+        self.mailbox_scope_script = self._mailbox_scope_script(application, service_principal)
+        self.register_outputs({
+            "tenantId": self.tenant_id,
+            "clientId": self.client_id,
+            "certificateThumbprint": self.certificate_thumbprint,
+            "certificateNotAfter": self.certificate_not_after,
+        })
+
+    def _mailbox_scope_script(self, application, service_principal) -> Optional[pulumi.Output]:
+        scope = self._settings.mailbox_scope
+        if scope is None:
+            return None
+        from ..rules.mailbox_scope import mailbox_scope_script
+
+        app_name = self._settings.app_name
+        return pulumi.Output.all(application.client_id, service_principal.object_id).apply(
+            lambda ids: mailbox_scope_script(scope, app_name, ids[0], ids[1])
+        )

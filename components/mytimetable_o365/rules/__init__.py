@@ -1,0 +1,1 @@
+"""Rules and crypto: pure functions and frozen values, no Pulumi resources and no I/O."""

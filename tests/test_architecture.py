@@ -1,0 +1,97 @@
+"""The package's layers point one way and no module imports itself round a cycle."""
+
+import ast
+import pathlib
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "components" / "mytimetable_o365"
+# What each layer may import from the package (besides itself). "clock" is the one wall clock.
+ALLOWED = {
+    "clock": set(),
+    "rules": set(),
+    "resources": {"rules", "clock"},
+    "component": {"resources", "rules", "clock"},
+    "commands": {"resources", "rules", "clock", "offline"},
+    "offline": {"rules", "clock"},
+    "__init__": set(),  # loads the public names lazily, by string
+    "__main__": {"commands"},
+}
+
+
+def module_name(path: pathlib.Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: pathlib.Path) -> set[str]:
+    """Every package module `path` imports, at module level or inside functions."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {t for t in targets if t.startswith("mytimetable_o365.")}
+    return found
+
+
+def modules() -> dict[str, set[str]]:
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: {t for t in imports_of(path) if t in paths and t != name} for name, path in paths.items()}
+
+
+def layer(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    offences = [
+        f"{name} imports {target}"
+        for name, targets in modules().items()
+        for target in targets
+        if layer(target) != layer(name) and layer(target) not in ALLOWED[layer(name)]
+    ]
+    assert offences == []
+
+
+def test_the_component_never_imports_the_offline_engine_or_the_commands():
+    component = {t for name, targets in modules().items() if layer(name) == "component" for t in targets}
+    assert not {layer(t) for t in component} & {"offline", "commands"}
+
+
+def test_no_module_imports_itself_round_a_cycle():
+    graph = modules()
+    state: dict[str, str] = {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for target in sorted(graph[node]):
+            if target == node.rsplit(".", 1)[0] or node == target.rsplit(".", 1)[0]:
+                continue  # a package and its own modules
+            if state.get(target) == "open":
+                raise AssertionError(" -> ".join(trail + [node, target]))
+            if target not in state:
+                visit(target, trail + [node])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+
+
+def test_the_layers_are_the_folders():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")}
+    assert folders == {"rules", "resources", "component", "commands", "offline"}
+    assert {layer(name) for name in modules()} == set(ALLOWED)

@@ -1,0 +1,27 @@
+"""The example program uses the installed package beside resources of its own."""
+
+import yaml
+
+from conftest import ROOT
+from mytimetable_o365.offline.engine import evaluate
+
+EXAMPLE = ROOT / "examples" / "alongside-your-resources"
+
+
+def test_the_example_program_declares_the_integration_next_to_its_own_group(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = yaml.safe_load((EXAMPLE / "Pulumi.dev.yaml").read_text())["config"]
+    deployment = evaluate(str(EXAMPLE / "__main__.py"), config=config, stack="dev", project="school-entra")
+    (group,) = deployment.of_type("azuread:index/group:Group")
+    assert group.inputs["displayName"] == "MyTimetable operators"
+    (app,) = deployment.of_type("azuread:index/application:Application")
+    assert app.inputs["displayName"] == "MyTimetable-dev"
+    assert app.inputs["web"]["redirectUris"] == ["https://mytimetable-dev.example.edu/schedule?zoneview=0&ec_type=o365"]
+    assert deployment.outputs["mytimetableClientId"] == app.outputs["clientId"]
+    assert "mytimetableKeystore" in deployment.secret_outputs
+
+
+def test_the_example_installs_the_package_from_this_repository():
+    requirements = (EXAMPLE / "requirements.txt").read_text().split()
+    assert "../../components" in requirements
+    assert (EXAMPLE / "../../components/pyproject.toml").resolve().exists()
