@@ -5,7 +5,9 @@ import pulumi_azuread as azuread
 import pytest
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
 
-from mytimetable_o365.offline.engine import EmulatedEngineError, evaluate
+from mytimetable_o365.offline.engine import DeployingIdentity, EmulatedEngineError, evaluate
+
+ADMIN = DeployingIdentity.user("Global Administrator")
 
 
 class _NoDiffProvider(ResourceProvider):
@@ -72,8 +74,8 @@ def test_force_new_inputs_replace_and_others_update(tmp_path, monkeypatch):
             azuread.ServicePrincipal("sp", client_id=client)
         return run
 
-    first = evaluate(program("a", "11111111-1111-1111-1111-111111111111"), config={})
-    second = evaluate(program("b", "22222222-2222-2222-2222-222222222222"), config={}, prior=first)
+    first = evaluate(program("a", "11111111-1111-1111-1111-111111111111"), config={}, identity=ADMIN)
+    second = evaluate(program("b", "22222222-2222-2222-2222-222222222222"), config={}, prior=first, identity=ADMIN)
     assert {r.name: r.operation for r in second.resources.values()} == {"app": "update", "sp": "replace"}
     assert second.named("app").id == first.named("app").id
     assert second.named("sp").id != first.named("sp").id
@@ -91,4 +93,4 @@ def test_entra_refuses_a_credential_end_date_past_the_certificate(tmp_path, monk
                                        value=cert, start_date="2026-11-01T00:00:00Z", end_date="2027-11-01T00:00:00Z")
 
     with pytest.raises(EmulatedEngineError, match="validity"):
-        evaluate(program, config={})
+        evaluate(program, config={}, identity=ADMIN)

@@ -8,6 +8,7 @@ from mytimetable_o365.offline.engine import (
     GRAPH_SCOPES,
     MICROSOFT_SERVICE_PRINCIPALS,
     TENANT_ID,
+    DEPLOYER_OBJECT_ID,
 )
 from conftest import minimal_config, stack_config
 
@@ -108,11 +109,14 @@ def test_delegated_mode_with_admin_consent_grants_the_scope_for_all_users(deploy
     }
 
 
-def test_owners_own_both_the_app_and_the_service_principal(deploy):
+def test_owners_and_the_deploying_identity_own_both_the_app_and_the_service_principal(deploy):
     owners = ["b1a5c0de-0000-4000-8000-000000000002", "a1a5c0de-0000-4000-8000-000000000001"]
     deployment = deploy(minimal_config(owners=owners))
-    assert deployment.of_type(APP)[0].inputs["owners"] == sorted(owners)
-    assert deployment.of_type(SP)[0].inputs["owners"] == sorted(owners)
+    expected = sorted(owners + [DEPLOYER_OBJECT_ID])
+    assert deployment.of_type(APP)[0].inputs["owners"] == expected
+    assert deployment.of_type(SP)[0].inputs["owners"] == expected
+    (app,) = deployment.applications.values()
+    assert app["owners"] == set(expected)  # the tenant keeps the deployer: it can manage the app later
 
 
 def test_switching_modes_leaves_no_grant_of_the_old_mode_behind(deploy):

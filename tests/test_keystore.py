@@ -1,5 +1,6 @@
 """certificate -> Entra credential -> keystore -> JVM, for both formats; the hook and the export command."""
 
+import asyncio
 import base64
 import os
 import stat
@@ -99,7 +100,7 @@ def test_the_post_deploy_hook_writes_the_file_with_mode_0600_atomically(tmp_path
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", watching_replace)
-    write_keystore_file(hook_args({"keystore": base64.b64encode(content).decode(), "path": str(target)}))
+    asyncio.run(write_keystore_file(hook_args({"keystore": base64.b64encode(content).decode(), "path": str(target)})))
     assert target.read_bytes() == content
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     (src, dst, mode, written), = renames
@@ -115,7 +116,7 @@ def test_the_hook_accepts_secret_wrapped_outputs_and_replaces_an_old_file(tmp_pa
     target.write_bytes(b"old")
     target.chmod(0o644)
     secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": base64.b64encode(b"new").decode()}
-    write_keystore_file(hook_args({"keystore": secret, "path": str(target)}))
+    asyncio.run(write_keystore_file(hook_args({"keystore": secret, "path": str(target)})))
     assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600
 
 

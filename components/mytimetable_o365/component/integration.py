@@ -65,6 +65,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         self._settings = args.settings
         self._permissions = permissions_for(self._settings.permission_mode, self._settings.legacy_exchange_permission)
         client = azuread.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._owners = self._owners_with(client)
 
         application = self._register_application()
         service_principal = self._create_service_principal(application)
@@ -81,8 +82,21 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         """Steps that Entra may answer with "not found" while a new object replicates."""
         return self._child(hooks=pulumi.ResourceHookBinding(on_error=[replication_retry_hook()]))
 
-    def _owners(self) -> Optional[list]:
-        return list(self._settings.owners) or None
+    def _owners_with(self, client) -> pulumi.Output:
+        """The configured owners and the deploying identity.
+
+        The azuread provider makes the caller an owner while it creates an application or service
+        principal and then removes it unless `owners` lists it; an update sets exactly `owners`
+        (terraform-provider-azuread v3, applicationResourceCreate / servicePrincipalResourceCreate
+        and their Update). With Application.ReadWrite.OwnedBy a deployer that is no owner can no
+        longer manage its own app, service principal or certificates ("It cannot update any apps
+        that it is not an owner of", https://learn.microsoft.com/graph/permissions-reference), and
+        the provider docs recommend always listing the principal that runs the deployment.
+        """
+        configured = self._settings.owners
+        if not self._settings.deployer_is_owner:
+            return pulumi.Output.from_input(list(configured))
+        return client.object_id.apply(lambda deployer: sorted({*configured, deployer.lower()}))
 
     # --- the steps ------------------------------------------------------------------------------
     def _register_application(self) -> azuread.Application:
@@ -103,7 +117,9 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
                 )
                 for entry in required_resource_access(self._permissions)
             ],
-            owners=self._owners(),
+            owners=self._owners,
+            # A lost state must not silently create a second MyTimetable app of the same name.
+            prevent_duplicate_names=True,
             opts=self._child(),
         )
 
@@ -113,7 +129,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             f"{self._name}-sp",
             client_id=application.client_id,
             app_role_assignment_required=False,
-            owners=self._owners(),
+            owners=self._owners,
             opts=self._retried(),
         )
 
@@ -219,6 +235,9 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             path=settings.path,
             opts=self._child(
                 hooks=pulumi.ResourceHookBinding(after_create=[write_keystore], after_update=[write_keystore]),
+                # The file is written only once Entra has registered every certificate it relies on:
+                # a rotation never hands MyTimetable a certificate Entra does not accept yet.
+                depends_on=list(material.credentials),
             ),
         )
 

@@ -26,6 +26,7 @@ TOP_LEVEL_KEYS = (
     "legacyExchangePermission",
     "adminConsent",
     "owners",
+    "deployerIsOwner",
     "certificate",
     "keystore",
     "mailboxScope",
@@ -98,6 +99,9 @@ class Settings:
     keystore: KeystoreSettings
     mailbox_scope: Optional[MailboxScopeSettings] = None
     warnings: tuple[str, ...] = ()
+    # The identity that runs `pulumi up` stays an owner of the app and service principal (see
+    # component.integration); a person may opt out for a deployment they run themselves.
+    deployer_is_owner: bool = True
 
 
 def key(name: str) -> str:
@@ -158,6 +162,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
         else:
             owners = tuple(sorted({o.lower() for o in owners_raw}))
 
+    deployer_is_owner = _boolean(raw, "deployerIsOwner", True, problem)
     certificate = _certificate(raw, now, problem, warnings)
     keystore = _keystore(raw, stack, problem)
     scope = _mailbox_scope(raw, mode, problem)
@@ -183,6 +188,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
         keystore=keystore,
         mailbox_scope=scope,
         warnings=tuple(warnings),
+        deployer_is_owner=deployer_is_owner,
     )
 
 
