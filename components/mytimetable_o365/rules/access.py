@@ -159,3 +159,14 @@ def missing_for_app(requirements, granted: set[str]) -> list[tuple[Requirement, 
 def missing_for_user(requirements, roles: set[str]) -> list[tuple[Requirement, str]]:
     """(step, what is missing) for a user holding the directory roles `roles`."""
     return [(r, r.describe_user()) for r in requirements if not r.allows_user(roles)]
+
+
+def markdown_table() -> str:
+    """The table as README shows it (a test keeps README equal to it)."""
+    rows = ["| step | a service principal needs (Graph application permissions) | a user needs (Entra role) |",
+            "|---|---|---|"]
+    for requirement in ALL_REQUIREMENTS:
+        owner = " (as an owner: the program keeps the deployer among the owners)" if requirement.as_owner else ""
+        rows.append(f"| {requirement.step} | {requirement.describe_app().replace(OWNED_BY, OWNED_BY + owner, 1)} "
+                    f"| {requirement.describe_user()} |")
+    return "\n".join(rows)

@@ -1,0 +1,116 @@
+"""Least privilege, proven: what a tenant lets each deploying identity do, step by step."""
+
+import pytest
+
+from mytimetable_o365.offline.engine import PIPELINE, AccessDenied, DeployingIdentity, evaluate
+from mytimetable_o365.rules import access
+from conftest import ROOT, minimal_config
+
+MAIN = str(ROOT / "__main__.py")
+PIPELINE_APPLICATION_MODE = ("Application.ReadWrite.OwnedBy", "Application.Read.All", "AppRoleAssignment.ReadWrite.All")
+
+
+@pytest.fixture(autouse=True)
+def scratch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def test_a_pipeline_with_exactly_three_permissions_deploys_application_mode_twice():
+    identity = DeployingIdentity.service_principal(*PIPELINE_APPLICATION_MODE)
+    first = evaluate(MAIN, config=minimal_config(), identity=identity)
+    assert {r.operation for r in first.resources.values()} == {"create"}
+    second = evaluate(MAIN, config=minimal_config(), identity=identity, prior=first)
+    assert second.changes() == []
+
+
+def test_the_pipeline_can_still_update_its_app_after_creating_it():
+    identity = DeployingIdentity.service_principal(*PIPELINE_APPLICATION_MODE)
+    first = evaluate(MAIN, config=minimal_config(), identity=identity)
+    renamed = evaluate(MAIN, config=minimal_config(appName="MyTimetable-production"), identity=identity, prior=first)
+    assert renamed.named("mytimetable-app").operation == "update"
+
+
+@pytest.mark.parametrize("dropped, step", [
+    ("Application.ReadWrite.OwnedBy", "register the application"),
+    ("Application.Read.All", "look up Microsoft's service principal"),
+    ("AppRoleAssignment.ReadWrite.All", "grant admin consent to a Microsoft Graph app role"),
+])
+def test_dropping_any_one_permission_fails_at_the_step_a_tenant_would_refuse_naming_it(dropped, step):
+    identity = DeployingIdentity.service_principal(*(p for p in PIPELINE_APPLICATION_MODE if p != dropped))
+    with pytest.raises(AccessDenied) as refused:
+        evaluate(MAIN, config=minimal_config(), identity=identity)
+    assert step in str(refused.value) and dropped in str(refused.value)
+
+
+def test_without_owning_its_app_a_pipeline_with_owned_by_is_locked_out_of_what_it_just_created():
+    identity = DeployingIdentity.service_principal(*PIPELINE_APPLICATION_MODE)
+    locked_out = "not an owner, so it cannot (create the service principal|register a certificate credential)"
+    with pytest.raises(AccessDenied, match=locked_out):
+        evaluate(MAIN, config=minimal_config(deployerIsOwner=False), identity=identity)
+
+
+def test_delegated_mode_with_admin_consent_needs_the_delegated_grant_permission():
+    config = minimal_config(permissionMode="delegated", adminConsent=True)
+    with pytest.raises(AccessDenied, match="DelegatedPermissionGrant.ReadWrite.All"):
+        evaluate(MAIN, config=config, identity=DeployingIdentity.service_principal(*PIPELINE_APPLICATION_MODE))
+    granted = DeployingIdentity.service_principal("Application.ReadWrite.OwnedBy", "Application.Read.All",
+                                                  "DelegatedPermissionGrant.ReadWrite.All")
+    deployment = evaluate(MAIN, config=config, identity=granted)
+    assert deployment.named("mytimetable-consent-graph-calendars-readwrite-all-users").operation == "create"
+
+
+def test_delegated_mode_without_consent_needs_only_owned_by():
+    identity = DeployingIdentity.service_principal("Application.ReadWrite.OwnedBy")
+    evaluate(MAIN, config=minimal_config(permissionMode="delegated"), identity=identity)
+
+
+def test_a_cloud_application_administrator_fails_at_the_graph_consent_and_succeeds_with_privileged_role_administrator():
+    with pytest.raises(AccessDenied, match="Microsoft Graph app role.*Privileged Role Administrator"):
+        evaluate(MAIN, config=minimal_config(), identity=DeployingIdentity.user("Cloud Application Administrator"))
+    both = DeployingIdentity.user("Cloud Application Administrator", "Privileged Role Administrator")
+    deployment = evaluate(MAIN, config=minimal_config(), identity=both)
+    assert deployment.named("mytimetable-consent-graph-calendars-readwrite").operation == "create"
+
+
+def test_a_cloud_application_administrator_alone_may_consent_to_exchange_and_deploy_without_graph_consent():
+    user = DeployingIdentity.user("Cloud Application Administrator")
+    evaluate(MAIN, config=minimal_config(adminConsent=False), identity=user)
+    evaluate(MAIN, config=minimal_config(permissionMode="delegated", adminConsent=True), identity=user)
+
+
+def test_a_user_without_any_role_cannot_register_the_application():
+    with pytest.raises(AccessDenied, match="register the application.*Cloud Application Administrator"):
+        evaluate(MAIN, config=minimal_config(), identity=DeployingIdentity.user())
+
+
+def test_a_person_and_the_pipeline_deploying_in_turn_do_not_lock_each_other_out():
+    pipeline_id = PIPELINE.object_id
+    person = DeployingIdentity.user("Cloud Application Administrator", "Privileged Role Administrator")
+    config = minimal_config(owners=[pipeline_id])  # README: list the pipeline's object ID in owners
+    first = evaluate(MAIN, config=config, identity=PIPELINE)
+    by_person = evaluate(MAIN, config=config, identity=person, prior=first)
+    (app,) = by_person.applications.values()
+    assert pipeline_id in app["owners"] and person.object_id in app["owners"]
+    again = evaluate(MAIN, config=config, identity=PIPELINE, prior=by_person)  # the pipeline still manages it
+    (app,) = again.applications.values()
+    assert pipeline_id in app["owners"]
+
+
+def test_a_lost_state_does_not_create_a_second_app_of_the_same_name():
+    with pytest.raises(Exception, match='existing "azuread_application" with name "MyTimetable-prod"'):
+        evaluate(MAIN, config=minimal_config(), existing_applications=("MyTimetable-prod",))
+    evaluate(MAIN, config=minimal_config(), existing_applications=("MyTimetable-acc",))
+
+
+def test_the_documented_pipeline_set_is_the_least_set_covering_every_configuration():
+    assert set(PIPELINE.app_permissions) == {"Application.ReadWrite.OwnedBy", "Application.Read.All",
+                                             "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"}
+    for mode, legacy, consent in [("application", True, True), ("application", False, False), ("delegated", False, True)]:
+        assert access.missing_for_app(access.requirements_for(mode, legacy, consent), set(PIPELINE.app_permissions)) == []
+
+
+def test_the_readme_lists_exactly_the_table():
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("<!-- access-table -->") + len("<!-- access-table -->")
+    end = readme.index("<!-- /access-table -->")
+    assert readme[start:end].strip() == access.markdown_table().strip()
