@@ -170,3 +170,23 @@ def test_a_tenant_whose_graph_lacks_the_permission_fails_instead_of_granting_som
     monkeypatch.setitem(emulation.MICROSOFT_SERVICE_PRINCIPALS, GRAPH, (display, object_id, stripped_roles, stripped_scopes))
     with pytest.raises(LookupError, match="Calendars.ReadWrite"):
         deploy(minimal_config(permissionMode=mode, adminConsent=consent))
+
+
+def test_the_legacy_exchange_permission_still_deploys_and_warns_what_it_really_grants(deploy):
+    deployment = deploy(minimal_config(legacyExchangePermission=True))
+    assert len(deployment.of_type(ROLE)) == 2
+    (warning,) = [w for w in deployment.warnings if "legacyExchangePermission" in w]
+    assert "EVERY mailbox" in warning and "Outlook REST API" in warning and "not an EWS permission" in warning
+    assert not [w for w in deploy(minimal_config()).warnings if "legacyExchangePermission" in w]
+
+
+def test_no_description_of_the_legacy_permission_calls_it_an_ews_permission():
+    import re
+
+    from conftest import ROOT
+
+    texts = [ROOT / "README.md", *ROOT.glob("Pulumi.*.yaml"), *(ROOT / "components" / "mytimetable_o365").rglob("*.py"), *(ROOT / "policy").glob("*.py")]
+    for path in texts:
+        for line in path.read_text().splitlines():
+            if re.search(r"\bEWS\b", line):
+                assert re.search(r"not an EWS|EWS app-only|EWS\.AccessAsUser|turns EWS|shuts EWS|Exchange Online EWS", line), (path, line)

@@ -16,7 +16,7 @@ import pulumi_azuread as azuread
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
 from ..rules.consent import granted_permissions
-from ..rules.permissions import APPLICATION, Permission, permissions_for, required_resource_access, resolve_role_id, resolve_scope_id
+from ..rules.permissions import APPLICATION, LEGACY_EXCHANGE_WARNING, Permission, permissions_for, required_resource_access, resolve_role_id, resolve_scope_id
 from ..rules.settings import Settings
 
 TYPE_TOKEN = "mytimetable:o365:Integration"
@@ -102,6 +102,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     def _register_application(self) -> azuread.Application:
         """New registration: single tenant, MyTimetable's redirect URI, exactly the mode's permissions."""
         settings = self._settings
+        if settings.legacy_exchange_permission:
+            pulumi.log.warn(LEGACY_EXCHANGE_WARNING, resource=self)
         return azuread.Application(
             f"{self._name}-app",
             display_name=settings.app_name,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-# Entra refuses client-assertion certificates with RSA keys under 2048 bits and does not
-# accept EC keys for them (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
+# "Microsoft Entra ID currently supports only RSA", with "a 2048-bit key length" highly recommended
+# (https://learn.microsoft.com/entra/identity-platform/howto-create-self-signed-certificate).
 MIN_RSA_KEY_SIZE = 2048
 
 

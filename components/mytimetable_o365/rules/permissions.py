@@ -4,10 +4,14 @@ IDs below are Microsoft's. Sources:
 - Microsoft Graph permissions reference, Calendars.ReadWrite
   (https://learn.microsoft.com/graph/permissions-reference#calendarsreadwrite):
   application ef54d2bf-783f-4e0f-bca1-3210c0444d99, delegated 1ec239c2-d7c9-4623-a91a-a9775856bb36.
-- Office 365 Exchange Online's app role Calendars.ReadWrite.All (the legacy EWS permission of older
-  MyTimetable versions), as the Exchange Online service principal's appRoles list it (mirrored in
-  CISA ScubaGear, Modules/Permissions/RiskyPermissions.json): ef54d2bf-783f-4e0f-bca1-3210c0444d99,
-  the same GUID as Graph's Calendars.ReadWrite but on another resource.
+- Office 365 Exchange Online's app role Calendars.ReadWrite.All, which MyTimetable's manual page
+  lists for older MyTimetable versions, as the Exchange Online service principal's appRoles list it
+  (mirrored in CISA ScubaGear, PowerShell/ScubaGear/schemas/RiskyAppPermissions.json):
+  ef54d2bf-783f-4e0f-bca1-3210c0444d99, the same GUID as Graph's Calendars.ReadWrite but on another
+  resource. It is not an EWS permission (EWS app-only access needs full_access_as_app:
+  https://learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth).
+  It belongs to the Outlook REST API, "fully decommissioned in March 2024"
+  (https://learn.microsoft.com/outlook/rest/compare-graph). See LEGACY_EXCHANGE_WARNING.
 - Well-known application IDs: Microsoft Graph 00000003-0000-0000-c000-000000000000, Office 365
   Exchange Online 00000002-0000-0ff1-ce00-000000000000
   (https://learn.microsoft.com/troubleshoot/azure/entra/entra-id/governance/verify-first-party-apps-sign-in).
@@ -75,6 +79,18 @@ GRAPH_CALENDARS_READWRITE_DELEGATED = Permission(
 )
 EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION = Permission(
     EXCHANGE_ONLINE, "Calendars.ReadWrite.All", APPLICATION, "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
+)
+
+# Said whenever legacyExchangePermission is on. Exchange Online also shuts EWS down: blocked by
+# default from 1 October 2026, off on 1 April 2027 (Exchange Team blog, "Exchange Online EWS, Your
+# Time is Almost Up"), so neither old API is a reason to grant this role today.
+LEGACY_EXCHANGE_WARNING = (
+    "legacyExchangePermission: Office 365 Exchange Online's Calendars.ReadWrite.All app role is granted: "
+    "read/write access to the calendar of EVERY mailbox in the tenant, for the Outlook REST API, which "
+    "Microsoft decommissioned in March 2024 (it is not an EWS permission: EWS app-only access uses "
+    "full_access_as_app, and Exchange Online turns EWS off on 1 April 2027). Current MyTimetable versions use "
+    "Microsoft Graph's Calendars.ReadWrite; set legacyExchangePermission: false unless MyTimetable's "
+    "documentation for your version still asks for it."
 )
 
 ALL_PERMISSIONS: tuple[Permission, ...] = (
