@@ -168,3 +168,15 @@ def test_moving_the_keystore_path_rewrites_the_same_keystore_without_rebuilding_
     assert moved.outputs["keystore"] == first.outputs["keystore"]
     assert moved.outputs["keystorePath"] == "secrets/keystore.jks"
     assert crypto_calls == {"keys": 2, "keystores": 1}
+
+
+@pytest.mark.parametrize("config", [minimal_config(), minimal_config(certificate={"keySize": 3072})])
+def test_the_keystore_waits_for_entra_to_register_every_certificate_it_relies_on(deploy, frozen_clock, config):
+    first = deploy(minimal_config())
+    frozen_clock.advance(days=701)
+    for deployment in (first, deploy(config, prior=first)):
+        keystore = deployment.named("mytimetable-keystore")
+        credentials = {r.urn for r in deployment.of_type(CREDENTIAL)}
+        assert credentials <= set(keystore.dependencies)
+        order = list(deployment.resources)
+        assert all(order.index(urn) < order.index(keystore.urn) for urn in credentials)

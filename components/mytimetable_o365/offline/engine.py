@@ -183,7 +183,8 @@ class ResourceRecord:
     secret_outputs: tuple = ()
     secret_inputs: tuple = ()
     hooks: dict = field(default_factory=dict)
-    hook_calls: list = field(default_factory=list)  # (kind, hook name, the args the hook received)
+    hook_calls: list = field(default_factory=list)  # (kind, hook name, the hook's error or "")
+    dependencies: tuple = ()  # URNs the engine waits for before this step (depends_on and inputs)
 
 
 @dataclass
@@ -383,7 +384,7 @@ class _Emulator(_mocks.Mocks):
                     raise
 
     # --- resources -----------------------------------------------------------------------
-    def register(self, urn, typ, name, raw_inputs, custom, parent, secret_names, hooks) -> ResourceRecord:
+    def register(self, urn, typ, name, raw_inputs, custom, parent, secret_names, hooks, dependencies=()) -> ResourceRecord:
         inputs, secret_inputs = {}, []
         for k, v in raw_inputs.items():
             inputs[k], s = _unwrap(v)
@@ -402,6 +403,10 @@ class _Emulator(_mocks.Mocks):
         record.secret_inputs = tuple(sorted(secret_inputs))
         record.secret_outputs = tuple(sorted(set(secret_names) | set(secret_inputs)))
         record.hooks = hooks
+        record.dependencies = dependencies
+        missing = [d for d in dependencies if d not in self.records]
+        if missing:  # the engine runs a step only after every step it depends on
+            raise EmulatedEngineError(f"{name} registered before what it depends on: {missing}")
         self.records[urn] = record
         if not self.preview and record.operation in ("create", "replace"):
             self.run_after_hooks(record, "after_create", None)
@@ -599,7 +604,7 @@ class _Monitor(_mocks.MockMonitor):
         }
         record = self.emulator.register(
             urn, request.type, request.name, inputs, bool(request.custom), request.parent,
-            list(request.additionalSecretOutputs), hooks,
+            list(request.additionalSecretOutputs), hooks, tuple(request.dependencies),
         )
         state = {k: (rpc.wrap_rpc_secret(v) if k in record.secret_outputs else v) for k, v in record.outputs.items()}
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
