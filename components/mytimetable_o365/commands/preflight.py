@@ -311,7 +311,8 @@ def _msal_token(ctx: Context) -> str:
     elif found["method"] == "client secret":
         credential = _env("ARM_CLIENT_SECRET")
     else:
-        credential = {"client_assertion": _oidc_assertion(session)}
+        assertion = _oidc_assertion(session)
+        credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
     authority = ctx.args.authority.rstrip("/")
     try:
         app = msal.ConfidentialClientApplication(
