@@ -9,7 +9,7 @@ PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL
 PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
 
-.PHONY: setup jdk pulumi-cli up preview plan test keystore clean package-check
+.PHONY: setup jdk pulumi-cli up preview plan preflight test keystore clean package-check
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,11 @@ test: setup jdk
 
 plan: setup
 	$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)
+
+# Before a deploy, changes nothing: Pulumi CLI floor, stack config, Azure credentials, tenant and
+# the identity's permissions for this stack (exit codes: `venv/bin/mytimetable-o365 preflight --help`).
+preflight: setup
+	$(VENV)/bin/mytimetable-o365 preflight --stack $(STACK) --pulumi $(PULUMI)
 
 preview: setup pulumi-cli
 	mkdir -p .pulumi-state

@@ -3,6 +3,7 @@
 import pulumi
 
 from mytimetable_o365.component.config import load_settings, warn_when_rotation_due
+from mytimetable_o365.component.delivery import warn_when_keystore_not_delivered
 from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 
 settings = load_settings()
@@ -12,6 +13,7 @@ if not settings.certificate.bring_your_own:
     warn_when_rotation_due()
 
 integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(settings))
+warn_when_keystore_not_delivered(settings, integration.keystore)
 
 pulumi.export("tenantId", integration.tenant_id)
 pulumi.export("clientId", integration.client_id)

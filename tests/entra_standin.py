@@ -67,8 +67,15 @@ def make_tls_material(folder):
     return paths
 
 
+def make_token(claims: dict) -> str:
+    """An unsigned JWT carrying `claims`, shaped as Entra's access tokens are (header.payload.signature)."""
+    return ".".join([b64url(b'{"alg":"none","typ":"JWT"}'), b64url(json.dumps(claims).encode()), ""])
+
+
 class EntraStandIn:
-    """apps: {tenant: {client_id: {"certificates": [pem], "roles": [..], "rbac_mailboxes": {..}}}};
+    """apps: {tenant: {client_id: {"certificates": [pem], "roles": [..], "rbac_mailboxes": {..},
+    "secrets": [..] (client secrets), "federated": [..] (OIDC tokens accepted as client assertion),
+    "claims": {..} (claims to put into or override in its tokens, e.g. an expired "exp" or another "tid")}}};
     mailboxes: {address: "ok" | "denied"} ("denied": blocked by an application access policy)."""
 
     def __init__(self, folder):
@@ -104,15 +111,24 @@ class EntraStandIn:
         if app is None:
             return fail(400, "unauthorized_client", 700016,
                         f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.")
-        if form.get("grant_type") != "client_credentials" or \
-                form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
+        if form.get("grant_type") != "client_credentials":
+            return fail(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+        if "client_secret" in form:
+            if form["client_secret"] not in app.get("secrets", ()):
+                return fail(401, "invalid_client", 7000215, "Invalid client secret provided.")
+        elif form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
             return fail(400, "invalid_request", 900144, "The request body must contain client_assertion.")
-        problem = self.check_assertion(form.get("client_assertion", ""), client_id, app["certificates"],
-                                       f"{self.url}/{tenant}/oauth2/v2.0/token")
-        if problem:
-            return fail(401, "invalid_client", *problem)
-        claims = {"aud": "https://graph.microsoft.com", "tid": tenant, "appid": client_id, "roles": list(app["roles"])}
-        token = ".".join([b64url(b'{"alg":"none","typ":"JWT"}'), b64url(json.dumps(claims).encode()), ""])
+        elif form.get("client_assertion", "") in app.get("federated", ()):
+            pass  # workload identity federation: an OIDC token the app's federated credential trusts
+        else:
+            problem = self.check_assertion(form.get("client_assertion", ""), client_id, app.get("certificates", []),
+                                           f"{self.url}/{tenant}/oauth2/v2.0/token")
+            if problem:
+                return fail(401, "invalid_client", *problem)
+        now = int(time.time())
+        claims = {"aud": "https://graph.microsoft.com", "tid": tenant, "appid": client_id, "idtyp": "app",
+                  "iat": now, "exp": now + 3599, "roles": list(app.get("roles", ())), **app.get("claims", {})}
+        token = make_token(claims)
         self.tokens[token] = claims
         return 200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
 

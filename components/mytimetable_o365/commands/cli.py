@@ -1,6 +1,7 @@
 """`mytimetable-o365 COMMAND` (or `python -m mytimetable_o365 COMMAND`): tools for runners and reviewers; none needs the Pulumi CLI.
 
   keystore  write the keystore file from `pulumi stack output --json --show-secrets`
+  preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant and permissions
   plan      show what a stack declares, evaluated against the engine emulator
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
 """
@@ -28,6 +29,12 @@ def plan_command(args) -> int:
     return print_plan(args.stack, args.project_dir)
 
 
+def preflight_command(args) -> int:
+    from .preflight import run_preflight
+
+    return run_preflight(args)
+
+
 def verify_command(args) -> int:
     from .verify import run_verify
 
@@ -49,6 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="prod")
     plan.add_argument("--project-dir", default=".")
     plan.set_defaults(run=plan_command)
+
+    from .preflight import CHECKS, DEFAULT_AUTHORITY, epilog
+
+    preflight = commands.add_parser(
+        "preflight", help="before a deploy: can this identity deploy this stack? (changes nothing)",
+        description="One line per check; stops at the first blocking problem with its exit code.",
+        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    preflight.add_argument("--stack", default="prod", help="stack name: reads Pulumi.<stack>.yaml (default: prod)")
+    preflight.add_argument("--project-dir", default=".", help="folder holding Pulumi.<stack>.yaml (default: .)")
+    preflight.add_argument("--only", action="append", choices=CHECKS, metavar="CHECK",
+                           help="run only this check (and what it needs); repeatable; one of "
+                                f"{', '.join(CHECKS)} (default: all)")
+    preflight.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI executable (default: pulumi)")
+    preflight.add_argument("--az", default="az", help="the Azure CLI executable, for an `az login` identity (default: az)")
+    preflight.add_argument("--authority", default=DEFAULT_AUTHORITY,
+                           help=f"Entra authority for ARM_* service principals (default: {DEFAULT_AUTHORITY})")
+    preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
+                                             "`pulumi stack output --stack STACK --json tenantId`)")
+    preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
+    preflight.set_defaults(run=preflight_command)
 
     verify = commands.add_parser("verify", help="token + calendar read with the deployed keystore")
     verify.add_argument("--outputs", required=True, help="JSON file of stack outputs, or - for stdin")

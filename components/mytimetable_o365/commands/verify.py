@@ -136,6 +136,33 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
 
 
+def keystore_file_report(outputs: dict, keystore_bytes: bytes, outcomes: list[Outcome]) -> list[str]:
+    """For --keystore FILE: is the file the stack's current keystore (same certificate thumbprint as
+    the certificateThumbprint output) and, if not, does Entra still accept it and until when (its
+    certificate's notAfter): after a rotation the predecessor stays registered until the next one."""
+    from ..rules.certificate import inspect_certificate
+    from ..rules.keystore import read_keystore, sniff_format
+
+    try:
+        fmt = outputs.get("keystoreFormat") or sniff_format(keystore_bytes)
+        cert_pem, _ = read_keystore(keystore_bytes, fmt, outputs["keystoreAlias"], outputs["keystorePassword"])
+        info = inspect_certificate(cert_pem)
+    except Exception:  # noqa: BLE001 the token check above reports an unreadable keystore
+        return []
+    until = info.not_after.isoformat().replace("+00:00", "Z")
+    current = outputs.get("certificateThumbprint")
+    if current and info.thumbprint == current.upper():
+        return [f"OK    the keystore file is the stack's current keystore (certificate {info.thumbprint}, valid until {until})"]
+    lines = [f"NOTE  the keystore file is not the stack's current keystore: its certificate {info.thumbprint} is not "
+             f"the current {current or '(no certificateThumbprint output)'}; deliver the current one (`make keystore`)"]
+    if outcomes and outcomes[0].code == OK:
+        lines.append(f"NOTE  Entra still accepts the file's certificate, until {until} (its notAfter): a predecessor "
+                     "kept registered after a rotation, it stops working then or at the next rotation")
+    elif any(o.code == CERTIFICATE_NOT_REGISTERED for o in outcomes):
+        lines.append("NOTE  Entra no longer accepts the file's certificate: MyTimetable cannot sign in with it")
+    return lines
+
+
 def run_verify(args) -> int:
     from .outputs import read_outputs
 
@@ -154,4 +181,6 @@ def run_verify(args) -> int:
     outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls)
     for outcome in outcomes:
         print(("OK    " if outcome.code == OK else "FAIL  ") + outcome.message)
+    for line in keystore_file_report(outputs, keystore_bytes, outcomes) if args.keystore else ():
+        print(line)
     return outcomes[-1].code

@@ -6,8 +6,25 @@ import os
 import tempfile
 
 
+class KeystoreWriteError(OSError):
+    """The file could not be written; the message names the target path and the reason, never
+    the temporary file's name (a failing hook's message is all the user sees of it)."""
+
+
 def write_private_file(path: str, data: bytes) -> None:
     """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start."""
+    try:
+        _write(path, data)
+    except KeystoreWriteError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        error = KeystoreWriteError(f"cannot write the keystore file {path}: {reason}")
+        error.errno = exc.errno
+        raise error from None
+
+
+def _write(path: str, data: bytes) -> None:
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)

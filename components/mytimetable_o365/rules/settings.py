@@ -32,7 +32,8 @@ TOP_LEVEL_KEYS = (
     "mailboxScope",
 )
 CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem")
-KEYSTORE_KEYS = ("path", "format", "alias", "password")
+KEYSTORE_KEYS = ("path", "format", "alias", "password", "delivery")
+KEYSTORE_DELIVERIES = ("file", "elsewhere")  # elsewhere: the pipeline delivers it (e.g. Key Vault); no local-file warning
 MAILBOX_SCOPE_KEYS = ("groupAddress", "administrativeUnitId")
 KEY_SIZES = (2048, 3072, 4096)
 KEYSTORE_FORMATS = ("jks", "pkcs12")
@@ -77,6 +78,7 @@ class KeystoreSettings:
     format: str = "jks"
     alias: str = "mytimetable"
     password: Optional[str] = field(default=None, repr=False)
+    delivery: str = "file"
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,11 @@ def _keystore(raw, stack, problem) -> KeystoreSettings:
     path = value.get("path", f"keystore-{stack}.{KEYSTORE_EXTENSIONS[fmt]}")
     if not isinstance(path, str) or not path.strip() or path.endswith("/"):
         problem("keystore.path", "must be a file path", f"keystore-{stack}.jks")
-    return KeystoreSettings(path=path, format=fmt, alias=alias, password=password)
+    delivery = value.get("delivery", "file")
+    if delivery not in KEYSTORE_DELIVERIES:
+        problem("keystore.delivery", f"{delivery!r} is not one of file, elsewhere", "elsewhere")
+        delivery = "file"
+    return KeystoreSettings(path=path, format=fmt, alias=alias, password=password, delivery=delivery)
 
 
 def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:

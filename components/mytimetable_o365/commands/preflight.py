@@ -1,0 +1,427 @@
+"""`mytimetable-o365 preflight --stack x`: before any deploy, can this identity deploy this stack?
+
+Changes nothing. One line per check, in the order a deployment would trip over them, and it stops
+at the first blocking problem with that check's exit code:
+
+  cli          the Pulumi CLI is there and at least rules.cli_version.PULUMI_CLI_FLOOR
+  config       Pulumi.<stack>.yaml passes the program's own validation (rules.settings)
+  credentials  Azure credentials are there the way the azuread provider looks for them
+  token        a Microsoft Graph token for that identity can be had and has not expired
+  tenant       the token's tenant is the one the last deployment recorded (tenantId output)
+  permissions  the identity holds what rules.access requires for this stack's config
+
+The token comes from where the provider would authenticate (go-azure-sdk sdk/auth/auth.go,
+NewAuthorizerFromCredentials: client certificate, then client secret, then OIDC, then the
+Azure CLI); see the provider's authentication guides,
+https://registry.terraform.io/providers/hashicorp/azuread/latest/docs (Authenticating to Azure AD:
+azure_cli, service_principal_client_certificate, service_principal_client_secret,
+service_principal_oidc) and https://www.pulumi.com/registry/packages/azuread/installation-configuration/.
+Its claims are read, not verified (Graph verifies tokens; rules.token_claims). No token or
+secret is ever printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
+
+# Exit codes, one per blocking check (documented in the CLI epilog and README).
+OK = 0
+USAGE = 2
+CLI_PROBLEM = 10
+CONFIG_PROBLEM = 11
+NO_CREDENTIALS = 12
+NO_TOKEN = 13
+WRONG_TENANT = 14
+MISSING_PERMISSIONS = 15
+EXIT_CODES = {
+    OK: "every check passed (or was skipped with a note)",
+    USAGE: "bad arguments",
+    CLI_PROBLEM: "the Pulumi CLI is missing or older than the supported floor",
+    CONFIG_PROBLEM: "the stack's config is missing or invalid",
+    NO_CREDENTIALS: "no Azure credentials the azuread provider would use",
+    NO_TOKEN: "no Microsoft Graph token for the identity (rejected, expired or unreadable)",
+    WRONG_TENANT: "the identity's tenant is not the stack's tenant",
+    MISSING_PERMISSIONS: "the identity lacks a permission or role a step of this stack needs",
+}
+
+DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+GRAPH = "https://graph.microsoft.com"
+# The audience GitHub's OIDC token must carry for Entra's workload identity federation
+# (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
+GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
+TIMEOUT_SECONDS = 30
+
+
+class Blocked(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Context:
+    args: object
+    settings: object = None
+    credentials: Optional[dict] = None
+    claims: Optional[dict] = None
+
+
+def say(status: str, message: str) -> None:
+    print(f"{status:<6}{message}", flush=True)
+
+
+def _env(name: str) -> str:
+    return (os.environ.get(name) or "").strip()
+
+
+def _true(name: str) -> bool:
+    return _env(name).lower() in ("true", "1", "yes")
+
+
+# --- cli -------------------------------------------------------------------------------
+def check_cli(ctx: Context) -> None:
+    from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor, parse_version
+
+    pulumi = ctx.args.pulumi
+    try:
+        result = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    except FileNotFoundError:
+        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi}` not found; install it (`make pulumi-cli`, "
+                                   f"https://www.pulumi.com/docs/install/), at least {PULUMI_CLI_FLOOR}") from None
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` did not run ({exc})") from None
+    text = result.stdout.strip()
+    verdict = meets_floor(text) if result.returncode == 0 else None
+    if verdict is None:
+        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` gave no version "
+                                   f"({(text or result.stderr.strip() or 'no output').splitlines()[0]})")
+    version = ".".join(map(str, parse_version(text)))
+    if not verdict:
+        raise Blocked(CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
+                                   "supports (error hooks for failed creates, failing after-hooks); upgrade it")
+    say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
+
+
+# --- config ----------------------------------------------------------------------------
+SECRET_PLACEHOLDER = "[encrypted, not checked here]"
+
+
+def read_stack_config(path: str) -> dict:
+    """The `config:` map of Pulumi.<stack>.yaml. (Own reader: commands/plan.py's is inline in
+    print_plan and being changed to YAML 1.2 semantics in parallel; merge them later.)"""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        document = yaml.safe_load(handle) or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise ValueError("has no `config:` map")
+    return document.get("config") or {}
+
+
+def _without_encrypted(value, notes: list, where: str):
+    """Encrypted values ({secure: v1:...}) cannot be read without the stack's secrets provider."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        notes.append(where)
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _without_encrypted(v, notes, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def check_config(ctx: Context) -> None:
+    from .. import clock
+    from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
+
+    import yaml
+
+    stack = ctx.args.stack
+    path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")
+    try:
+        config = read_stack_config(path)
+    except FileNotFoundError:
+        raise Blocked(CONFIG_PROBLEM, f"stack config: no {path}; create the stack's config first") from None
+    except OSError as exc:
+        raise Blocked(CONFIG_PROBLEM, f"stack config: cannot read {path} ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise Blocked(CONFIG_PROBLEM, f"stack config: {path} is not YAML ({str(exc).splitlines()[0]})") from None
+    except ValueError as exc:
+        raise Blocked(CONFIG_PROBLEM, f"stack config: {path} {exc}") from None
+    prefix = NAMESPACE + ":"
+    notes: list[str] = []
+    raw = {k[len(prefix):]: _without_encrypted(v, notes, k[len(prefix):]) for k, v in config.items()
+           if isinstance(k, str) and k.startswith(prefix)}
+    certificate = raw.get("certificate")
+    if isinstance(certificate, dict) and SECRET_PLACEHOLDER in certificate.values():
+        # The key's match with the certificate needs the decrypted key: `pulumi preview` checks it.
+        raw["certificate"] = {k: v for k, v in certificate.items() if k not in ("certificatePem", "privateKeyPem")}
+    if isinstance(raw.get("keystore"), dict) and raw["keystore"].get("password") == SECRET_PLACEHOLDER:
+        raw["keystore"] = {**raw["keystore"], "password": "x" * 32}
+    try:
+        ctx.settings = parse_settings(raw, stack, clock.utcnow())
+    except InvalidConfigError as exc:
+        for problem in exc.problems:
+            say("FAIL", f"stack config: {problem}")
+        raise Blocked(CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
+    s = ctx.settings
+    say("OK", f"stack config {path}: {s.permission_mode} mode, adminConsent {str(s.admin_consent).lower()}, "
+              f"legacyExchangePermission {str(s.legacy_exchange_permission).lower()}")
+    for where in notes:
+        say("NOTE", f"{NAMESPACE}:{where} is encrypted; `pulumi preview` checks it with the stack's secrets provider")
+
+
+# --- credentials -----------------------------------------------------------------------
+def find_credentials() -> Optional[dict]:
+    """What the azuread provider would authenticate with, in its order (module docstring)."""
+    client_id, tenant_id = _env("ARM_CLIENT_ID"), _env("ARM_TENANT_ID")
+    if client_id and tenant_id:
+        if _env("ARM_CLIENT_CERTIFICATE_PATH") or _env("ARM_CLIENT_CERTIFICATE"):
+            return {"method": "client certificate", "client_id": client_id, "tenant_id": tenant_id}
+        if _env("ARM_CLIENT_SECRET"):
+            return {"method": "client secret", "client_id": client_id, "tenant_id": tenant_id}
+        if _true("ARM_USE_OIDC") and (_env("ARM_OIDC_TOKEN") or _env("ARM_OIDC_TOKEN_FILE_PATH") or (
+                _env("ACTIONS_ID_TOKEN_REQUEST_URL") and _env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))):
+            return {"method": "OIDC", "client_id": client_id, "tenant_id": tenant_id}
+    if _env("ARM_USE_CLI").lower() != "false":
+        return {"method": "Azure CLI"}
+    return None
+
+
+def check_credentials(ctx: Context) -> None:
+    found = find_credentials()
+    hint = ("log in with `az login`, or set ARM_CLIENT_ID and ARM_TENANT_ID with ARM_CLIENT_CERTIFICATE_PATH, "
+            "ARM_CLIENT_SECRET or ARM_USE_OIDC=true and an OIDC token")
+    if found is None:
+        raise Blocked(NO_CREDENTIALS, f"Azure credentials: none (ARM_USE_CLI=false and no service principal); {hint}")
+    if found["method"] == "Azure CLI":
+        az = shutil.which(ctx.args.az)
+        if not az:
+            partial = [n for n in ("ARM_CLIENT_ID", "ARM_TENANT_ID") if _env(n)]
+            extra = f" ({' and '.join(partial)} set, but no certificate, secret or OIDC token with it)" if partial else ""
+            raise Blocked(NO_CREDENTIALS, f"Azure credentials: none{extra}, and no Azure CLI (`{ctx.args.az}`); {hint}")
+        found["az"] = az
+        say("OK", f"Azure credentials: the Azure CLI login ({az}); no ARM_CLIENT_ID/ARM_TENANT_ID service principal")
+    else:
+        say("OK", f"Azure credentials: service principal {found['client_id']} in tenant {found['tenant_id']} "
+                  f"by {found['method']} (ARM_* environment)")
+    ctx.credentials = found
+
+
+# --- token -----------------------------------------------------------------------------
+def _az_token(az: str) -> str:
+    # `az account get-access-token --resource-type ms-graph` prints {"accessToken", "expiresOn",
+    # "expires_on", "tenant", "tokenType", ...} (https://learn.microsoft.com/cli/azure/account#az-account-get-access-token).
+    try:
+        result = subprocess.run([az, "account", "get-access-token", "--resource-type", "ms-graph", "--output", "json"],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Blocked(NO_TOKEN, f"Graph token: `{az} account get-access-token` did not run ({exc})") from None
+    if result.returncode != 0:
+        first = next((line for line in result.stderr.splitlines() if line.strip()), "no message")
+        if "az login" in result.stderr:
+            raise Blocked(NO_CREDENTIALS, f"Azure credentials: the Azure CLI is not logged in; run `az login` ({first.strip()})")
+        raise Blocked(NO_TOKEN, f"Graph token: the Azure CLI gave none ({first.strip()})")
+    try:
+        token = json.loads(result.stdout)["accessToken"]
+    except (ValueError, KeyError, TypeError):
+        raise Blocked(NO_TOKEN, "Graph token: `az account get-access-token` did not print its JSON") from None
+    return token
+
+
+def _session(ctx: Context):
+    import requests
+
+    verify = ctx.args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
+
+    class Session(requests.Session):
+        def request(self, method, url, **kwargs):
+            kwargs.setdefault("verify", verify)  # the bundle the user chose wins over REQUESTS_CA_BUNDLE
+            kwargs.setdefault("timeout", TIMEOUT_SECONDS)
+            return super().request(method, url, **kwargs)
+
+    return Session()
+
+
+def _client_certificate() -> dict:
+    """ARM_CLIENT_CERTIFICATE_PATH / ARM_CLIENT_CERTIFICATE: a PKCS#12 bundle, as the provider takes it."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    path = _env("ARM_CLIENT_CERTIFICATE_PATH")
+    try:
+        data = open(path, "rb").read() if path else base64.b64decode(_env("ARM_CLIENT_CERTIFICATE"))
+    except OSError as exc:
+        raise Blocked(NO_CREDENTIALS, f"ARM_CLIENT_CERTIFICATE_PATH: cannot read {path} ({exc.strerror})") from None
+    except ValueError:
+        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE: not base64 of a PKCS#12 bundle") from None
+    password = os.environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")
+    try:
+        key, certificate, _ = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
+    except ValueError:
+        raise Blocked(NO_CREDENTIALS, ("ARM_CLIENT_CERTIFICATE_PATH" if path else "ARM_CLIENT_CERTIFICATE")
+                      + ": not a PKCS#12 bundle, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it") from None
+    if key is None or certificate is None:
+        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE_PATH: the bundle holds no key and certificate")
+    return {
+        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()).decode(),
+        "public_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 Entra's x5t
+    }
+
+
+def _oidc_assertion(session) -> str:
+    if _env("ARM_OIDC_TOKEN"):
+        return _env("ARM_OIDC_TOKEN")
+    path = _env("ARM_OIDC_TOKEN_FILE_PATH")
+    if path:
+        try:
+            return open(path, encoding="utf-8").read().strip()
+        except OSError as exc:
+            raise Blocked(NO_CREDENTIALS, f"ARM_OIDC_TOKEN_FILE_PATH: cannot read {path} ({exc.strerror})") from None
+    # GitHub Actions: ask the runner for an ID token with Entra's audience
+    # (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect).
+    import requests
+
+    try:
+        answer = session.get(_env("ACTIONS_ID_TOKEN_REQUEST_URL"), params={"audience": GITHUB_OIDC_AUDIENCE},
+                             headers={"Authorization": f"Bearer {_env('ACTIONS_ID_TOKEN_REQUEST_TOKEN')}"})
+        return answer.json()["value"]
+    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        raise Blocked(NO_TOKEN, f"Graph token: GitHub gave no OIDC token ({type(exc).__name__})") from None
+
+
+def _msal_token(ctx: Context) -> str:
+    import msal
+    import requests
+
+    found = ctx.credentials
+    session = _session(ctx)
+    if found["method"] == "client certificate":
+        credential = _client_certificate()
+    elif found["method"] == "client secret":
+        credential = _env("ARM_CLIENT_SECRET")
+    else:
+        assertion = _oidc_assertion(session)
+        credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
+    authority = ctx.args.authority.rstrip("/")
+    try:
+        app = msal.ConfidentialClientApplication(
+            found["client_id"], authority=f"{authority}/{found['tenant_id']}", client_credential=credential,
+            http_client=session, instance_discovery=None if authority == DEFAULT_AUTHORITY else False,
+            token_cache=msal.TokenCache(), timeout=TIMEOUT_SECONDS)
+        result = app.acquire_token_for_client(scopes=[f"{GRAPH}/.default"])
+    except (ValueError, requests.RequestException) as exc:
+        raise Blocked(NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+    if "access_token" not in result:
+        description = (result.get("error_description") or result.get("error") or "unknown error").splitlines()[0]
+        raise Blocked(NO_TOKEN, f"Graph token: Entra refused the {found['method']} of {found['client_id']} ({description})")
+    return result["access_token"]
+
+
+def check_token(ctx: Context) -> None:
+    from .. import clock
+    from ..rules.token_claims import NotAToken, identity_kind, read_claims
+
+    found = ctx.credentials
+    token = _az_token(found["az"]) if found["method"] == "Azure CLI" else _msal_token(ctx)
+    try:
+        claims = read_claims(token)
+    except NotAToken as exc:
+        raise Blocked(NO_TOKEN, f"Graph token: {exc}") from None
+    expires = claims.get("exp")
+    now = clock.utcnow().timestamp()
+    if isinstance(expires, (int, float)) and expires <= now:
+        again = "run `az login` again" if found["method"] == "Azure CLI" else "get a fresh OIDC token"
+        raise Blocked(NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
+    ctx.claims = claims
+    who = claims.get("upn") or claims.get("unique_name") or claims.get("app_displayname") or claims.get("appid") or claims.get("oid")
+    say("OK", f"Graph token for the {identity_kind(claims)} {who} in tenant {claims.get('tid')}")
+
+
+# --- tenant ----------------------------------------------------------------------------
+def _recorded_tenant(ctx: Context) -> tuple[Optional[str], str]:
+    """(tenantId of the last deployment, where it came from) or (None, why not)."""
+    if ctx.args.outputs:
+        from .outputs import read_outputs
+
+        return read_outputs(ctx.args.outputs).get("tenantId"), f"--outputs {ctx.args.outputs}"
+    try:
+        # Without --show-secrets: tenantId is not secret.
+        result = subprocess.run([ctx.args.pulumi, "stack", "output", "--stack", ctx.args.stack, "--json", "tenantId"],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"`pulumi stack output` did not run ({type(exc).__name__})"
+    if result.returncode != 0:
+        return None, "`pulumi stack output` found no deployment of this stack"
+    try:
+        value = json.loads(result.stdout)
+    except ValueError:
+        return None, "`pulumi stack output` printed no JSON"
+    return (value if isinstance(value, str) and value else None), f"`pulumi stack output --stack {ctx.args.stack}`"
+
+
+def check_tenant(ctx: Context) -> None:
+    tenant, source = _recorded_tenant(ctx)
+    token_tenant = (ctx.claims or {}).get("tid")
+    if not tenant:
+        say("SKIP", f"tenant: no previous deployment recorded one ({source}); the token's tenant {token_tenant} will be used")
+        return
+    if str(tenant).lower() != str(token_tenant).lower():
+        raise Blocked(WRONG_TENANT, f"tenant: the identity signs in to tenant {token_tenant}, but the stack was deployed "
+                                    f"to {tenant} ({source}); use that tenant's credentials (ARM_TENANT_ID, `az login --tenant`)")
+    say("OK", f"tenant {tenant}: the stack's tenant ({source})")
+
+
+# --- permissions -----------------------------------------------------------------------
+def check_permissions(ctx: Context) -> None:
+    from ..rules.access import requirements_for
+    from ..rules.token_claims import APP, identity_kind, shortfalls
+
+    s = ctx.settings
+    requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent)
+    missing = shortfalls(ctx.claims, requirements)
+    kind = identity_kind(ctx.claims)
+    if missing:
+        for gap in missing:
+            say("FAIL", f"permissions: the {kind} lacks {gap.needs}, so the deployment would fail to {gap.step}")
+        raise Blocked(MISSING_PERMISSIONS, f"permissions: {len(missing)} of {len(requirements)} steps of this stack would "
+                                           "be refused; grant what is named above (README: Prerequisites)")
+    held = "application permissions in `roles`" if kind == APP else "active directory roles in `wids`"
+    say("OK", f"permissions: the {kind}'s {held} cover all {len(requirements)} steps of this stack")
+
+
+RUNNERS = {"cli": check_cli, "config": check_config, "credentials": check_credentials, "token": check_token,
+           "tenant": check_tenant, "permissions": check_permissions}
+# What a check needs from an earlier one.
+NEEDS = {"token": ("credentials",), "tenant": ("credentials", "token"),
+         "permissions": ("config", "credentials", "token")}
+
+
+def run_preflight(args) -> int:
+    chosen = set(args.only or CHECKS)
+    for name in list(chosen):
+        chosen |= set(NEEDS.get(name, ()))
+    ctx = Context(args)
+    try:
+        for name in CHECKS:
+            if name in chosen:
+                RUNNERS[name](ctx)
+    except Blocked as blocked:
+        say("FAIL", str(blocked))
+        return blocked.code
+    say("OK", "preflight passed: nothing was changed")
+    return OK
+
+
+def epilog() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in sorted(EXIT_CODES.items()))

@@ -1,0 +1,76 @@
+"""Is the keystore file at `keystore.path` the keystore the stack deployed? Warn in preview and up when not.
+
+The keystore file is a deployed artefact written by the post-deploy hook only when the keystore
+resource changes; a file deleted, replaced or never written (a fresh runner) goes unnoticed by
+the engine. This compares the file's SHA-256 with the keystore the stack holds:
+- the keystore resource's own output when it is known in this run (preview of an unchanged
+  keystore; in `up` once the resource is registered, so after the hook wrote the file), else
+- the last deployment's `keystore` output, read through a StackReference to the stack itself
+  (a stack may read its own previous outputs, pulumi/pulumi#3722), as warn_when_rotation_due does.
+`keystore` is a secret: only digests are compared and nothing of it is logged.
+`keystore.delivery: elsewhere` (the pipeline delivers it, e.g. to Key Vault): a missing local
+file is expected and not reported; a file that is there but stale still is.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Optional
+
+import pulumi
+
+from ..rules.settings import Settings
+
+REFERENCE_NAME = "mytimetable-o365-delivered-keystore"
+
+
+def delivery_problem(path: str, expected_digest: str, delivery: str) -> Optional[str]:
+    """What is wrong with the file at `path` (None: it holds the expected keystore)."""
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+    except FileNotFoundError:
+        return None if delivery == "elsewhere" else "is missing"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if digest != expected_digest:
+        return "holds a different keystore than the stack's (stale or replaced)"
+    return None
+
+
+def warning_text(path: str, problem: str, stack: str) -> str:
+    fix = f"`make keystore STACK={stack}`"
+    if "different" in problem:
+        fix += " (it will not overwrite a different file: move that aside first)"
+    return (f"keystore file {path} {problem}: MyTimetable would not load the deployed keystore. Fix: {fix}; "
+            "or set keystore.delivery: elsewhere when the pipeline delivers it")
+
+
+def warn_when_keystore_not_delivered(settings: Settings, current_keystore: Optional[pulumi.Output] = None) -> None:
+    """Warn (pulumi.log.warn) when `keystore.path` does not hold the stack's keystore."""
+    stack = pulumi.get_stack()
+    # Its own resource name: warn_when_rotation_due references the same stack under the default name.
+    previous = pulumi.StackReference(REFERENCE_NAME,
+                                     stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}")
+
+    async def expected() -> Optional[str]:
+        if current_keystore is not None and await current_keystore.is_known():
+            return await current_keystore.future()
+        return await previous.get_output("keystore").future()
+
+    def check(_):
+        async def run():
+            encoded = await expected()
+            if not encoded:
+                return None  # nothing deployed yet: nothing to compare
+            digest = hashlib.sha256(base64.b64decode(encoded)).hexdigest()
+            problem = delivery_problem(settings.keystore.path, digest, settings.keystore.delivery)
+            if problem:
+                pulumi.log.warn(warning_text(settings.keystore.path, problem, stack))
+            return None
+
+        return run()
+
+    # Chained to the reference so the engine's output tracking waits for the check.
+    previous.outputs.apply(check)
