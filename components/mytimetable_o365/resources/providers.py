@@ -28,8 +28,12 @@ from .. import clock
 SLOTS = ("a", "b")
 CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
 # A change of these asks for a new key pair: it is handled as an immediate rotation.
-CERTIFICATE_KEY_INPUTS = ("commonName", "keySize", "validityDays")
+CERTIFICATE_KEY_INPUTS = ("commonName", "keySize", "validityDays")  # = rules.certificate.KEY_INPUTS
 SLOT_FIELDS = ("CertificatePem", "PrivateKeyPem", "Thumbprint", "NotBefore", "NotAfter")
+# When the slot's certificate became the active one (RFC 3339), "" if it never was: lets the
+# preview warn before a rotation removes a certificate MyTimetable may still hold
+# (rules.certificate.recent_rotation_warning).
+ACTIVE_SINCE = "ActiveSince"
 CERTIFICATE_SECRETS = [f"{slot}PrivateKeyPem" for slot in SLOTS]
 
 KEYSTORE_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword", "path")
@@ -67,6 +71,19 @@ def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
     }
 
 
+def _rfc3339(now) -> str:
+    from ..rules.certificate import rfc3339
+
+    return rfc3339(now)
+
+
+def recent_rotation_warning(prior_outputs: dict[str, Any], news: dict[str, Any], now=None) -> Optional[str]:
+    """The preview warning for the coming update of a Certificate (see rules.certificate)."""
+    from ..rules.certificate import recent_rotation_warning as warning
+
+    return warning(prior_outputs, news, now or clock.utcnow())
+
+
 class CertificateProvider(ResourceProvider):
     """Generates the key pairs and self-signed certificates; rotates inside the renewal window."""
 
@@ -89,6 +106,8 @@ class CertificateProvider(ResourceProvider):
         for slot in SLOTS:
             outs.update(_new_slot(slot, props, now))
         outs["active"] = "a"
+        outs[f"a{ACTIVE_SINCE}"] = _rfc3339(now)
+        outs[f"b{ACTIVE_SINCE}"] = ""
         return CreateResult(str(uuid.uuid4()), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -100,6 +119,7 @@ class CertificateProvider(ResourceProvider):
             successor = other_slot(olds.get("active", "a"))
             outs.update(_new_slot(successor, news, now))
             outs["active"] = successor
+            outs[f"{successor}{ACTIVE_SINCE}"] = _rfc3339(now)
         return UpdateResult(outs)
 
 
@@ -118,7 +138,7 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
             "active": None,
         }
         for slot in SLOTS:
-            props.update({f"{slot}{f}": None for f in SLOT_FIELDS})
+            props.update({f"{slot}{f}": None for f in SLOT_FIELDS + (ACTIVE_SINCE,)})
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=CERTIFICATE_SECRETS))
         super().__init__(CertificateProvider(), name, props, opts)
 
