@@ -13,6 +13,30 @@ from mytimetable_o365.commands.cli import main
 from conftest import minimal_config
 
 
+class _Deployed:
+    def __init__(self, outputs):
+        self.outputs = outputs
+
+
+@pytest.fixture(scope="module")
+def deployed_once(tmp_path_factory):
+    """One evaluation of the program for the whole module (key generation is the slow part)."""
+    from mytimetable_o365.offline.engine import evaluate
+    from conftest import ROOT
+
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("stack"))
+    try:
+        return _Deployed(evaluate(str(ROOT / "__main__.py"), config=minimal_config()).outputs)
+    finally:
+        os.chdir(here)
+
+
+@pytest.fixture
+def deploy(deployed_once):
+    return lambda config: deployed_once
+
+
 def outputs_json(deploy, tmp_path):
     deployment = deploy(minimal_config())
     path = tmp_path / "outputs.json"

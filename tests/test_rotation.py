@@ -190,13 +190,13 @@ def test_a_second_key_change_a_day_after_the_first_warns_loudly_with_the_certifi
     first = deploy(minimal_config())
     in_use = certificate_state(first)["aThumbprint"]
     frozen_clock.advance(days=3)
-    rotated = deploy(minimal_config(certificate={"keySize": 3072}), prior=first)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
     frozen_clock.advance(days=1)
-    warning = coming_warning(rotated, minimal_config(certificate={"keySize": 4096}), deploy, frozen_clock.now)
+    warning = coming_warning(rotated, minimal_config(certificate={"validityDays": 650}), deploy, frozen_clock.now)
     assert warning and warning.startswith("CERTIFICATE IN USE MAY BE REMOVED")
     assert in_use in warning and "active from 2026-11-24T09:00:00Z" in warning
     assert certificate_state(rotated)["bThumbprint"] in warning and "2026-11-27T09:00:00Z" in warning
-    assert "keySize changed" in warning
+    assert "validityDays changed" in warning
 
 
 @pytest.mark.parametrize("change", [{"keySize": 3072}, {"validityDays": 365}])
@@ -208,9 +208,9 @@ def test_the_first_key_change_after_creation_removes_only_the_unused_standby_and
 
 def test_a_key_change_a_week_after_the_last_rotation_stays_quiet(deploy, frozen_clock):
     first = deploy(minimal_config())
-    rotated = deploy(minimal_config(certificate={"keySize": 3072}), prior=first)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
     frozen_clock.advance(days=7)
-    assert coming_warning(rotated, minimal_config(certificate={"keySize": 4096}), deploy, frozen_clock.now) is None
+    assert coming_warning(rotated, minimal_config(certificate={"validityDays": 650}), deploy, frozen_clock.now) is None
 
 
 def test_a_renewal_window_reopening_days_after_a_rotation_warns(deploy, frozen_clock):
@@ -229,10 +229,10 @@ def test_a_no_op_run_warns_nothing_and_state_from_before_active_since_is_judged_
 
     first = deploy(minimal_config())
     frozen_clock.advance(days=1)
-    rotated = deploy(minimal_config(certificate={"keySize": 3072}), prior=first)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
     assert recent_rotation_warning(certificate_state(rotated), certificate_inputs(rotated), frozen_clock.now) is None
     legacy = {k: v for k, v in certificate_state(rotated).items() if not k.endswith("ActiveSince")}
-    news = dict(certificate_inputs(rotated), keySize=4096)
+    news = dict(certificate_inputs(rotated), validityDays=650)
     assert "CERTIFICATE IN USE MAY BE REMOVED" in recent_rotation_warning(legacy, news, frozen_clock.now)
     created = {k: v for k, v in certificate_state(first).items() if not k.endswith("ActiveSince")}
     assert recent_rotation_warning(created, news, frozen_clock.now) is None

@@ -270,15 +270,22 @@ def test_a_numeric_password_gets_a_message_about_its_type_not_its_length():
     assert "not text" in problem and "6 characters" not in problem and "12345" not in problem
 
 
-@pytest.mark.parametrize("path", ["keystore-prod.jks", "secrets/keystore.jks", "KEYSTORE.JKS", "./a b/ks.jks", "{tmp}/abs/ks.jks"])
-def test_accepted_keystore_paths_are_written_by_the_hook_where_they_point(deploy, tmp_path, path):
+@pytest.fixture(scope="module")
+def brought_certificate():
+    return own_certificate(days=3650)
+
+
+@pytest.mark.parametrize("path", ["secrets/keystore.jks", "KEYSTORE.JKS", "./a b/ks.jks", "{tmp}/abs/ks.jks"])
+def test_accepted_keystore_paths_are_written_by_the_hook_where_they_point(deploy, tmp_path, path, brought_certificate):
     import base64
 
     from mytimetable_o365.resources.hooks import write_keystore_file
     from pulumi import ResourceHookArgs
 
     path = path.format(tmp=tmp_path)
-    deployment = deploy(minimal_config(keystore={"path": path}))
+    cert, key = brought_certificate
+    deployment = deploy(minimal_config(keystore={"path": path},
+                                       certificate={"certificatePem": cert, "privateKeyPem": key}))
     keystore = deployment.named("mytimetable-keystore")
     write_keystore_file(ResourceHookArgs(urn=keystore.urn, id=keystore.id, name=keystore.name, type=keystore.type,
                                          new_outputs=keystore.outputs))

@@ -35,8 +35,24 @@ def standin(running_standin):
     return running_standin
 
 
+@pytest.fixture(scope="module")
+def default_deployment(tmp_path_factory):
+    """The default stack, evaluated once for the tests that only break its outputs."""
+    import os
+
+    from mytimetable_o365.offline.engine import evaluate
+    from conftest import ROOT
+
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("stack"))
+    try:
+        return evaluate(str(ROOT / "__main__.py"), config=minimal_config())
+    finally:
+        os.chdir(here)
+
+
 def deployed(deploy, tmp_path, standin, roles=("Calendars.ReadWrite",), register=True, **config):
-    deployment = deploy(minimal_config(**config))
+    deployment = deploy(minimal_config(**config)) if callable(deploy) else deploy
     outputs = deployment.outputs
     if register:
         standin.apps.setdefault(outputs["tenantId"], {})[outputs["clientId"]] = {
@@ -212,9 +228,9 @@ KEYSTORE_FAILURES = [
 
 
 @pytest.mark.parametrize("kind, code, text", KEYSTORE_FAILURES, ids=[k[0] for k in KEYSTORE_FAILURES])
-def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(deploy, tmp_path, standin, capsys,
-                                                                             kind, code, text):
-    outputs, _ = deployed(deploy, tmp_path, standin)
+def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(default_deployment, tmp_path, standin,
+                                                                             capsys, kind, code, text):
+    outputs, _ = deployed(default_deployment, tmp_path, standin)
     path, extra = _broken(outputs, tmp_path, kind)
     got = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
                 "--ca-bundle", str(standin.ca), "--timeout", "5", *extra])
@@ -264,13 +280,13 @@ class SilentServer:
 
 
 @pytest.mark.parametrize("endpoint", ["authority", "graph"])
-def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(deploy, tmp_path, standin, capsys,
-                                                                                 endpoint):
+def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(default_deployment, tmp_path, standin,
+                                                                                 capsys, endpoint):
     import time
 
     from mytimetable_o365.commands.verify import GRAPH_FAILED
 
-    _, path = deployed(deploy, tmp_path, standin)
+    _, path = deployed(default_deployment, tmp_path, standin)
     with SilentServer() as silent:
         authority = silent.url if endpoint == "authority" else standin.url
         graph = silent.url if endpoint == "graph" else standin.url
