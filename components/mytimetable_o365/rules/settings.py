@@ -414,7 +414,7 @@ def _password_problem(password, fmt: str) -> Optional[str]:
         # typed or from -storepass:file up to the first line end.
         return "contains control characters (NUL, tab, newline, ...), which keytool cannot be given"
     if fmt == "pkcs12" and not _printable_ascii(password):
-        # Java 11..21's com/sun/crypto/provider/PBEKey.java (used by PKCS12KeyStore for PBES2)
+        # com/sun/crypto/provider/PBEKey.java of Java 11 and 17 (used by PKCS12KeyStore for PBES2)
         # refuses every character outside U+0020..U+007E: "Password is not ASCII". JDK 25 encodes
         # the password as UTF-8 instead (sun/security/util/PBEUtil.encodePassword), but MyTimetable
         # may run on any Java from 11.0.12 on. Proven with JDK 17 and keytool in tests/test_java_rules.py.
