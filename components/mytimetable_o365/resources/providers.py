@@ -84,6 +84,29 @@ def recent_rotation_warning(prior_outputs: dict[str, Any], news: dict[str, Any],
     return warning(prior_outputs, news, now or clock.utcnow())
 
 
+# The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
+# program may export them and read them back next time through a StackReference to itself.
+CERTIFICATE_STATE = ("active", *CERTIFICATE_INPUTS,
+                     *(f"{slot}{field}" for slot in SLOTS for field in ("Thumbprint", "NotBefore", "NotAfter", ACTIVE_SINCE)))
+
+
+def certificate_inputs_for(settings) -> dict[str, Any]:
+    """The inputs the program gives the Certificate for these Settings (the `news` of its next update)."""
+    certificate = settings.certificate
+    return {"commonName": settings.app_name, "keySize": certificate.key_size,
+            "validityDays": certificate.validity_days, "renewBeforeDays": certificate.renew_before_days}
+
+
+def warn_if_rotation_removes_recent(prior_state, settings, log=None) -> Optional[str]:
+    """For `previous.get_output("certificateState").apply(...)`: log and return the warning, if any."""
+    if not isinstance(prior_state, dict):
+        return None
+    warning = recent_rotation_warning(prior_state, certificate_inputs_for(settings))
+    if warning:
+        (log or pulumi.log.warn)(warning)
+    return warning
+
+
 class CertificateProvider(ResourceProvider):
     """Generates the key pairs and self-signed certificates; rotates inside the renewal window."""
 
@@ -141,6 +164,11 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
             props.update({f"{slot}{f}": None for f in SLOT_FIELDS + (ACTIVE_SINCE,)})
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=CERTIFICATE_SECRETS))
         super().__init__(CertificateProvider(), name, props, opts)
+
+    def state_output(self) -> pulumi.Output:
+        """The non-secret outputs recent_rotation_warning needs, as one dict (for a stack output)."""
+        return pulumi.Output.all(*(getattr(self, name) for name in CERTIFICATE_STATE)).apply(
+            lambda values: dict(zip(CERTIFICATE_STATE, values)))
 
     def slot_output(self, slot: str, field: str) -> pulumi.Output:
         return getattr(self, f"{slot}{field}")
