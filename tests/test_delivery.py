@@ -76,7 +76,7 @@ def test_a_failed_write_names_the_path_and_the_reason_and_the_next_preview_still
     with pytest.raises(EmulatedEngineError) as failure:
         deploy(moved, prior=first)
     message = str(failure.value)
-    assert "cannot write the keystore file delivered/keystore.jks: Is a directory" in message
+    assert "keystore not written to delivered/keystore.jks: the path is a folder" in message
     assert ".keystore-" not in message  # not the temporary file's name
     (warning,) = delivery_warnings(deploy(moved, prior=first, preview=True))
     assert "delivered/keystore.jks" in warning and "make keystore STACK=prod" in warning

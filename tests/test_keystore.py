@@ -109,15 +109,94 @@ def test_the_post_deploy_hook_writes_the_file_with_mode_0600_atomically(tmp_path
     assert os.listdir(target.parent) == ["keystore-prod.jks"]
 
 
-def test_the_hook_accepts_secret_wrapped_outputs_and_replaces_an_old_file(tmp_path):
+OLD_JKS = JKS_MAGIC + bytes.fromhex("00000002") + bytes(24)  # the header of a JKS file, version 2
+
+
+def test_the_hook_accepts_secret_wrapped_outputs_and_replaces_an_old_keystore(tmp_path):
     from pulumi.runtime import rpc
 
     target = tmp_path / "ks.jks"
-    target.write_bytes(b"old")
+    target.write_bytes(OLD_JKS)
     target.chmod(0o644)
     secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": base64.b64encode(b"new").decode()}
     asyncio.run(write_keystore_file(hook_args({"keystore": secret, "path": str(target)})))
     assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_the_hook_replaces_an_old_pkcs12_keystore(tmp_path):
+    from mytimetable_o365.rules.keystore import build_keystore
+    from conftest import own_certificate
+
+    target = tmp_path / "ks.p12"
+    target.write_bytes(build_keystore(*own_certificate(), "pkcs12", "old", "old-password"))
+    asyncio.run(write_keystore_file(hook_args({"keystore": base64.b64encode(OLD_JKS).decode(), "path": str(target)})))
+    assert target.read_bytes() == OLD_JKS
+
+
+def _make_link(path):
+    (path.parent / "elsewhere.jks").write_bytes(OLD_JKS)
+    path.symlink_to("elsewhere.jks")
+
+
+NOT_OURS = {
+    "a password file": (lambda p: p.write_text("root:x:0:0:root:/root:/bin/bash\n"), "not a keystore"),
+    "a PEM file": (lambda p: p.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "not a keystore"),
+    "DER that is not a PFX": (lambda p: p.write_bytes(bytes.fromhex("300602010302010a")), "not a keystore"),
+    "an empty file": (lambda p: p.write_bytes(b""), "not a keystore"),
+    "a folder": (lambda p: p.mkdir(), "folder"),
+    "a symbolic link": (_make_link, "symbolic link"),
+    "a named pipe": (lambda p: os.mkfifo(p), "not a regular file"),
+}
+
+
+@pytest.mark.parametrize("kind", NOT_OURS)
+def test_the_hook_refuses_to_replace_what_is_not_a_keystore_naming_the_path(tmp_path, kind):
+    from mytimetable_o365.resources.keystore_file import KeystoreFileRefused
+
+    make, reason = NOT_OURS[kind]
+    target = tmp_path / "keystore-prod.jks"
+    make(target)
+    before = {p.name: (p.read_bytes() if p.is_file() and not p.is_symlink() else None) for p in tmp_path.iterdir()}
+    with pytest.raises(KeystoreFileRefused) as refused:
+        asyncio.run(write_keystore_file(hook_args({"keystore": base64.b64encode(OLD_JKS).decode(), "path": str(target)})))
+    assert str(target) in str(refused.value) and reason in str(refused.value)
+    assert ".partial" not in str(refused.value)
+    after = {p.name: (p.read_bytes() if p.is_file() and not p.is_symlink() else None) for p in tmp_path.iterdir()}
+    assert after == before  # nothing replaced, no temp file left
+
+
+def test_a_write_killed_before_the_rename_leaves_nothing_behind_on_the_next_write(tmp_path, monkeypatch):
+    from mytimetable_o365.resources import keystore_file
+
+    target = tmp_path / "keystore-prod.jks"
+
+    def killed(src, dst):
+        raise KeyboardInterrupt  # as a SIGINT between write and rename
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        keystore_file.write_private_file(str(target), b"key material")
+    assert os.listdir(tmp_path) == []  # cleaned up on the way out
+    monkeypatch.undo()
+    # A SIGKILL leaves the temp file: the next write removes it (and only ours).
+    stale = tmp_path / f"{keystore_file.temp_name_prefix(str(target))}0123456789abcdef{keystore_file.TEMP_SUFFIX}"
+    stale.write_bytes(b"key material of a killed write")
+    for unrelated in (".keystore-notes", "other.jks.partial", ".mytimetable-keystore-other.jks.x.partial"):
+        (tmp_path / unrelated).write_bytes(b"not ours to remove")
+    keystore_file.write_private_file(str(target), OLD_JKS)
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["keystore-prod.jks", ".keystore-notes", "other.jks.partial", ".mytimetable-keystore-other.jks.x.partial"])
+
+
+def test_write_private_file_errors_name_the_target_not_the_temp_file(tmp_path):
+    from mytimetable_o365.resources.keystore_file import KeystoreFileRefused, write_private_file
+
+    folder = tmp_path / "not-a-folder"
+    folder.write_text("a file where a folder should be")
+    with pytest.raises(KeystoreFileRefused) as refused:
+        write_private_file(str(folder / "keystore.jks"), OLD_JKS)
+    assert str(folder / "keystore.jks") in str(refused.value)
+    assert "mytimetable-keystore-" not in str(refused.value)
 
 
 def test_the_hook_is_bound_after_create_and_after_update_of_the_keystore(deploy):

@@ -1,3 +1,5 @@
+import pytest
+
 from mytimetable_o365.rules.mailbox_scope import mailbox_scope_script, ps_quote
 from mytimetable_o365.rules.settings import MailboxScopeSettings
 from conftest import minimal_config, stack_config
@@ -54,3 +56,49 @@ def test_scoping_with_tenant_wide_consent_warns_that_rbac_does_not_restrict_it(d
     assert any("does not restrict it" in w for w in warned)
     quiet = deploy(minimal_config(mailboxScope={"groupAddress": "g@example.edu"}, adminConsent=False)).warnings
     assert not any("does not restrict it" in w for w in quiet)
+
+
+QUOTES = ["'", "\u2018", "\u2019", "\u201a", "\u201b"]
+
+
+@pytest.mark.parametrize("quote", QUOTES, ids=["apostrophe", "left-single", "right-single", "low-single", "reversed-single"])
+def test_every_powershell_single_quote_character_is_doubled_inside_literals(quote):
+    # PowerShell treats all five as single quotes: an undoubled one would end the literal.
+    name = f"Bob{quote}s app{quote}; Remove-Mailbox -Identity x; {quote}"
+    assert ps_quote(name) == "'" + name.replace(quote, quote * 2) + "'"
+    script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), name, "1", "2")
+    assert f"$DisplayName = {ps_quote(name)}" in script
+    assert_literals_are_closed(script)
+
+
+def assert_literals_are_closed(script: str) -> None:
+    """Outside comments, every single-quoted literal ends on its line (quotes pair up after un-doubling)."""
+    for line in script.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        inside, i = False, 0
+        while i < len(line):
+            if line[i] in "'\u2018\u2019\u201a\u201b":
+                if inside and i + 1 < len(line) and line[i + 1] in "'\u2018\u2019\u201a\u201b":
+                    i += 2
+                    continue
+                inside = not inside
+            i += 1
+        assert not inside, line
+
+
+def test_the_group_dn_is_quoted_for_the_opath_filter_by_powershell_itself():
+    script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "MyTimetable-prod", "1", "2")
+    assert ("$Filter = \"MemberOfGroup -eq '{0}'\" -f ($Group.DistinguishedName -replace "
+            "'[\\u0027\\u2018-\\u201B]', '$0$0')") in script
+    assert "-RecipientRestrictionFilter $Filter" in script
+    assert "$($Group.DistinguishedName)" not in script  # no expansion inside the double-quoted filter
+
+
+def test_a_comment_cannot_be_ended_by_a_line_break_in_a_name():
+    from mytimetable_o365.rules.mailbox_scope import ps_comment
+
+    assert ps_comment("a\nRemove-Item x\r\u2028y") == "a Remove-Item x  y"
+    script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "ok", "1\nRemove-Item x", "2")
+    assert script.splitlines()[0] == "# Scope ok (client ID 1 Remove-Item x) to chosen mailboxes in Exchange Online."
+    assert "$AppId = '1\nRemove-Item x'" in script  # inside a verbatim literal a line break is just text

@@ -180,3 +180,113 @@ def test_the_keystore_waits_for_entra_to_register_every_certificate_it_relies_on
         assert credentials <= set(keystore.dependencies)
         order = list(deployment.resources)
         assert all(order.index(urn) < order.index(keystore.urn) for urn in credentials)
+
+
+def certificate_state(deployment):
+    return dict(deployment.named("mytimetable-certificate").outputs)
+
+
+def certificate_inputs(deployment):
+    return dict(deployment.named("mytimetable-certificate").inputs)
+
+
+def coming_warning(prior, config, deploy, now):
+    """What the preview of `config` over `prior` would warn, from the provider's prior outputs and new inputs."""
+    from mytimetable_o365.resources.providers import recent_rotation_warning
+
+    preview = deploy(config, prior=prior, preview=True)
+    return recent_rotation_warning(certificate_state(prior), certificate_inputs(preview), now)
+
+
+def test_a_second_key_change_a_day_after_the_first_warns_loudly_with_the_certificate_it_removes(deploy, frozen_clock):
+    first = deploy(minimal_config())
+    in_use = certificate_state(first)["aThumbprint"]
+    frozen_clock.advance(days=3)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
+    frozen_clock.advance(days=1)
+    warning = coming_warning(rotated, minimal_config(certificate={"validityDays": 650}), deploy, frozen_clock.now)
+    assert warning and warning.startswith("CERTIFICATE IN USE MAY BE REMOVED")
+    assert in_use in warning and "active from 2026-11-24T09:00:00Z" in warning
+    assert certificate_state(rotated)["bThumbprint"] in warning and "2026-11-27T09:00:00Z" in warning
+    assert "validityDays changed" in warning
+
+
+@pytest.mark.parametrize("change", [{"keySize": 3072}, {"validityDays": 365}])
+def test_the_first_key_change_after_creation_removes_only_the_unused_standby_and_stays_quiet(deploy, frozen_clock, change):
+    first = deploy(minimal_config())
+    frozen_clock.advance(hours=1)
+    assert coming_warning(first, minimal_config(certificate=change), deploy, frozen_clock.now) is None
+
+
+def test_a_key_change_a_week_after_the_last_rotation_stays_quiet(deploy, frozen_clock):
+    first = deploy(minimal_config())
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
+    frozen_clock.advance(days=7)
+    assert coming_warning(rotated, minimal_config(certificate={"validityDays": 650}), deploy, frozen_clock.now) is None
+
+
+def test_a_renewal_window_reopening_days_after_a_rotation_warns(deploy, frozen_clock):
+    # validityDays 10 with renewBeforeDays 8: every certificate is due two days after it is made.
+    config = minimal_config(certificate={"validityDays": 10, "renewBeforeDays": 8})
+    first = deploy(config)
+    frozen_clock.advance(days=2)
+    rotated = deploy(config, prior=first)
+    frozen_clock.advance(days=2)
+    warning = coming_warning(rotated, config, deploy, frozen_clock.now)
+    assert warning and "the renewal window is open" in warning
+
+
+def test_a_no_op_run_warns_nothing_and_state_from_before_active_since_is_judged_by_not_before(deploy, frozen_clock):
+    from mytimetable_o365.resources.providers import recent_rotation_warning
+
+    first = deploy(minimal_config())
+    frozen_clock.advance(days=1)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
+    assert recent_rotation_warning(certificate_state(rotated), certificate_inputs(rotated), frozen_clock.now) is None
+    legacy = {k: v for k, v in certificate_state(rotated).items() if not k.endswith("ActiveSince")}
+    news = dict(certificate_inputs(rotated), validityDays=650)
+    assert "CERTIFICATE IN USE MAY BE REMOVED" in recent_rotation_warning(legacy, news, frozen_clock.now)
+    created = {k: v for k, v in certificate_state(first).items() if not k.endswith("ActiveSince")}
+    assert recent_rotation_warning(created, news, frozen_clock.now) is None
+
+
+def test_rotations_record_when_each_slot_became_active(deploy, frozen_clock):
+    first = certificate_state(deploy(minimal_config()))
+    assert (first["active"], first["aActiveSince"], first["bActiveSince"]) == ("a", "2026-11-24T09:00:00Z", "")
+
+
+def test_the_proposed_wiring_warns_in_preview_through_a_stack_reference_to_itself(frozen_clock, tmp_path, monkeypatch):
+    """The program lines the README/report propose, run under the engine emulator: export the
+    certificate state, read it back next time, warn in preview."""
+    import pulumi
+
+    from mytimetable_o365.component import integration as component
+    from mytimetable_o365.component.config import load_settings
+    from mytimetable_o365.offline.engine import evaluate
+    from mytimetable_o365.resources.providers import Certificate, warn_if_rotation_removes_recent
+
+    made = []
+
+    class Recorded(Certificate):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(component, "Certificate", Recorded)
+    monkeypatch.chdir(tmp_path)
+
+    def program():
+        settings = load_settings()
+        previous = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
+        previous.get_output("certificateState").apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
+        component.MyTimetableO365Integration("mytimetable", component.IntegrationArgs(settings))
+        pulumi.export("certificateState", made[-1].state_output())
+
+    first = evaluate(program, config=minimal_config())
+    frozen_clock.advance(days=2)
+    second = evaluate(program, config=minimal_config(certificate={"validityDays": 700}), prior=first)
+    assert not any("CERTIFICATE IN USE" in w for w in second.warnings)
+    frozen_clock.advance(days=1)
+    preview = evaluate(program, config=minimal_config(certificate={"validityDays": 650}), prior=second, preview=True)
+    assert any("CERTIFICATE IN USE MAY BE REMOVED" in w and first.outputs["certificateState"]["aThumbprint"] in w
+               for w in preview.warnings), preview.warnings

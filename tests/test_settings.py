@@ -162,3 +162,158 @@ def test_own_certificate_expiring_within_renew_before_days_warns_in_the_preview(
     assert any("within renewBeforeDays (30)" in w for w in deployment.warnings), deployment.warnings
     far = own_certificate(days=365)
     assert not any("renewBeforeDays" in w for w in deploy(_byo(*far), preview=True).warnings)
+
+
+# --- Hostile and careless input (issue 11): refused before any resource, by key, nothing echoed ---
+
+PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+RSA_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAq7BFUpkGp3+LQmlQ\n-----END RSA PRIVATE KEY-----\n"
+EC_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIIrYSSNQFaA2Hwf1duRSxKtL\n-----END EC PRIVATE KEY-----\n"
+ENCRYPTED_KEY = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkq\n-----END ENCRYPTED PRIVATE KEY-----\n"
+
+HOSTILE = [
+    # keystore.path: only a keystore file name, in the project or absolute
+    ("path-etc-passwd", {"keystore": {"path": "/etc/passwd"}}, "keystore.path", "ending in .jks"),
+    ("path-folder", {"keystore": {"path": "secrets/"}}, "keystore.path", "folder"),
+    ("path-dot", {"keystore": {"path": "."}}, "keystore.path", "folder"),
+    ("path-dotdot", {"keystore": {"path": "../outside.jks"}}, "keystore.path", ".."),
+    ("path-inner-dotdot", {"keystore": {"path": "secrets/../../outside.jks"}}, "keystore.path", ".."),
+    ("path-tilde", {"keystore": {"path": "~/keystore.jks"}}, "keystore.path", "~"),
+    ("path-newline", {"keystore": {"path": "key\nstore.jks"}}, "keystore.path", "control characters"),
+    ("path-nul", {"keystore": {"path": "keystore\x00.jks"}}, "keystore.path", "control characters"),
+    ("path-escape", {"keystore": {"path": "keystore\x1b[2J.jks"}}, "keystore.path", "control characters"),
+    ("path-p12-for-jks", {"keystore": {"path": "keystore.p12"}}, "keystore.path", "ending in .jks"),
+    ("path-jks-for-pkcs12", {"keystore": {"format": "pkcs12", "path": "keystore.jks"}}, "keystore.path", ".p12 or .pfx"),
+    ("path-only-extension", {"keystore": {"path": ".jks"}}, "keystore.path", "ending in .jks"),
+    ("path-too-long", {"keystore": {"path": "k" * 300 + ".jks"}}, "keystore.path", "too long"),
+    # keystore.password: text, keytool-usable, PKCS#12 printable ASCII; never echoed
+    ("password-int", {"keystore": {"password": 123456}}, "keystore.password", "not text"),
+    ("password-short-int", {"keystore": {"password": 12345}}, "keystore.password", "not text"),
+    ("password-int-in-json", {"keystore": '{"password": 20261124}'}, "keystore.password", "not text"),
+    ("password-bool", {"keystore": {"password": True}}, "keystore.password", "not text"),
+    ("password-float", {"keystore": {"password": 3.14159}}, "keystore.password", "not text"),
+    ("password-umlaut-pkcs12", {"keystore": {"format": "pkcs12", "password": "Grüße-2026"}}, "keystore.password", "printable ASCII"),
+    ("password-euro-pkcs12", {"keystore": {"format": "pkcs12", "password": "price-€100"}}, "keystore.password", "printable ASCII"),
+    ("password-nbsp-pkcs12", {"keystore": {"format": "pkcs12", "password": "no\u00a0break"}}, "keystore.password", "printable ASCII"),
+    ("password-nul-jks", {"keystore": {"password": "pass\x00word"}}, "keystore.password", "control characters"),
+    ("password-newline-jks", {"keystore": {"password": "password\n"}}, "keystore.password", "control characters"),
+    ("password-tab-pkcs12", {"keystore": {"format": "pkcs12", "password": "pass\tword"}}, "keystore.password", "control characters"),
+    # names that become a display name, a CN, a script line, an alias
+    ("appname-65", {"appName": "M" * 65}, "appName", "limits to 64"),
+    ("appname-newline", {"appName": "MyTimetable\nRemove-Item -Recurse C:\\"}, "appName", "control characters"),
+    ("appname-cr", {"appName": "MyTimetable\rx"}, "appName", "control characters"),
+    ("appname-line-separator", {"appName": "MyTimetable\u2028x"}, "appName", "control characters"),
+    ("appname-nul", {"appName": "MyTimetable\x00"}, "appName", "control characters"),
+    ("alias-umlaut", {"keystore": {"alias": "schlüssel"}}, "keystore.alias", "printable ASCII"),
+    ("alias-dotted-capital-i", {"keystore": {"alias": "KEY\u0130"}}, "keystore.alias", "printable ASCII"),
+    ("alias-emoji", {"keystore": {"alias": "\U0001f511"}}, "keystore.alias", "printable ASCII"),
+    ("alias-newline", {"keystore": {"alias": "my\nalias"}}, "keystore.alias", "printable ASCII"),
+    ("alias-padded", {"keystore": {"alias": " mytimetable "}}, "keystore.alias", "spaces"),
+    # URLs and identifiers
+    ("site-unterminated-ipv6", {"siteUrl": "https://[::1"}, "siteUrl", "not closed"),
+    ("site-bad-ipv6", {"siteUrl": "https://[fe80::zz]/x"}, "siteUrl", "IPv6"),
+    ("site-idn", {"siteUrl": "https://bücher.example.edu"}, "siteUrl", "international domain name"),
+    ("site-backslash", {"siteUrl": "https://mytimetable.example.edu\\schedule"}, "siteUrl", "backslash"),
+    ("site-nul", {"siteUrl": "https://mytimetable.example.edu\x00.evil"}, "siteUrl", "control characters"),
+    ("site-percent-short", {"siteUrl": "https://mytimetable.example.edu/a%2"}, "siteUrl", "%HH"),
+    ("site-percent-bad", {"siteUrl": "https://mytimetable.example.edu/a%zz"}, "siteUrl", "%HH"),
+    ("site-empty-port", {"siteUrl": "https://mytimetable.example.edu:"}, "siteUrl", "port is empty"),
+    ("site-empty-port-path", {"siteUrl": "https://mytimetable.example.edu:/mt"}, "siteUrl", "port is empty"),
+    ("site-port-text", {"siteUrl": "https://mytimetable.example.edu:https"}, "siteUrl", "port"),
+    ("site-host-underscore", {"siteUrl": "https://my_timetable.example.edu"}, "siteUrl", "not a host name"),
+    ("site-host-hyphen", {"siteUrl": "https://-mytimetable.example.edu"}, "siteUrl", "not a host name"),
+    ("site-non-ascii-path", {"siteUrl": "https://mytimetable.example.edu/über"}, "siteUrl", "percent-encode"),
+    ("site-bracket-path", {"siteUrl": "https://mytimetable.example.edu/a[1]"}, "siteUrl", "path contains"),
+    ("owner-trailing-newline", {"owners": ["3f2504e0-4f89-11d3-9a0c-0305e82c3301\n"]}, "owners", "GUIDs"),
+    ("unit-trailing-newline", {"mailboxScope": {"administrativeUnitId": "3f2504e0-4f89-11d3-9a0c-0305e82c3301\n"}},
+     "mailboxScope.administrativeUnitId", "GUID"),
+    ("group-trailing-newline", {"mailboxScope": {"groupAddress": "calendars@example.edu\n"}},
+     "mailboxScope.groupAddress", "e-mail"),
+    # private key material anywhere but certificate.privateKeyPem
+    ("key-in-certificate-pem", {"certificate": {"certificatePem": "CERT\n" + PRIVATE_KEY, "privateKeyPem": PRIVATE_KEY}},
+     "certificate.certificatePem", "private key material"),
+    ("rsa-key-in-app-name", {"appName": RSA_KEY}, "appName", "private key material"),
+    ("ec-key-in-alias", {"keystore": {"alias": EC_KEY}}, "keystore.alias", "private key material"),
+    ("encrypted-key-in-password", {"keystore": {"password": ENCRYPTED_KEY}}, "keystore.password", "private key material"),
+    ("key-in-owners", {"owners": [PRIVATE_KEY]}, "owners", "private key material"),
+    ("key-in-site-url", {"siteUrl": PRIVATE_KEY}, "siteUrl", "private key material"),
+    ("key-in-json-certificate", {"certificate": '{"certificatePem": "' + RSA_KEY.replace("\n", "\\n") + '"}'},
+     "certificate.certificatePem", "private key material"),
+    # renewal windows too short to deliver a keystore in
+    ("renew-zero", {"certificate": {"renewBeforeDays": 0}}, "certificate.renewBeforeDays", "at least 7"),
+    ("renew-six", {"certificate": {"renewBeforeDays": 6}}, "certificate.renewBeforeDays", "at least 7"),
+]
+
+
+@pytest.mark.parametrize("label, overrides, key, text", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_or_careless_values_are_refused_by_key_before_any_resource_without_echoing_secrets(
+        deploy, label, overrides, key, text):
+    config = minimal_config()
+    config.update({f"{NS}:{k}": v for k, v in overrides.items()})
+    with pytest.raises(InvalidConfigError) as caught:
+        deploy(config)
+    matching = [p for p in caught.value.problems if p.startswith(f"{NS}:{key}:")]
+    assert matching, caught.value.problems
+    assert text in matching[0] and "for example:" in matching[0]
+    assert caught.value.declared_resources == []
+    message = str(caught.value)
+    assert "MIIE" not in message and "MHcC" not in message and "MIIF" not in message  # no key material
+    password = (overrides.get("keystore") or {}).get("password") if isinstance(overrides.get("keystore"), dict) else None
+    if isinstance(password, str):
+        assert password not in message
+
+
+def test_a_numeric_password_gets_a_message_about_its_type_not_its_length():
+    with pytest.raises(InvalidConfigError) as caught:
+        parse(keystore={"password": 12345})
+    (problem,) = caught.value.problems
+    assert "not text" in problem and "6 characters" not in problem and "12345" not in problem
+
+
+@pytest.fixture(scope="module")
+def brought_certificate():
+    return own_certificate(days=3650)
+
+
+@pytest.mark.parametrize("path", ["secrets/keystore.jks", "KEYSTORE.JKS", "./a b/ks.jks", "{tmp}/abs/ks.jks"])
+def test_accepted_keystore_paths_are_written_by_the_hook_where_they_point(deploy, tmp_path, path, brought_certificate):
+    import base64
+
+    path = path.format(tmp=tmp_path)
+    cert, key = brought_certificate
+    deployment = deploy(minimal_config(keystore={"path": path},
+                                       certificate={"certificatePem": cert, "privateKeyPem": key}))
+    # The offline engine ran the keystore hook after the create, through the SDK's callback server.
+    assert deployment.named("mytimetable-keystore").hook_calls == [("after_create", "mytimetable-write-keystore", "")]
+    written = (tmp_path / path) if not path.startswith("/") else __import__("pathlib").Path(path)
+    assert written.read_bytes() == base64.b64decode(deployment.outputs["keystore"])
+
+
+@pytest.mark.parametrize("fmt, path", [("pkcs12", "keystore.p12"), ("pkcs12", "keystore.PFX"), ("jks", "k.jks")])
+def test_keystore_file_names_match_their_format(fmt, path):
+    assert parse(keystore={"format": fmt, "path": path}).keystore.path == path
+
+
+def test_an_app_name_of_64_characters_becomes_the_certificate_cn(deploy):
+    from mytimetable_o365.rules.certificate import inspect_certificate
+
+    name = "MyTimetable-" + "x" * 52
+    deployment = deploy(minimal_config(appName=name))
+    certificate = deployment.named("mytimetable-certificate").outputs["aCertificatePem"]
+    assert inspect_certificate(certificate).subject == f"CN={name}"
+    assert deployment.named("mytimetable-app").inputs["displayName"] == name
+
+
+@pytest.mark.parametrize("site, redirect", [
+    ("https://[2001:db8::1]:8443/mt", "https://[2001:db8::1]:8443/mt/schedule?zoneview=0&ec_type=o365"),
+    ("https://xn--bcher-kva.example.edu", "https://xn--bcher-kva.example.edu/schedule?zoneview=0&ec_type=o365"),
+    ("https://mytimetable.example.edu/my%20timetable/", "https://mytimetable.example.edu/my%20timetable/schedule?zoneview=0&ec_type=o365"),
+    ("https://192.0.2.10:443", "https://192.0.2.10:443/schedule?zoneview=0&ec_type=o365"),
+    ("https://mytimetable.example.edu./", "https://mytimetable.example.edu./schedule?zoneview=0&ec_type=o365"),
+])
+def test_site_urls_entra_accepts_become_the_redirect_uri(site, redirect):
+    assert parse(siteUrl=site).redirect_uri == redirect
+
+
+def test_renewal_windows_of_a_week_or_more_are_accepted():
+    assert parse(certificate={"renewBeforeDays": 7}).certificate.renew_before_days == 7

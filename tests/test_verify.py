@@ -12,6 +12,7 @@ from mytimetable_o365.commands.verify import (
     MAILBOX_NOT_FOUND,
     MAILBOX_OUT_OF_SCOPE,
     OK,
+    KEYSTORE_UNUSABLE,
     TOKEN_FAILED,
 )
 from conftest import minimal_config, own_certificate
@@ -34,8 +35,24 @@ def standin(running_standin):
     return running_standin
 
 
+@pytest.fixture(scope="module")
+def default_deployment(tmp_path_factory):
+    """The default stack, evaluated once for the tests that only break its outputs."""
+    import os
+
+    from mytimetable_o365.offline.engine import evaluate
+    from conftest import ROOT
+
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("stack"))
+    try:
+        return evaluate(str(ROOT / "__main__.py"), config=minimal_config())
+    finally:
+        os.chdir(here)
+
+
 def deployed(deploy, tmp_path, standin, roles=("Calendars.ReadWrite",), register=True, **config):
-    deployment = deploy(minimal_config(**config))
+    deployment = deploy(minimal_config(**config)) if callable(deploy) else deploy
     outputs = deployment.outputs
     if register:
         standin.apps.setdefault(outputs["tenantId"], {})[outputs["clientId"]] = {
@@ -167,3 +184,124 @@ def test_an_exchange_rbac_scoped_app_is_checked_at_the_mailbox_not_by_token_role
     assert code == OK, out
     code, out = run(path, standin, capsys, "ceo@example.edu")
     assert code == MAILBOX_OUT_OF_SCOPE, out
+
+
+def _broken(outputs, tmp_path, kind):
+    import base64
+
+    changed = dict(outputs)
+    extra = []
+    if kind == "wrong password":
+        changed["keystorePassword"] = "not-the-password"
+    elif kind == "wrong alias":
+        changed["keystoreAlias"] = "somebody-else"
+    elif kind == "garbage keystore":
+        changed["keystore"] = base64.b64encode(b"\x00garbage" * 40).decode()
+    elif kind == "truncated keystore":
+        changed["keystore"] = base64.b64encode(base64.b64decode(outputs["keystore"])[:200]).decode()
+    elif kind == "invalid base64":
+        changed["keystore"] = "@@not base64@@"
+    elif kind == "format mismatch":
+        changed["keystoreFormat"] = "pkcs12"
+    elif kind == "missing keystore file":
+        extra = ["--keystore", str(tmp_path / "nowhere.jks")]
+    elif kind == "keystore file is a folder":
+        extra = ["--keystore", str(tmp_path)]
+    elif kind == "numeric password":
+        changed["keystorePassword"] = 123456
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(changed))
+    return path, extra
+
+
+KEYSTORE_FAILURES = [
+    ("wrong password", KEYSTORE_UNUSABLE, "does not open with keystorePassword"),
+    ("wrong alias", KEYSTORE_UNUSABLE, "no key entry named 'somebody-else'"),
+    ("garbage keystore", KEYSTORE_UNUSABLE, "not a JKS or PKCS#12 keystore"),
+    ("truncated keystore", KEYSTORE_UNUSABLE, "keystore unusable"),
+    ("invalid base64", KEYSTORE_UNUSABLE, "not valid base64"),
+    ("format mismatch", KEYSTORE_UNUSABLE, "keystoreFormat says pkcs12"),
+    ("numeric password", KEYSTORE_UNUSABLE, "must be texts"),
+    ("missing keystore file", 2, "cannot read"),
+    ("keystore file is a folder", 2, "cannot read"),
+]
+
+
+@pytest.mark.parametrize("kind, code, text", KEYSTORE_FAILURES, ids=[k[0] for k in KEYSTORE_FAILURES])
+def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(default_deployment, tmp_path, standin,
+                                                                             capsys, kind, code, text):
+    outputs, _ = deployed(default_deployment, tmp_path, standin)
+    path, extra = _broken(outputs, tmp_path, kind)
+    got = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+                "--ca-bundle", str(standin.ca), "--timeout", "5", *extra])
+    printed = capsys.readouterr()
+    lines = (printed.out + printed.err).strip().splitlines()
+    assert got == code, lines
+    assert len(lines) == 1 and text in lines[0], lines
+    assert outputs["keystorePassword"] not in printed.out + printed.err
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers (bounded: closed at exit)."""
+
+    def __init__(self):
+        import socket
+        import threading
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(16)
+        self.socket.settimeout(0.2)
+        self.held = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.url = f"https://127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def _accept(self):
+        import socket
+
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.held.append(connection)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=2)
+        for connection in self.held:
+            connection.close()
+        self.socket.close()
+
+
+@pytest.mark.parametrize("endpoint", ["authority", "graph"])
+def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(default_deployment, tmp_path, standin,
+                                                                                 capsys, endpoint):
+    import time
+
+    from mytimetable_o365.commands.verify import GRAPH_FAILED
+
+    _, path = deployed(default_deployment, tmp_path, standin)
+    with SilentServer() as silent:
+        authority = silent.url if endpoint == "authority" else standin.url
+        graph = silent.url if endpoint == "graph" else standin.url
+        started = time.monotonic()
+        code = main(["verify", "--outputs", str(path), "--authority", authority, "--graph", graph,
+                     "--ca-bundle", str(standin.ca), "--mailbox", "roster@example.edu", "--timeout", "0.5"])
+        elapsed = time.monotonic() - started
+    out = capsys.readouterr().out
+    assert code == (TOKEN_FAILED if endpoint == "authority" else GRAPH_FAILED), out
+    assert "within 0.5 s" in out
+    assert elapsed < 10
+
+
+def test_the_timeout_option_refuses_nonsense_with_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["verify", "--outputs", "x.json", "--timeout", "forever"])
+    assert exited.value.code == 2
+    assert "--timeout" in capsys.readouterr().err

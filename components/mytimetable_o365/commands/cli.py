@@ -41,6 +41,16 @@ def verify_command(args) -> int:
     return run_verify(args)
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds between 0 and 3600")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mytimetable-o365", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -84,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--authority", default="https://login.microsoftonline.com")
     verify.add_argument("--graph", default="https://graph.microsoft.com")
     verify.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
+    verify.add_argument("--timeout", type=_seconds, default=30.0,
+                        help="seconds to wait for each answer from Entra or Graph (default: 30)")
     verify.set_defaults(run=verify_command)
     return parser
 

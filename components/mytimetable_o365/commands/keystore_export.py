@@ -1,31 +1,70 @@
-"""`mytimetable-o365 keystore`: write the keystore file from the stack outputs (fresh GitOps runners)."""
+"""`mytimetable-o365 keystore`: write the keystore file from the stack outputs (fresh GitOps runners).
+
+Exit codes (README, "GitOps, drift and state for teams"):
+  0  written, or the file already holds exactly this keystore
+  1  refused: the target holds a different keystore (use --force), or is not a keystore at all
+     (a file of another kind, a folder, a link: never replaced, not even with --force)
+  2  usage: the outputs file cannot be read or is not JSON; no target given
+  3  the outputs hold no usable keystore (masked, not base64, not a JKS/PKCS#12 keystore)
+  4  the write failed (folder not writable, disk full)
+Every failure is one line on stderr; nothing is written then.
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import sys
 
 from .outputs import read_outputs
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_BAD_KEYSTORE = 3
+EXIT_WRITE_FAILED = 4
+
+
+def _fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def decode_keystore(encoded) -> tuple[bytes | None, str]:
+    """(keystore bytes, "") or (None, why they are unusable). Strict base64: no silent skipping."""
+    from ..rules.keystore import keystore_kind
+
+    if not encoded or encoded == "[secret]":
+        return None, "the outputs hold no keystore: run `pulumi stack output --json --show-secrets`"
+    if not isinstance(encoded, str):
+        return None, "the keystore output is not a base64 text"
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None, "the keystore output is not valid base64 (damaged or truncated output?)"
+    if keystore_kind(data) is None:
+        return None, "the keystore output does not decode to a JKS or PKCS#12 keystore"
+    return data, ""
 
 
 def run_keystore_export(args) -> int:
-    from ..resources.keystore_file import write_private_file
+    from ..resources.keystore_file import KeystoreFileRefused, existing_file_problem, write_private_file
+    from ..rules.keystore import keystore_kind
 
     outputs = read_outputs(args.outputs)
-    encoded = outputs.get("keystore")
-    if not encoded or encoded == "[secret]":
-        print("the outputs hold no keystore: run `pulumi stack output --json --show-secrets`", file=sys.stderr)
-        return EXIT_REFUSED
-    data = base64.b64decode(encoded)
+    data, why = decode_keystore(outputs.get("keystore"))
+    if data is None:
+        return _fail(why, EXIT_BAD_KEYSTORE)
+    declared = outputs.get("keystoreFormat")
+    if declared in ("jks", "pkcs12") and keystore_kind(data) != declared:
+        return _fail(f"the keystore output is {keystore_kind(data)}, but keystoreFormat says {declared}", EXIT_BAD_KEYSTORE)
     target = args.out or outputs.get("keystorePath")
-    if not target:
-        print("no --out given and no keystorePath in the outputs", file=sys.stderr)
-        return EXIT_USAGE
+    if not target or not isinstance(target, str):
+        return _fail("no --out given and no keystorePath in the outputs", EXIT_USAGE)
+    problem = existing_file_problem(os.path.abspath(target))
+    if problem:
+        return _fail(f"refusing to write {target}: the path {problem}", EXIT_REFUSED)
     if os.path.exists(target):
         with open(target, "rb") as handle:
             current = handle.read()
@@ -33,9 +72,11 @@ def run_keystore_export(args) -> int:
             print(f"{target} already holds this keystore; nothing written")
             return EXIT_OK
         if not args.force:
-            print(f"{target} holds a different keystore; refusing to overwrite it without --force", file=sys.stderr)
-            return EXIT_REFUSED
-    write_private_file(target, data)
+            return _fail(f"{target} holds a different keystore; refusing to overwrite it without --force", EXIT_REFUSED)
+    try:
+        write_private_file(target, data)
+    except KeystoreFileRefused as exc:
+        return _fail(str(exc), EXIT_WRITE_FAILED if exc.reason.startswith(("writing", "its folder")) else EXIT_REFUSED)
     print(
         f"wrote {target} (mode 0600): {outputs.get('keystoreFormat', 'keystore')} with alias "
         f"{outputs.get('keystoreAlias')}, certificate {outputs.get('certificateThumbprint')}, "

@@ -65,17 +65,19 @@ def render_plan(deployment, stack: str) -> str:
 def print_plan(stack: str, project_dir: str) -> int:
     import tempfile
 
-    import yaml
-
     from ..offline.engine import evaluate
     from ..rules.settings import InvalidConfigError
+    from .stack_file import StackFileError, read_stack_config
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):
         print(f"no {stack_file}: create the stack's config first", file=sys.stderr)
         return 2
-    with open(stack_file, encoding="utf-8") as handle:
-        config = (yaml.safe_load(handle) or {}).get("config", {})
+    try:
+        config = read_stack_config(stack_file)  # as the Pulumi CLI reads it (YAML 1.2, values as text)
+    except StackFileError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     program = os.path.abspath(os.path.join(project_dir, "__main__.py"))
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch:

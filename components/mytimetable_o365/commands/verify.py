@@ -2,7 +2,10 @@
 
 Uses MSAL's client-credentials flow with a certificate assertion, exactly as an app-only
 MyTimetable does, then reads `GET /v1.0/users/{mailbox}/calendar` from Microsoft Graph.
-Every outcome is a plain sentence and its own exit code.
+Every outcome is a plain sentence and its own exit code: 0 OK, 2 usage (outputs or --keystore
+unreadable), 3..9 as in README's "Post-deploy verification", 10 the keystore cannot be opened
+(not a keystore, wrong password or alias, format mismatch). Every request to Entra and Graph
+waits at most --timeout seconds (default 30) for an answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ MAILBOX_OUT_OF_SCOPE = 6
 MAILBOX_NOT_FOUND = 7
 TOKEN_FAILED = 8
 GRAPH_FAILED = 9
+KEYSTORE_UNUSABLE = 10
+
+# Every request to Entra and Graph is bounded: MSAL's requests carry no timeout of their own.
+DEFAULT_TIMEOUT_SECONDS = 30.0
 
 # Entra error codes (https://learn.microsoft.com/entra/identity-platform/reference-error-codes):
 # AADSTS700027 "Client assertion failed signature validation" - the certificate is not registered
@@ -80,19 +87,58 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
     return Outcome(GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
 
 
-def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls) -> list[Outcome]:
+def open_keystore(outputs: dict, keystore_bytes: bytes, source: str):
+    """(certificate PEM, key PEM) as MyTimetable loads them, or an Outcome saying why not (no secrets)."""
+    from ..rules.keystore import keystore_kind, read_keystore
+
+    kind = keystore_kind(keystore_bytes)
+    if kind is None:
+        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is not a JKS or PKCS#12 keystore")
+    declared = outputs.get("keystoreFormat")
+    if declared in ("jks", "pkcs12") and declared != kind:
+        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is {kind}, but keystoreFormat says {declared}")
+    alias, password = outputs["keystoreAlias"], outputs["keystorePassword"]
+    if not isinstance(alias, str) or not isinstance(password, str):
+        return Outcome(KEYSTORE_UNUSABLE, "keystore unusable: keystoreAlias and keystorePassword must be texts")
+    try:
+        return read_keystore(keystore_bytes, kind, alias, password)
+    except KeyError:
+        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} holds no key entry named {alias!r} "
+                                          "(keystoreAlias)")
+    except Exception:  # noqa: BLE001 - pyjks and cryptography raise many kinds; the password is never shown
+        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} does not open with keystorePassword "
+                                          "(wrong password, or a damaged file)")
+
+
+def _network_failure(exc: Exception, timeout: float) -> str:
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g} s ({type(exc).__name__}); is the endpoint reachable? (--timeout)"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text
+
+
+def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls,
+           timeout: float = DEFAULT_TIMEOUT_SECONDS, source: str = "the keystore output") -> list[Outcome]:
     """The checks in order; the last outcome decides the exit code."""
+    import urllib.parse
+
     import msal
     import requests
 
-    from ..rules.keystore import read_keystore, sniff_format
+    opened = open_keystore(outputs, keystore_bytes, source)
+    if isinstance(opened, Outcome):
+        return [opened]
+    cert_pem, key_pem = opened
 
-    fmt = outputs.get("keystoreFormat") or sniff_format(keystore_bytes)
-    cert_pem, key_pem = read_keystore(keystore_bytes, fmt, outputs["keystoreAlias"], outputs["keystorePassword"])
     class Session(requests.Session):
         # requests lets REQUESTS_CA_BUNDLE override a session's `verify`; the bundle the user chose wins.
+        # MSAL passes no timeout (or None): every request gets ours.
         def request(self, method, url, **kwargs):
             kwargs.setdefault("verify", verify_tls)
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = timeout
             return super().request(method, url, **kwargs)
 
     session = Session()
@@ -108,8 +154,8 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
             token_cache=msal.TokenCache(),
         )
         result = app.acquire_token_for_client(scopes=[f"{graph.rstrip('/')}/.default"])
-    except (ValueError, requests.RequestException) as exc:
-        return [Outcome(TOKEN_FAILED, f"no token: {exc}")]
+    except Exception as exc:  # noqa: BLE001 - MSAL raises ValueError, requests' errors and its own
+        return [Outcome(TOKEN_FAILED, f"no token: {_network_failure(exc, timeout)}")]
     if "access_token" not in result:
         return [classify_token_error(result)]
     outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
@@ -128,11 +174,13 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
         outcomes.append(Outcome(OK, "consent OK; pass --mailbox to check a calendar"))
         return outcomes
     try:
-        response = session.get(f"{graph.rstrip('/')}/v1.0/users/{mailbox}/calendar",
-                               headers={"Authorization": f"Bearer {result['access_token']}"}, timeout=30)
+        response = session.get(f"{graph.rstrip('/')}/v1.0/users/{urllib.parse.quote(mailbox, safe='@')}/calendar",
+                               headers={"Authorization": f"Bearer {result['access_token']}"}, timeout=timeout)
         body = response.json() if response.content else {}
+        if not isinstance(body, dict):
+            body = {}
     except (requests.RequestException, ValueError) as exc:
-        return outcomes + [Outcome(GRAPH_FAILED, f"Graph did not answer: {exc}")]
+        return outcomes + [Outcome(GRAPH_FAILED, f"Graph did not answer: {_network_failure(exc, timeout)}")]
     return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
 
 
@@ -164,21 +212,36 @@ def keystore_file_report(outputs: dict, keystore_bytes: bytes, outcomes: list[Ou
 
 
 def run_verify(args) -> int:
+    import binascii
+
     from .outputs import read_outputs
 
     outputs = read_outputs(args.outputs)
-    missing = [k for k in ("tenantId", "clientId", "keystoreAlias", "keystorePassword") if not outputs.get(k)]
-    if missing or (not args.keystore and not outputs.get("keystore")):
+    missing = [k for k in ("tenantId", "clientId", "keystoreAlias", "keystorePassword")
+               if not outputs.get(k) or outputs.get(k) == "[secret]"]
+    if missing or (not args.keystore and outputs.get("keystore") in (None, "", "[secret]")):
         print("the outputs lack " + ", ".join(missing or ["keystore"]) +
               ": use `pulumi stack output --json --show-secrets`", file=sys.stderr)
         return USAGE
+    timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
     if args.keystore:
-        with open(args.keystore, "rb") as handle:
-            keystore_bytes = handle.read()
+        source = args.keystore
+        try:
+            with open(args.keystore, "rb") as handle:
+                keystore_bytes = handle.read()
+        except OSError as exc:
+            print(f"--keystore: cannot read {args.keystore} ({exc.strerror})", file=sys.stderr)
+            return USAGE
     else:
-        keystore_bytes = base64.b64decode(outputs["keystore"])
+        source = "the keystore output"
+        try:
+            keystore_bytes = base64.b64decode(str(outputs["keystore"]), validate=True)
+        except (binascii.Error, ValueError):
+            print("FAIL  keystore unusable: the keystore output is not valid base64")
+            return KEYSTORE_UNUSABLE
     verify_tls = args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
-    outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls)
+    outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls,
+                      timeout=timeout, source=source)
     for outcome in outcomes:
         print(("OK    " if outcome.code == OK else "FAIL  ") + outcome.message)
     for line in keystore_file_report(outputs, keystore_bytes, outcomes) if args.keystore else ():

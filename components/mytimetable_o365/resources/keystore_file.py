@@ -1,42 +1,131 @@
-"""The keystore file on disk: a deployed artefact, written atomically and privately."""
+"""The keystore file on disk: a deployed artefact, written atomically and privately.
+
+Never replaces what is not a keystore: an existing path must be a regular file (not a link, a
+folder, a device or a pipe) whose bytes are a JKS (magic FEEDFEED) or PKCS#12 (a DER PFX) keystore.
+The bytes go to a temp file next to the target, named after it with a recognisable prefix, and
+are renamed over it when complete; temp files a killed earlier write left behind for the same
+target (they hold key material) are removed first.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
-import tempfile
+import secrets
+import stat
+
+from pulumi.errors import RunError
+
+from ..rules.keystore import keystore_kind
+
+TEMP_PREFIX = ".mytimetable-keystore-"
+TEMP_SUFFIX = ".partial"
+# A keystore with one key entry is a few KiB; anything far larger is not ours.
+MAX_KEYSTORE_BYTES = 1 << 20
 
 
-class KeystoreWriteError(OSError):
-    """The file could not be written; the message names the target path and the reason, never
-    the temporary file's name (a failing hook's message is all the user sees of it)."""
+class KeystoreFileRefused(RunError):
+    """The keystore was not written: `path` names the target and `reason` says why.
+
+    A RunError, so that Pulumi reports the message without a Python traceback.
+    """
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"keystore not written to {path}: {reason}")
+
+
+def temp_name_prefix(target: str) -> str:
+    return f"{TEMP_PREFIX}{os.path.basename(target)}."
+
+
+def existing_file_problem(target: str) -> str | None:
+    """Why the file at `target` must not be replaced by a keystore, or None (absent, or a keystore)."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link; write to the file it points to, or remove the link"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file (a device, pipe or socket)"
+    if info.st_size > MAX_KEYSTORE_BYTES:
+        return "holds a file that is not a keystore (too large); move it away or write the keystore elsewhere"
+    try:
+        # O_NOFOLLOW | O_NONBLOCK: the path cannot have become a link or a pipe since lstat.
+        fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            current = handle.read(MAX_KEYSTORE_BYTES + 1)
+    except OSError as exc:
+        return f"cannot be read to check that it is a keystore ({exc.strerror})"
+    if keystore_kind(current) is None:
+        return ("holds a file that is not a keystore (neither JKS nor PKCS#12); move it away or choose "
+                "another keystore.path")
+    return None
+
+
+def _remove_stale_temp_files(directory: str, target: str) -> None:
+    prefix = temp_name_prefix(target)
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+            path = os.path.join(directory, name)
+            try:
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    os.unlink(path)
+            except OSError:
+                pass
 
 
 def write_private_file(path: str, data: bytes) -> None:
-    """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start."""
-    try:
-        _write(path, data)
-    except KeystoreWriteError:
-        raise
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        error = KeystoreWriteError(f"cannot write the keystore file {path}: {reason}")
-        error.errno = exc.errno
-        raise error from None
+    """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start.
 
-
-def _write(path: str, data: bytes) -> None:
+    KeystoreFileRefused (naming `path`, never the temp file) when the target exists and is not a
+    keystore, or the write fails.
+    """
     target = os.path.abspath(path)
+    problem = existing_file_problem(target)
+    if problem:
+        raise KeystoreFileRefused(path, f"the path {problem}")
     directory = os.path.dirname(target)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".keystore-", dir=directory)
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise KeystoreFileRefused(path, f"its folder cannot be created ({exc.strerror})") from None
+    if not os.path.isdir(directory):
+        raise KeystoreFileRefused(path, "its folder is not a folder")
+    _remove_stale_temp_files(directory, target)
+    temp = os.path.join(directory, f"{temp_name_prefix(target)}{secrets.token_hex(8)}{TEMP_SUFFIX}")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError as exc:
+        raise KeystoreFileRefused(path, f"its folder is not writable ({exc.strerror})") from None
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # Checked again just before the rename: the target may have appeared meanwhile.
+            problem = existing_file_problem(target)
+            if problem:
+                raise KeystoreFileRefused(path, f"the path {problem}")
+            os.replace(temp, target)
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc.errno)
+            raise KeystoreFileRefused(path, f"writing failed ({reason})") from None
     except BaseException:
-        if os.path.exists(temp):
+        try:
             os.unlink(temp)
+        except OSError:
+            pass
         raise

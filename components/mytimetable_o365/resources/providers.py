@@ -28,8 +28,12 @@ from .. import clock
 SLOTS = ("a", "b")
 CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
 # A change of these asks for a new key pair: it is handled as an immediate rotation.
-CERTIFICATE_KEY_INPUTS = ("commonName", "keySize", "validityDays")
+CERTIFICATE_KEY_INPUTS = ("commonName", "keySize", "validityDays")  # = rules.certificate.KEY_INPUTS
 SLOT_FIELDS = ("CertificatePem", "PrivateKeyPem", "Thumbprint", "NotBefore", "NotAfter")
+# When the slot's certificate became the active one (RFC 3339), "" if it never was: lets the
+# preview warn before a rotation removes a certificate MyTimetable may still hold
+# (rules.certificate.recent_rotation_warning).
+ACTIVE_SINCE = "ActiveSince"
 CERTIFICATE_SECRETS = [f"{slot}PrivateKeyPem" for slot in SLOTS]
 
 KEYSTORE_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword", "path")
@@ -67,6 +71,42 @@ def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
     }
 
 
+def _rfc3339(now) -> str:
+    from ..rules.certificate import rfc3339
+
+    return rfc3339(now)
+
+
+def recent_rotation_warning(prior_outputs: dict[str, Any], news: dict[str, Any], now=None) -> Optional[str]:
+    """The preview warning for the coming update of a Certificate (see rules.certificate)."""
+    from ..rules.certificate import recent_rotation_warning as warning
+
+    return warning(prior_outputs, news, now or clock.utcnow())
+
+
+# The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
+# program may export them and read them back next time through a StackReference to itself.
+CERTIFICATE_STATE = ("active", *CERTIFICATE_INPUTS,
+                     *(f"{slot}{field}" for slot in SLOTS for field in ("Thumbprint", "NotBefore", "NotAfter", ACTIVE_SINCE)))
+
+
+def certificate_inputs_for(settings) -> dict[str, Any]:
+    """The inputs the program gives the Certificate for these Settings (the `news` of its next update)."""
+    certificate = settings.certificate
+    return {"commonName": settings.app_name, "keySize": certificate.key_size,
+            "validityDays": certificate.validity_days, "renewBeforeDays": certificate.renew_before_days}
+
+
+def warn_if_rotation_removes_recent(prior_state, settings, log=None) -> Optional[str]:
+    """For `previous.get_output("certificateState").apply(...)`: log and return the warning, if any."""
+    if not isinstance(prior_state, dict):
+        return None
+    warning = recent_rotation_warning(prior_state, certificate_inputs_for(settings))
+    if warning:
+        (log or pulumi.log.warn)(warning)
+    return warning
+
+
 class CertificateProvider(ResourceProvider):
     """Generates the key pairs and self-signed certificates; rotates inside the renewal window."""
 
@@ -89,6 +129,8 @@ class CertificateProvider(ResourceProvider):
         for slot in SLOTS:
             outs.update(_new_slot(slot, props, now))
         outs["active"] = "a"
+        outs[f"a{ACTIVE_SINCE}"] = _rfc3339(now)
+        outs[f"b{ACTIVE_SINCE}"] = ""
         return CreateResult(str(uuid.uuid4()), outs)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -100,6 +142,7 @@ class CertificateProvider(ResourceProvider):
             successor = other_slot(olds.get("active", "a"))
             outs.update(_new_slot(successor, news, now))
             outs["active"] = successor
+            outs[f"{successor}{ACTIVE_SINCE}"] = _rfc3339(now)
         return UpdateResult(outs)
 
 
@@ -118,9 +161,14 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
             "active": None,
         }
         for slot in SLOTS:
-            props.update({f"{slot}{f}": None for f in SLOT_FIELDS})
+            props.update({f"{slot}{f}": None for f in SLOT_FIELDS + (ACTIVE_SINCE,)})
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=CERTIFICATE_SECRETS))
         super().__init__(CertificateProvider(), name, props, opts)
+
+    def state_output(self) -> pulumi.Output:
+        """The non-secret outputs recent_rotation_warning needs, as one dict (for a stack output)."""
+        return pulumi.Output.all(*(getattr(self, name) for name in CERTIFICATE_STATE)).apply(
+            lambda values: dict(zip(CERTIFICATE_STATE, values)))
 
     def slot_output(self, slot: str, field: str) -> pulumi.Output:
         return getattr(self, f"{slot}{field}")

@@ -9,6 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
+# Generated-certificate inputs whose change asks for a new key pair: an immediate rotation.
+KEY_INPUTS = ("commonName", "keySize", "validityDays")
+# How long a rotated keystore may take to reach MyTimetable (delivery and restart): a rotation
+# sooner than this after the previous one may remove the certificate MyTimetable still runs with.
+# The same week as the minimum renewBeforeDays (rules/settings.py, README runbook).
+RECENT_ROTATION_DAYS = 7
+
 # "Microsoft Entra ID currently supports only RSA", with "a 2048-bit key length" highly recommended
 # (https://learn.microsoft.com/entra/identity-platform/howto-create-self-signed-certificate).
 MIN_RSA_KEY_SIZE = 2048
@@ -162,4 +169,55 @@ def rotation_notice(renew_at_text: str | None, now: _dt.datetime) -> str | None:
         f"certificate rotation is due (renewal window opened {renew_at_text}): this update generates a "
         "successor certificate, registers it next to the current one and switches the keystore to it; "
         "deliver the new keystore to MyTimetable (see README, 'Certificates and rotation runbook')"
+    )
+
+
+def recent_rotation_warning(prior: dict, news: dict, now: _dt.datetime,
+                            days: int = RECENT_ROTATION_DAYS) -> str | None:
+    """The preview's loud warning when the coming update of the two-slot Certificate would remove a
+    certificate that MyTimetable may still be using, else None. Pure.
+
+    `prior`: the Certificate provider's outputs from the last deployment (slots a/b with
+    CertificatePem, Thumbprint, NotBefore, NotAfter, ActiveSince, and `active`); `news`: its new
+    inputs (commonName, keySize, validityDays, renewBeforeDays); `now`: the clock.
+    A rotation generates the successor into the standby slot, removing the certificate there: the
+    one that was active before the current one. If the current one became active less than `days`
+    ago, its keystore may not have reached MyTimetable yet, which then still runs with the one
+    about to be removed.
+    """
+    active = prior.get("active")
+    if active not in ("a", "b"):
+        return None
+    standby = "b" if active == "a" else "a"
+    rekey = [name for name in KEY_INPUTS if str(prior.get(name)) != str(news.get(name))]
+    not_after = prior.get(f"{active}NotAfter")
+    try:
+        due = bool(not_after) and rotation_due(parse_rfc3339(not_after), int(news.get("renewBeforeDays")), now)
+    except (TypeError, ValueError):
+        due = False
+    if not rekey and not due:
+        return None
+    # When each slot became active: recorded since issue 11; before that, a generated certificate
+    # became active when it was made (its NotBefore), and a standby made with slot a never was.
+    active_since = prior.get(f"{active}ActiveSince") or prior.get(f"{active}NotBefore")
+    if f"{standby}ActiveSince" in prior:
+        standby_since = prior.get(f"{standby}ActiveSince") or None
+    else:
+        standby_since = prior.get(f"{standby}NotBefore")
+        if not standby_since or not active_since or parse_rfc3339(standby_since) >= parse_rfc3339(active_since):
+            standby_since = None
+    if not active_since or standby_since is None:
+        return None  # the standby certificate was never in a keystore: removing it is harmless
+    since = parse_rfc3339(active_since)
+    if now - since >= _dt.timedelta(days=days):
+        return None
+    reason = f"{', '.join(rekey)} changed" if rekey else "the renewal window is open"
+    age = now - since
+    return (
+        f"CERTIFICATE IN USE MAY BE REMOVED: this update rotates the certificate again ({reason}) and removes "
+        f"certificate {prior.get(f'{standby}Thumbprint')} (active from {standby_since}), although its successor "
+        f"{prior.get(f'{active}Thumbprint')} became active only {active_since} ({age.days} days "
+        f"{age.seconds // 3600} hours ago, less than {days} days). If MyTimetable has not loaded the keystore with "
+        f"{prior.get(f'{active}Thumbprint')} yet, it stops getting tokens. Deliver that keystore first, or wait "
+        f"until {rfc3339(since + _dt.timedelta(days=days))} (README, 'Certificates and rotation runbook')"
     )

@@ -87,3 +87,54 @@ def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str
 
 def sniff_format(data: bytes) -> str:
     return "jks" if data[:4] == JKS_MAGIC else "pkcs12"
+
+
+# PKCS#12 (RFC 7292 section 4): PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo,
+# macData MacData OPTIONAL }; ContentInfo (RFC 5652 section 3) ::= SEQUENCE { contentType OID,
+# content [0] EXPLICIT ... }, contentType id-data 1.2.840.113549.1.7.1 or id-signedData ...7.2.
+_PKCS7_DATA = bytes.fromhex("2a864886f70d010701")
+_PKCS7_SIGNED_DATA = bytes.fromhex("2a864886f70d010702")
+
+
+def _der(data: bytes, at: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the DER element at `at`; ValueError if malformed."""
+    if at + 2 > len(data):
+        raise ValueError("truncated")
+    tag, first = data[at], data[at + 1]
+    at += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or at + count > len(data):
+            raise ValueError("bad length")
+        length = int.from_bytes(data[at:at + count], "big")
+        at += count
+    if at + length > len(data):
+        raise ValueError("truncated")
+    return tag, at, at + length
+
+
+def keystore_kind(data: bytes) -> str | None:
+    """"jks" for a JKS file (magic FEEDFEED), "pkcs12" for DER that parses as a PFX, else None."""
+    if data[:4] == JKS_MAGIC and len(data) >= 12:
+        return "jks"
+    try:
+        tag, start, end = _der(data, 0)
+        if tag != 0x30 or end != len(data):
+            return None
+        tag, v_start, v_end = _der(data, start)
+        if tag != 0x02 or data[v_start:v_end] != b"\x03":
+            return None
+        tag, ci_start, ci_end = _der(data, v_end)
+        if tag != 0x30:
+            return None
+        tag, oid_start, oid_end = _der(data, ci_start)
+        if tag != 0x06 or data[oid_start:oid_end] not in (_PKCS7_DATA, _PKCS7_SIGNED_DATA):
+            return None
+        tag, _, content_end = _der(data, oid_end)
+        if tag != 0xA0 or content_end != ci_end:
+            return None
+    except ValueError:
+        return None
+    return "pkcs12"

@@ -9,6 +9,8 @@ outputs a ready-to-run, idempotent script instead of declaring a resource.
 
 from __future__ import annotations
 
+import unicodedata
+
 from .settings import MailboxScopeSettings
 
 ROLE = "Application Calendars.ReadWrite"
@@ -17,16 +19,28 @@ ROLE = "Application Calendars.ReadWrite"
 # assignment gets a name and is looked up by it.
 
 
+# PowerShell language specification, 2.3.5.2 String literals: single-quote-character is
+# ' (U+0027), U+2018, U+2019, U+201A or U+201B, and inside a verbatim (single-quoted) string a
+# single-quote-character is written by doubling it. new-line-character is CR or LF (2.2.2).
+# https://learn.microsoft.com/powershell/scripting/lang-spec/chapter-02#2352-string-literals
+PS_SINGLE_QUOTES = "\u0027\u2018\u2019\u201a\u201b"
+
+
 def ps_quote(text: str) -> str:
-    """A PowerShell single-quoted literal: nothing inside is expanded; ' doubles."""
-    return "'" + str(text).replace("'", "''") + "'"
+    """A PowerShell single-quoted literal: nothing inside is expanded; every single-quote character doubles."""
+    return "'" + "".join(ch + ch if ch in PS_SINGLE_QUOTES else ch for ch in str(text)) + "'"
+
+
+def ps_comment(text: str) -> str:
+    """Text for a `#` comment line: a line end would end the comment and start a command."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(text))
 
 
 def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: str, sp_object_id: str) -> str:
     """The script, with the app's identifiers filled in. Checks before it creates."""
     name = f"{app_name} calendars"
     lines = [
-        f"# Scope {app_name} (client ID {client_id}) to chosen mailboxes in Exchange Online.",
+        f"# Scope {ps_comment(app_name)} (client ID {ps_comment(client_id)}) to chosen mailboxes in Exchange Online.",
         "# Run in Exchange Online PowerShell:  Connect-ExchangeOnline -UserPrincipalName admin@yourtenant",
         "# Re-running is safe: every step checks before it creates.",
         "$ErrorActionPreference = 'Stop'",
@@ -48,8 +62,13 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
     if scope.group_address:
         lines += [
             f"$Group = Get-DistributionGroup -Identity {ps_quote(scope.group_address)}",
+            # The filter is an OPATH string with the DN as a single-quoted value inside; built with
+            # -f so PowerShell does not parse the DN, and with every single-quote character doubled
+            # for the filter's own quoting (Exchange, "Additional OPATH syntax information":
+            # https://learn.microsoft.com/powershell/exchange/recipient-filters).
+            "$Filter = \"MemberOfGroup -eq '{0}'\" -f ($Group.DistinguishedName -replace '[\\u0027\\u2018-\\u201B]', '$0$0')",
             "if (-not (Get-ManagementScope -Identity $ScopeName -ErrorAction SilentlyContinue)) {",
-            "    New-ManagementScope -Name $ScopeName -RecipientRestrictionFilter \"MemberOfGroup -eq '$($Group.DistinguishedName)'\"",
+            "    New-ManagementScope -Name $ScopeName -RecipientRestrictionFilter $Filter",
             "}",
             "if (-not (Get-ManagementRoleAssignment -Identity $AssignmentName -ErrorAction SilentlyContinue)) {",
             f"    New-ManagementRoleAssignment -Name $AssignmentName -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
@@ -38,12 +39,36 @@ MAILBOX_SCOPE_KEYS = ("groupAddress", "administrativeUnitId")
 KEY_SIZES = (2048, 3072, 4096)
 KEYSTORE_FORMATS = ("jks", "pkcs12")
 KEYSTORE_EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
+# The file name tells MyTimetable's operators (and Java's KeyStore.getInstance(File) guessers)
+# what the file is; .p12 and .pfx are the two names RFC 7292 files go by.
+KEYSTORE_FILE_EXTENSIONS = {"jks": (".jks",), "pkcs12": (".p12", ".pfx")}
 MAX_VALIDITY_DAYS = 3650
+# JDK keytool refuses keystore passwords under 6 characters ("Keystore password must be at
+# least 6 characters", sun/security/tools/keytool/Main.java).
 MIN_KEYSTORE_PASSWORD = 6
+# A rotated keystore has to reach MyTimetable (make keystore, delivery, restart) before the
+# predecessor expires; with renewBeforeDays 0 rotation would start at the moment of expiry.
+# Our own delivery rule (README, "Certificates and rotation runbook"): at least a week.
+MIN_RENEW_BEFORE_DAYS = 7
+# appName becomes the certificate's subject CN: RFC 5280 Appendix A, ub-common-name INTEGER ::= 64
+# (https://www.rfc-editor.org/rfc/rfc5280#appendix-A). Entra's own limit for an application's
+# displayName is 256 characters (https://learn.microsoft.com/graph/api/resources/application).
+MAX_APP_NAME = 64
+# Linux NAME_MAX and PATH_MAX (limits.h): bytes per path component and per path.
+MAX_PATH_COMPONENT_BYTES = 255
+MAX_PATH_BYTES = 4095
+# JKS writes an alias with DataOutputStream.writeUTF, which refuses more than 65535 bytes
+# (java/io/DataOutputStream.java).
+MAX_ALIAS = 65535
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# re.fullmatch everywhere: "$" also matches before a trailing newline.
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # Deliberately plain: one @, no spaces, a dot in the domain. Exchange resolves the rest.
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(r"[A-Za-z0-9.!#%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+# Any PEM private key block: PKCS#8 "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", PKCS#1 "RSA PRIVATE
+# KEY", SEC 1 "EC PRIVATE KEY", "OPENSSH PRIVATE KEY" (RFC 7468 section 2: the label is
+# between "-----BEGIN " and "-----").
+_PRIVATE_KEY_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 class InvalidConfigError(RunError):
@@ -117,9 +142,21 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
     """
     problems: list[str] = []
     warnings: list[str] = []
+    # Keys whose value holds private key material: reported once, without the value, and
+    # no other message about them may quote it.
+    tainted = _private_key_material(raw)
 
     def problem(name: str, text: str, example: str) -> None:
+        if any(name == t or name.startswith(t + ".") or t.startswith(name + ".") for t in tainted):
+            return
         problems.append(f"{key(name)}: {text}; for example: {example}")
+
+    for name in tainted:
+        problems.append(
+            f"{key(name)}: holds private key material (a PEM '-----BEGIN ... PRIVATE KEY-----' block); a private "
+            "key belongs only in certificate.privateKeyPem, set as a secret; for example: "
+            "pulumi config set --secret --path 'certificate.privateKeyPem' < key.pem"
+        )
 
     for unknown in sorted(set(raw) - set(TOP_LEVEL_KEYS)):
         problem(unknown, "is not a known key (known: " + ", ".join(TOP_LEVEL_KEYS) + ")", "siteUrl")
@@ -138,8 +175,9 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
     app_name = raw.get("appName")
     if app_name is None:
         app_name = f"MyTimetable-{stack}"
-    elif not isinstance(app_name, str) or not app_name.strip() or app_name != app_name.strip():
-        problem("appName", "must be a non-empty name without surrounding spaces", "MyTimetable-prod")
+    name_problem = _app_name_problem(app_name)
+    if name_problem:
+        problem("appName", name_problem, "MyTimetable-prod")
 
     mode = raw.get("permissionMode", APPLICATION)
     if mode not in PERMISSION_MODES:
@@ -158,7 +196,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
     owners: tuple[str, ...] = ()
     owners_raw = _structured(raw, "owners", list, problem, '["00000000-0000-0000-0000-000000000000"]')
     if owners_raw is not None:
-        bad = [o for o in owners_raw if not isinstance(o, str) or not _GUID.match(o)]
+        bad = [o for o in owners_raw if not isinstance(o, str) or not _GUID.fullmatch(o)]
         if bad:
             problem("owners", f"{bad!r} are not object IDs (GUIDs)", '["3f2504e0-4f89-11d3-9a0c-0305e82c3301"]')
         else:
@@ -264,7 +302,14 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
         renew = _integer(value["renewBeforeDays"], "certificate.renewBeforeDays", problem, "30", 0, MAX_VALIDITY_DAYS)
         if renew is None:
             renew = defaults.renew_before_days
-    if renew >= validity:
+    if "renewBeforeDays" in value and renew < MIN_RENEW_BEFORE_DAYS:
+        problem(
+            "certificate.renewBeforeDays",
+            f"{renew} days is too short to deliver a rotated keystore to MyTimetable before the old certificate "
+            f"expires (0 would start rotation at the moment of expiry); at least {MIN_RENEW_BEFORE_DAYS}",
+            "30",
+        )
+    elif renew >= validity:
         problem(
             "certificate.renewBeforeDays",
             f"{renew} must be smaller than certificate.validityDays ({validity})",
@@ -307,23 +352,153 @@ def _keystore(raw, stack, problem) -> KeystoreSettings:
         problem("keystore.format", f"{fmt!r} is not one of jks, pkcs12", "jks")
         fmt = "jks"
     alias = value.get("alias", "mytimetable")
-    if not isinstance(alias, str) or not alias.strip():
-        problem("keystore.alias", "must be a non-empty name", "mytimetable")
+    alias_problem = _alias_problem(alias)
+    if alias_problem:
+        problem("keystore.alias", alias_problem, "mytimetable")
     password = value.get("password")
-    if password is not None and (not isinstance(password, str) or len(password) < MIN_KEYSTORE_PASSWORD):
+    password_problem = None if password is None else _password_problem(password, fmt)
+    if password_problem:
         problem(
             "keystore.password",
-            f"must be at least {MIN_KEYSTORE_PASSWORD} characters (Java's keytool refuses shorter)",
+            password_problem,
             "pulumi config set --secret --path 'keystore.password' 'long-random-text'",
         )
     path = value.get("path", f"keystore-{stack}.{KEYSTORE_EXTENSIONS[fmt]}")
-    if not isinstance(path, str) or not path.strip() or path.endswith("/"):
-        problem("keystore.path", "must be a file path", f"keystore-{stack}.jks")
+    path_problem = _path_problem(path, fmt)
+    if path_problem:
+        problem("keystore.path", path_problem, f"keystore-{stack}.{KEYSTORE_EXTENSIONS[fmt]}")
     delivery = value.get("delivery", "file")
     if delivery not in KEYSTORE_DELIVERIES:
         problem("keystore.delivery", f"{delivery!r} is not one of file, elsewhere", "elsewhere")
         delivery = "file"
     return KeystoreSettings(path=path, format=fmt, alias=alias, password=password, delivery=delivery)
+
+
+def _control_characters(text: str) -> bool:
+    """C0/C1 controls and DEL (Unicode category Cc), line/paragraph separators, lone surrogates."""
+    return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") for ch in text)
+
+
+def _printable_ascii(text: str) -> bool:
+    return all(0x20 <= ord(ch) <= 0x7E for ch in text)
+
+
+def _app_name_problem(name) -> Optional[str]:
+    if not isinstance(name, str) or not name.strip() or name != name.strip():
+        return "must be a non-empty name without surrounding spaces"
+    if _control_characters(name):
+        # It is the display name, the certificate's CN and a line of the mailbox scope script.
+        return "contains control characters (newline, tab, NUL, ...), which a display name cannot hold"
+    if len(name) > MAX_APP_NAME:
+        return (f"is {len(name)} characters long; it becomes the certificate's subject CN, which RFC 5280 "
+                f"limits to {MAX_APP_NAME} (ub-common-name)")
+    return None
+
+
+def _alias_problem(alias) -> Optional[str]:
+    # Java's JKS looks aliases up lower-cased with Locale.ENGLISH (sun/security/provider/
+    # JavaKeyStore.java, convertAlias), which agrees with the lower-casing of the stored alias
+    # only for ASCII, and reads them with DataInputStream.readUTF (modified UTF-8), which the
+    # JKS writer does not produce beyond U+FFFF: proven with the JVM in tests/test_java_rules.py.
+    if not isinstance(alias, str) or not alias.strip():
+        return "must be a non-empty name"
+    if alias != alias.strip():
+        return "must not start or end with spaces"
+    if not _printable_ascii(alias):
+        return ("may hold printable ASCII only (letters, digits, punctuation, inner spaces): Java's JKS "
+                "lower-cases aliases for ASCII only and cannot read other characters everywhere")
+    if len(alias) > MAX_ALIAS:
+        return f"is longer than {MAX_ALIAS} characters, the most a JKS alias can hold"
+    return None
+
+
+def _password_problem(password, fmt: str) -> Optional[str]:
+    """What is wrong with a requested keystore password; never quotes it."""
+    if isinstance(password, bool) or isinstance(password, (int, float)):
+        return ("is a number or true/false, not text (YAML reads unquoted digits as a number); "
+                "quote it, or better set it with `pulumi config set --secret`")
+    if not isinstance(password, str):
+        return "must be text"
+    if len(password) < MIN_KEYSTORE_PASSWORD:
+        return f"must be at least {MIN_KEYSTORE_PASSWORD} characters (Java's keytool refuses shorter)"
+    if _control_characters(password):
+        # NUL cannot be passed in argv or the environment at all, and keytool reads a password
+        # typed or from -storepass:file up to the first line end.
+        return "contains control characters (NUL, tab, newline, ...), which keytool cannot be given"
+    if fmt == "pkcs12" and not _printable_ascii(password):
+        # com/sun/crypto/provider/PBEKey.java of Java 11 and 17 (used by PKCS12KeyStore for PBES2)
+        # refuses every character outside U+0020..U+007E: "Password is not ASCII". JDK 25 encodes
+        # the password as UTF-8 instead (sun/security/util/PBEUtil.encodePassword), but MyTimetable
+        # may run on any Java from 11.0.12 on. Proven with JDK 17 and keytool in tests/test_java_rules.py.
+        return ("holds characters outside printable ASCII (U+0020..U+007E); Java cannot open a PKCS#12 "
+                "keystore with such a password ('Password is not ASCII'); use printable ASCII, or format jks")
+    return None
+
+
+def _path_problem(path, fmt: str) -> Optional[str]:
+    """Where the post-deploy hook may write: a keystore file name, in the project or absolute."""
+    extensions = KEYSTORE_FILE_EXTENSIONS[fmt]
+    if not isinstance(path, str) or not path.strip():
+        return "must be a file path"
+    if _control_characters(path):
+        return "contains control characters (newline, tab, NUL, ...)"
+    if path.startswith("~"):
+        # Pulumi does not run a shell: "~/x.jks" would become a folder literally named "~".
+        return "starts with ~, which is not expanded; give a path relative to the project, or an absolute one"
+    parts = path.split("/")
+    if ".." in parts:
+        return "contains .., which could point outside the project; give the path without .."
+    name = parts[-1]
+    if name in ("", "."):
+        return "names a folder; it must name the keystore file"
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_PATH_COMPONENT_BYTES for part in parts) or \
+            len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        return f"is too long for the file system ({MAX_PATH_COMPONENT_BYTES} bytes per name, {MAX_PATH_BYTES} in all)"
+    if not any(name.lower().endswith(ext) and len(name) > len(ext) for ext in extensions):
+        return (f"must be a file name ending in {' or '.join(extensions)} for keystore.format {fmt} "
+                "(so that no other file is taken for the keystore)")
+    return None
+
+
+def _private_key_material(raw: Mapping[str, Any]) -> list[str]:
+    """Config keys (dotted) whose value holds a PEM private key, except certificate.privateKeyPem."""
+    found: list[str] = []
+
+    def scan(name: str, value: Any) -> None:
+        if name == "certificate.privateKeyPem":
+            return
+        if isinstance(value, str):
+            structured = None
+            if name in ("certificate", "keystore", "mailboxScope", "owners") and value[:1] in "[{":
+                try:
+                    structured = json.loads(value)
+                except ValueError:
+                    structured = None
+            if structured is not None:
+                scan(name, structured)
+            elif _PRIVATE_KEY_PEM.search(value):
+                found.append(name)
+        elif isinstance(value, dict):
+            for sub, item in value.items():
+                scan(f"{name}.{sub}", item)
+        elif isinstance(value, list):
+            if any(_PRIVATE_KEY_PEM.search(item) for item in _strings(value)):
+                found.append(name)
+
+    for name, value in raw.items():
+        scan(str(name), value)
+    return sorted(found)
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
@@ -340,10 +515,10 @@ def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
     if (group is None) == (unit is None):
         problem("mailboxScope", "needs exactly one of groupAddress or administrativeUnitId", example)
         return None
-    if group is not None and (not isinstance(group, str) or not _EMAIL.match(group)):
+    if group is not None and (not isinstance(group, str) or not _EMAIL.fullmatch(group)):
         problem("mailboxScope.groupAddress", f"{group!r} is not an e-mail address of a mail-enabled security group", "mytimetable-calendars@example.edu")
         return None
-    if unit is not None and (not isinstance(unit, str) or not _GUID.match(unit)):
+    if unit is not None and (not isinstance(unit, str) or not _GUID.fullmatch(unit)):
         problem("mailboxScope.administrativeUnitId", f"{unit!r} is not an object ID (GUID)", "3f2504e0-4f89-11d3-9a0c-0305e82c3301")
         return None
     return MailboxScopeSettings(group_address=group, administrative_unit_id=unit.lower() if unit else None)

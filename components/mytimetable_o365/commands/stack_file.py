@@ -1,0 +1,162 @@
+"""Read `Pulumi.<stack>.yaml` the way the Pulumi CLI does, for `plan`.
+
+Pulumi reads stack files with Go's gopkg.in/yaml.v3 (pulumi/pulumi sdk/go/common/encoding) and
+keeps each config value as Pulumi's config.Value (sdk/go/common/resource/config/value.go):
+- a value that is a scalar is kept as its text, exactly as written: `yes`, `0x1e`, `1:30`,
+  `123456` and `true` all reach the program as those strings;
+- a list or map becomes JSON, after yaml.v3 resolved its scalars: only true/True/TRUE and
+  false/False/FALSE are booleans (not yes/no/on/off), integers are decimal, 0x.., 0o.., 0b..,
+  or 0-prefixed octal, with `_` allowed (go-yaml v3 resolve.go), floats are decimal, and
+  timestamps and sexagesimal numbers (1:30) stay strings; NaN and infinity cannot be JSON;
+- a duplicate key is an error ("mapping key ... already defined").
+PyYAML's SafeLoader is YAML 1.1 (yes/on booleans, 1:30 = 90, 2026-01-01 a date); the loader here
+restricts its resolvers to the forms above.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+
+class StackFileError(Exception):
+    """A stack file that Pulumi would not read: one line with the file and position."""
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+# Drop YAML 1.1's implicit bool/int/float/timestamp resolvers; add yaml.v3's forms.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                           "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+# PyYAML's resolver calls regexp.match: each pattern is anchored at the true end with \Z.
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"[-+]?(?:0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)\Z")
+_FLOAT = re.compile(r"(?:[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z")
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+.0123456789"))
+
+
+def _construct_bool(loader, node):
+    return loader.construct_scalar(node).lower() == "true"
+
+
+def _construct_int(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    if len(digits) > 1 and digits.startswith("0"):
+        try:
+            return sign * int(digits, 8)  # yaml.v3 keeps YAML 1.1's 0777 octal (strconv.ParseInt base 0)
+        except ValueError:
+            return float(text)  # "08": not octal, but yaml.v3's float pattern matches it
+    return sign * int(digits)
+
+
+def _construct_float(loader, node):
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.lstrip("+-").lower() in (".inf", ".nan"):
+        mark = node.start_mark
+        raise StackFileError(f"line {mark.line + 1}, column {mark.column + 1}: {text} is not a number "
+                             "Pulumi can store (config values become JSON)")
+    return float(text)
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            mark = key_node.start_mark
+            raise StackFileError(f"line {mark.line + 1}, column {mark.column + 1}: mapping key {key!r} "
+                                 f"already defined at line {seen[key] + 1}")
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+def _construct_map(loader, node):
+    data = {}
+    yield data
+    data.update(_construct_mapping(loader, node, deep=True))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _where(path: str, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    position = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{path}{position}: not valid YAML: {problem}"
+
+
+def read_stack_config(path: str) -> dict:
+    """The `config:` map of a stack file, values as Pulumi hands them on: strings, or JSON-able lists/maps."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise StackFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise StackFileError(f"{path}: is not UTF-8 text") from None
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return {}
+        if not isinstance(root, yaml.MappingNode):
+            raise StackFileError(f"{path}: the file must be a map with a `config:` key")
+        config_node = None
+        seen = set()
+        for key_node, value_node in root.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in seen:
+                mark = key_node.start_mark
+                raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: mapping key {key!r} already defined")
+            seen.add(key)
+            if key == "config":
+                config_node = value_node
+        if config_node is None or (isinstance(config_node, yaml.ScalarNode) and config_node.value in ("", "~", "null")):
+            return {}
+        if not isinstance(config_node, yaml.MappingNode):
+            mark = config_node.start_mark
+            raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: `config:` must be a map of keys to values")
+        config: dict = {}
+        for key_node, value_node in config_node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                mark = key_node.start_mark
+                raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: a config key must be text")
+            name = key_node.value
+            if name in config:
+                mark = key_node.start_mark
+                raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: mapping key {name!r} already defined")
+            if isinstance(value_node, yaml.ScalarNode):
+                # config.Value: "First, try to unmarshal as a string" - the text as written (null: "").
+                plain_null = value_node.style is None and value_node.value in ("", "~", "null", "Null", "NULL")
+                config[name] = "" if plain_null else value_node.value
+            else:
+                config[name] = loader.construct_object(value_node, deep=True)
+        return config
+    except StackFileError as exc:
+        text = str(exc)
+        raise StackFileError(text if text.startswith(path) else f"{path}:{text.removeprefix('line ').replace(', column ', ':', 1)}") from None
+    except yaml.YAMLError as exc:
+        raise StackFileError(_where(path, exc)) from None
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise StackFileError(f"{path}: not a stack file Pulumi can read ({exc})") from None
+    finally:
+        loader.dispose()
