@@ -10,7 +10,7 @@ settings = load_settings()
 for warning in settings.warnings:
     pulumi.log.warn(warning)
 if not settings.certificate.bring_your_own:
-    warn_when_rotation_due()
+    warn_when_rotation_due(settings)
 
 integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(settings))
 warn_when_keystore_not_delivered(settings, integration.keystore)
@@ -30,5 +30,7 @@ pulumi.export("keystorePassword", integration.keystore_password)
 pulumi.export("keystoreAlias", integration.keystore_alias)
 pulumi.export("keystorePath", integration.keystore_path)
 pulumi.export("keystoreFormat", settings.keystore.format)
+if integration.certificate_state is not None:
+    pulumi.export("certificateState", integration.certificate_state)
 if integration.mailbox_scope_script is not None:
     pulumi.export("mailboxScopeScript", integration.mailbox_scope_script)

@@ -255,38 +255,13 @@ def test_rotations_record_when_each_slot_became_active(deploy, frozen_clock):
     assert (first["active"], first["aActiveSince"], first["bActiveSince"]) == ("a", "2026-11-24T09:00:00Z", "")
 
 
-def test_the_proposed_wiring_warns_in_preview_through_a_stack_reference_to_itself(frozen_clock, tmp_path, monkeypatch):
-    """The program lines the README/report propose, run under the engine emulator: export the
-    certificate state, read it back next time, warn in preview."""
-    import pulumi
-
-    from mytimetable_o365.component import integration as component
-    from mytimetable_o365.component.config import load_settings
-    from mytimetable_o365.offline.engine import evaluate
-    from mytimetable_o365.resources.providers import Certificate, warn_if_rotation_removes_recent
-
-    made = []
-
-    class Recorded(Certificate):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(component, "Certificate", Recorded)
-    monkeypatch.chdir(tmp_path)
-
-    def program():
-        settings = load_settings()
-        previous = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
-        previous.get_output("certificateState").apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
-        component.MyTimetableO365Integration("mytimetable", component.IntegrationArgs(settings))
-        pulumi.export("certificateState", made[-1].state_output())
-
-    first = evaluate(program, config=minimal_config())
+def test_the_program_warns_in_preview_before_a_rotation_removes_a_certificate_delivered_days_ago(deploy, frozen_clock):
+    first = deploy(minimal_config())
     frozen_clock.advance(days=2)
-    second = evaluate(program, config=minimal_config(certificate={"validityDays": 700}), prior=first)
+    second = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
     assert not any("CERTIFICATE IN USE" in w for w in second.warnings)
     frozen_clock.advance(days=1)
-    preview = evaluate(program, config=minimal_config(certificate={"validityDays": 650}), prior=second, preview=True)
-    assert any("CERTIFICATE IN USE MAY BE REMOVED" in w and first.outputs["certificateState"]["aThumbprint"] in w
-               for w in preview.warnings), preview.warnings
+    preview = deploy(minimal_config(certificate={"validityDays": 650}), prior=second, preview=True)
+    in_use = first.outputs["certificateState"]["aThumbprint"]
+    assert any("CERTIFICATE IN USE MAY BE REMOVED" in w and in_use in w for w in preview.warnings), preview.warnings
+    assert "certificateState" not in first.secret_outputs  # thumbprints and dates only, no key material

@@ -19,13 +19,16 @@ def load_settings() -> Settings:
     return parse_settings(raw, pulumi.get_stack(), clock.utcnow())
 
 
-def warn_when_rotation_due() -> None:
-    """Read this stack's last deployed `certificateRenewAt` and warn in preview and up when due.
+def warn_when_rotation_due(settings: Settings) -> None:
+    """Read this stack's last deployed `certificateRenewAt` and `certificateState`; warn in preview
+    and up when rotation is due, and loudly when the coming rotation would remove a certificate
+    whose keystore was delivered only days ago.
 
     A stack may read its own previous outputs through a StackReference to itself
     (pulumi/pulumi#3722). The certificate resource's own outputs cannot serve: while it is
     being rotated they are unknown in preview.
     """
+    from ..resources.providers import warn_if_rotation_removes_recent
     from ..rules.certificate import rotation_notice
 
     previous = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
@@ -36,3 +39,4 @@ def warn_when_rotation_due() -> None:
             pulumi.log.warn(notice)
 
     previous.get_output("certificateRenewAt").apply(warn)
+    previous.get_output("certificateState").apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))

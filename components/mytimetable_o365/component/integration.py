@@ -58,6 +58,9 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     keystore_alias: pulumi.Output[str]
     keystore_path: pulumi.Output[str]
     mailbox_scope_script: Optional[pulumi.Output[str]]
+    # The generated certificate's non-secret state (slots, thumbprints, since when active), exported
+    # so the next preview can warn before a rotation removes a certificate still being delivered.
+    certificate_state: Optional[pulumi.Output[dict]] = None
 
     def __init__(self, name: str, args: IntegrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -197,6 +200,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             renew_before_days=own.renew_before_days,
             opts=self._child(),
         )
+        self.certificate_state = certificate.state_output()
         credentials = tuple(
             self._credential(slot, application, certificate.slot_output(slot, "CertificatePem"),
                              certificate.slot_output(slot, "NotBefore"), certificate.slot_output(slot, "NotAfter"))
