@@ -27,3 +27,10 @@ def test_keystores_state_and_outputs_are_ignored_by_git_anywhere_in_the_tree(pat
 def test_the_project_files_themselves_are_not_ignored(path):
     assert not ignored(path), path
 
+
+
+def test_the_license_is_the_full_apache_2_0_text():
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
+    assert "END OF TERMS AND CONDITIONS" in text
