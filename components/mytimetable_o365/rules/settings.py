@@ -18,6 +18,7 @@ from pulumi.errors import RunError
 
 from .permissions import APPLICATION, DELEGATED, PERMISSION_MODES
 from .redirect_uri import SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
+from .stack_names import explicit_names, stack_name_warnings
 
 NAMESPACE = "mytimetable-o365"
 TOP_LEVEL_KEYS = (
@@ -213,6 +214,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
             "Exchange's RBAC for Applications scope adds to it and does not restrict it: run the "
             "mailboxScopeScript, then set adminConsent: false (or use the script's legacy policy variant)"
         )
+    warnings += stack_name_warnings(stack, *explicit_names(raw))
     if problems:
         raise InvalidConfigError(problems)
     return Settings(

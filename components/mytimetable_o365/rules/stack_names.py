@@ -1,0 +1,100 @@
+"""Does a stack's explicit `appName` or `keystore.path` name another stack?
+
+Copying `Pulumi.prod.yaml` to `Pulumi.acc.yaml` keeps `appName: MyTimetable-prod`; the acc stack
+would then create a second app registration called MyTimetable-prod. Names are split into words
+at every character that is not a letter or digit ("MyTimetable-prod" -> mytimetable, prod;
+"keystore-prod.jks" -> keystore, prod, jks). A name is suspicious when it contains a word that
+names another environment or another of the project's stacks, and that word is not part of this
+stack's own name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Mapping, Optional
+
+NAMESPACE = "mytimetable-o365"  # settings.NAMESPACE; not imported, settings imports this module
+
+# Words that name an environment; words in one group name the same one ("prod" and
+# "production" in the stack customer-production are not another stack).
+ENVIRONMENT_WORDS = (
+    frozenset({"prod", "production", "prd", "live"}),
+    frozenset({"acc", "acceptance", "accept", "uat", "staging", "stage", "stg", "preprod"}),
+    frozenset({"test", "tst", "testing", "qa"}),
+    frozenset({"dev", "develop", "development"}),
+    frozenset({"demo"}),
+    frozenset({"sandbox"}),
+)
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(name: str) -> tuple[str, ...]:
+    """The lower-case words of a name, split at anything that is not a letter or digit."""
+    return tuple(_WORD.findall(name.lower()))
+
+
+def _environment(word: str) -> Optional[frozenset]:
+    return next((group for group in ENVIRONMENT_WORDS if word in group), None)
+
+
+def foreign_words(name: str, stack: str, stacks: Optional[Iterable[str]] = None) -> list[str]:
+    """The words of `name` that point at an environment or stack other than `stack`."""
+    own = set(words(stack))
+    own_environments = {_environment(w) for w in own} - {None}
+    found: list[str] = []
+    name_words = words(name)
+    for word in name_words:
+        group = _environment(word)
+        if word not in own and group is not None and group not in own_environments and word not in found:
+            found.append(word)
+    for other in sorted(set(stacks or ()) - {stack}):
+        other_words = words(other)
+        if not other_words or set(other_words) <= own:
+            continue  # "prod" is no other stack inside the stack customer-prod
+        n = len(other_words)
+        if any(name_words[i:i + n] == other_words for i in range(len(name_words) - n + 1)):
+            label = "-".join(other_words)
+            if label not in found and not (n == 1 and other_words[0] in found):
+                found.append(label)
+    return found
+
+
+def stack_name_warnings(stack: str, app_name: Optional[str], keystore_path: Optional[str],
+                        stacks: Optional[Iterable[str]] = None) -> list[str]:
+    """Warnings for an explicit appName / keystore.path (None: left to its default) naming another stack.
+
+    `stacks` are the names of the project's stacks (from its Pulumi.<name>.yaml files) when known;
+    without them only the common environment words are recognised.
+    """
+    stacks = tuple(stacks or ())
+    warnings = []
+    checks = (
+        ("appName", app_name, f"the default MyTimetable-{stack}"),
+        ("keystore.path", keystore_path, f"the default keystore-{stack}.jks / .p12"),
+    )
+    for key, value, default in checks:
+        if not isinstance(value, str):
+            continue
+        foreign = foreign_words(value, stack, stacks)
+        if foreign:
+            warnings.append(
+                f"{NAMESPACE}:{key}: {value!r} names {', '.join(repr(w) for w in foreign)}, not this stack "
+                f"{stack!r}: copied from another stack's file? Leave the key out to get {default}, "
+                "or give this stack a name of its own"
+            )
+    return warnings
+
+
+def explicit_names(raw: Mapping[str, Any]) -> tuple[Optional[str], Optional[str]]:
+    """The appName and keystore.path a stack's config sets explicitly (None where it leaves the default)."""
+    keystore = raw.get("keystore")
+    if isinstance(keystore, str):
+        try:
+            keystore = json.loads(keystore)
+        except json.JSONDecodeError:
+            keystore = None  # settings reports it, naming the key
+    path = keystore.get("path") if isinstance(keystore, dict) else None
+    app_name = raw.get("appName")
+    return (app_name if isinstance(app_name, str) else None, path if isinstance(path, str) else None)
