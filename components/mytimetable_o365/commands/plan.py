@@ -7,12 +7,18 @@ grants, certificate subject and validity, and the outputs with secrets masked.
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import re
 import sys
 
 from ..rules.permissions import find_permission
 
 SECRET_MASK = "[secret]"
+GENERATED_CERTIFICATE = "pulumi-python:dynamic/mytimetable:Certificate"
+AT_DEPLOY = "<generated at deploy>"
+INLINE_LIMIT = 100  # longer or multi-line output values are printed as indented blocks
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
 def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str:
@@ -22,10 +28,34 @@ def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str
     return f"{permission.resource.display_name} / {permission.name}"
 
 
-def render_plan(deployment, stack: str) -> str:
-    from ..rules.certificate import inspect_certificate
+def _after_deploy(value: str, deploy_time: _dt.datetime) -> str:
+    """A date set at deploy, as its distance from the deploy: the same in every plan."""
+    delta = _dt.datetime.fromisoformat(value.replace("Z", "+00:00")) - deploy_time
+    days, seconds = delta.days, delta.seconds
+    text = f"{days} days" + (f" {seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds else "")
+    return f"<deploy time + {text}>"
 
-    lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator; IDs are placeholders)", ""]
+
+def _output_lines(name: str, value, deploy_time) -> list[str]:
+    if isinstance(value, str) and deploy_time is not None and _ISO_TIME.match(value):
+        return [f"  {name}: {_after_deploy(value, deploy_time)}"]
+    if isinstance(value, (list, tuple)):
+        return [f"  {name}:"] + [f"    - {item}" for item in value]
+    if isinstance(value, str) and ("\n" in value or len(value) > INLINE_LIMIT):
+        body = value.rstrip("\n").split("\n")
+        return ([f"  {name}: ({len(body)} lines below; after deploy: pulumi stack output {name})"]
+                + [f"      {line}".rstrip() for line in body])
+    return [f"  {name}: {value}"]
+
+
+def render_plan(deployment, stack: str) -> str:
+    """The plan as text that is the same on every run for the same config, so that two plans diff."""
+    from ..rules.certificate import inspect_certificate, parse_rfc3339
+
+    generated = bool(deployment.of_type(GENERATED_CERTIFICATE))
+    lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator: IDs are placeholders, "
+             "the same on every run" + ("; the generated certificate, its thumbprint and dates come at deploy)"
+                                         if generated else ")"), ""]
     (app,) = deployment.of_type("azuread:index/application:Application")
     lines += [
         f"App registration  {app.inputs['displayName']}  (signInAudience {app.inputs['signInAudience']})",
@@ -33,30 +63,51 @@ def render_plan(deployment, stack: str) -> str:
         f"Owners            {', '.join(app.inputs.get('owners') or []) or '(none)'}",
         "Permissions requested:",
     ]
+    role_names = {}
     for resource in app.inputs["requiredResourceAccesses"]:
         for access in resource["resourceAccesses"]:
             kind = "application" if access["type"] == "Role" else "delegated"
-            lines.append(f"  - {_permission_name(resource['resourceAppId'], access['id'], access['type'])}"
-                         f"  [{kind}, {access['id']}]")
-    lines.append("Consent grants:")
-    grants = deployment.of_type("azuread:index/appRoleAssignment:AppRoleAssignment")
-    delegated = deployment.of_type(
-        "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant")
+            name = _permission_name(resource["resourceAppId"], access["id"], access["type"])
+            if access["type"] == "Role":
+                role_names[access["id"]] = name
+            lines.append(f"  - {name}  [{kind}, {access['id']}]")
+    # The same words as the grantedPermissions output (rules/consent.py), so the two cannot disagree.
+    lines.append("Consent, per permission:")
+    lines += [f"  - {line}" for line in deployment.outputs.get("grantedPermissions") or []]
+    lines.append("Consent grants declared in Entra:")
+    grants = sorted(deployment.of_type("azuread:index/appRoleAssignment:AppRoleAssignment"), key=lambda r: r.name)
+    delegated = sorted(deployment.of_type(
+        "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"),
+        key=lambda r: r.name)
     for grant in grants:
-        lines.append(f"  - app role {grant.inputs['appRoleId']} on service principal {grant.inputs['resourceObjectId']}")
+        role = grant.inputs["appRoleId"]
+        lines.append(f"  - app role {role} on service principal {grant.inputs['resourceObjectId']}"
+                     f"  ({role_names.get(role, 'not requested by the app')})")
     for grant in delegated:
         lines.append(f"  - delegated {', '.join(grant.inputs['claimValues'])} for all users")
     if not grants and not delegated:
-        lines.append("  (none: each user consents, or an administrator grants consent in the portal)")
+        lines.append("  (none: see Consent, per permission)")
     lines.append("Certificate credentials:")
-    for credential in deployment.of_type("azuread:index/applicationCertificate:ApplicationCertificate"):
+    credentials = sorted(deployment.of_type("azuread:index/applicationCertificate:ApplicationCertificate"),
+                         key=lambda r: r.name)
+    deploy_time = min((parse_rfc3339(c.inputs["startDate"]) for c in credentials), default=None) if generated else None
+    for credential in credentials:
         info = inspect_certificate(credential.inputs["value"])
-        lines.append(f"  - {credential.name}: {info.subject}, {info.key_size}-bit RSA, "
-                     f"{credential.inputs['startDate']} .. {credential.inputs['endDate']}, thumbprint {info.thumbprint}")
+        if generated:
+            end = parse_rfc3339(credential.inputs["endDate"])
+            lines.append(f"  - {credential.name}: {info.subject}, {info.key_size}-bit RSA, valid "
+                         f"{(end - deploy_time).days} days from the deploy, thumbprint {AT_DEPLOY}")
+        else:
+            lines.append(f"  - {credential.name}: {info.subject}, {info.key_size}-bit RSA, {credential.inputs['startDate']}"
+                         f" .. {credential.inputs['endDate']}, thumbprint {info.thumbprint}")
     lines.append("Stack outputs:")
     for name in sorted(deployment.outputs):
-        value = SECRET_MASK if name in deployment.secret_outputs else deployment.outputs[name]
-        lines.append(f"  {name}: {value}")
+        if name in deployment.secret_outputs:
+            lines.append(f"  {name}: {SECRET_MASK}")
+        elif name == "certificateThumbprint" and generated:
+            lines.append(f"  {name}: {AT_DEPLOY}")
+        else:
+            lines += _output_lines(name, deployment.outputs[name], deploy_time)
     for warning in deployment.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
