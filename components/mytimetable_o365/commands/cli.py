@@ -4,17 +4,65 @@
   preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant and permissions
   plan      show what a stack declares, evaluated against the engine emulator
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
+
+`mytimetable-o365 COMMAND --help` lists a command's options, their defaults and its exit codes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
 from .outputs import UsageError
 
 EXIT_USAGE = 2
+PROJECT_NAME = "mytimetable-o365"  # the `name:` in this project's Pulumi.yaml
+
+# What each of verify's exit codes means; the numbers come from the constants in verify.py.
+VERIFY_EXIT_MEANINGS = (
+    ("OK", "token OK (and the calendar reachable, with --mailbox); delegated mode: app and certificate OK"),
+    ("USAGE", "bad arguments, or outputs that lack the keystore, IDs or password"),
+    ("CERTIFICATE_NOT_REGISTERED", "the keystore's certificate is not registered on the app (AADSTS700027)"),
+    ("CONSENT_MISSING", "consent missing: the token carries no Calendars.ReadWrite role"),
+    ("APP_NOT_FOUND", "app not found (AADSTS700016) or unknown tenant"),
+    ("MAILBOX_OUT_OF_SCOPE", "mailbox outside the app's Exchange scope (Graph ErrorAccessDenied)"),
+    ("MAILBOX_NOT_FOUND", "mailbox not found"),
+    ("TOKEN_FAILED", "another token failure, with Entra's message"),
+    ("GRAPH_FAILED", "another Graph failure, with Graph's message"),
+)
+KEYSTORE_EXIT_MEANINGS = (
+    ("EXIT_OK", "written, or the file already holds this keystore"),
+    ("EXIT_REFUSED", "no keystore in the outputs, or a different keystore at the target without --force"),
+    ("EXIT_USAGE", "bad arguments or unreadable outputs"),
+)
+
+
+def exit_codes(module, meanings) -> str:
+    """An epilog listing `module`'s exit-code constants, in order of their values."""
+    rows = sorted((getattr(module, name), text) for name, text in meanings if hasattr(module, name))
+    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in rows)
+
+
+def find_project_dir(start: str) -> Optional[str]:
+    """The nearest directory at or above `start` whose Pulumi.yaml is this project's."""
+    import yaml
+
+    here = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(here, "Pulumi.yaml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, encoding="utf-8") as handle:
+                    if (yaml.safe_load(handle) or {}).get("name") == PROJECT_NAME:
+                        return here
+            except (OSError, yaml.YAMLError, AttributeError):
+                pass  # someone else's or a broken Pulumi.yaml: keep looking above
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def keystore_command(args) -> int:
@@ -26,12 +74,17 @@ def keystore_command(args) -> int:
 def plan_command(args) -> int:
     from .plan import print_plan
 
-    return print_plan(args.stack, args.project_dir)
+    project_dir = args.project_dir or find_project_dir(os.getcwd())
+    if project_dir is None:
+        raise UsageError(f"plan: no {PROJECT_NAME} project here: {os.getcwd()} and the directories above it hold no "
+                         f"Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")
+    return print_plan(args.stack, project_dir)
 
 
 def preflight_command(args) -> int:
     from .preflight import run_preflight
 
+    args.project_dir = args.project_dir or find_project_dir(os.getcwd()) or "."
     return run_preflight(args)
 
 
@@ -52,19 +105,41 @@ def _seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import keystore_export, verify as verify_module
+
     parser = argparse.ArgumentParser(prog="mytimetable-o365", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    keystore = commands.add_parser("keystore", help="write the keystore file from stack outputs")
-    keystore.add_argument("--outputs", required=True, help="JSON file of stack outputs, or - for stdin")
-    keystore.add_argument("--out", help="where to write (default: the keystorePath output)")
-    keystore.add_argument("--force", action="store_true", help="overwrite a different existing keystore")
+    def command(name, summary, description, epilog=None):
+        return commands.add_parser(name, help=summary, description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    keystore = command(
+        "keystore", "write the keystore file from stack outputs",
+        "Write the keystore file MyTimetable loads from the stack outputs (for a fresh runner, where the\n"
+        "post-deploy hook wrote nothing). Written atomically with mode 0600; the password is never printed.",
+        exit_codes(keystore_export, KEYSTORE_EXIT_MEANINGS))
+    keystore.add_argument("--outputs", required=True, metavar="FILE",
+                          help="JSON of `pulumi stack output --json --show-secrets`, or - for standard input (required)")
+    keystore.add_argument("--out", metavar="FILE",
+                          help="where to write (default: the keystorePath output, relative to the current directory)")
+    keystore.add_argument("--force", action="store_true",
+                          help="overwrite a file that holds a different keystore (default: refuse)")
     keystore.set_defaults(run=keystore_command)
 
-    plan = commands.add_parser("plan", help="what the stack declares, without Pulumi CLI or Azure credentials")
-    plan.add_argument("--stack", default="prod")
-    plan.add_argument("--project-dir", default=".")
+    plan = command(
+        "plan", "what the stack declares, without Pulumi CLI or Azure credentials",
+        "Evaluate the program against the engine emulator and print what `pulumi up` would declare:\n"
+        "app, redirect URI, permissions, consent, certificates and outputs (secrets masked). Writes no file.\n"
+        "IDs are placeholders, the same on every run, so two plans can be diffed.",
+        "exit codes:\n   0  plan printed\n   1  invalid stack config (each problem names its key)\n"
+        "   2  no such stack file, or no project found")
+    plan.add_argument("--stack", default="prod", metavar="NAME",
+                      help="the stack whose Pulumi.<NAME>.yaml to read (default: %(default)s)")
+    plan.add_argument("--project-dir", default=None, metavar="DIR",
+                      help=f"the project directory (default: the nearest directory at or above the current one "
+                           f"whose Pulumi.yaml is named {PROJECT_NAME})")
     plan.set_defaults(run=plan_command)
 
     from .preflight import CHECKS, DEFAULT_AUTHORITY, epilog
@@ -74,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="One line per check; stops at the first blocking problem with its exit code.",
         epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     preflight.add_argument("--stack", default="prod", help="stack name: reads Pulumi.<stack>.yaml (default: prod)")
-    preflight.add_argument("--project-dir", default=".", help="folder holding Pulumi.<stack>.yaml (default: .)")
+    preflight.add_argument("--project-dir", default=None, metavar="DIR",
+                           help=f"folder holding Pulumi.<stack>.yaml (default: the nearest directory at or above the "
+                                f"current one whose Pulumi.yaml is named {PROJECT_NAME}, else the current one)")
     preflight.add_argument("--only", action="append", choices=CHECKS, metavar="CHECK",
                            help="run only this check (and what it needs); repeatable; one of "
                                 f"{', '.join(CHECKS)} (default: all)")
@@ -87,14 +164,24 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
     preflight.set_defaults(run=preflight_command)
 
-    verify = commands.add_parser("verify", help="token + calendar read with the deployed keystore")
-    verify.add_argument("--outputs", required=True, help="JSON file of stack outputs, or - for stdin")
-    verify.add_argument("--mailbox", help="a mailbox MyTimetable must reach (application mode)")
-    verify.add_argument("--keystore", help="keystore file (default: the keystore output)")
-    verify.add_argument("--authority", default="https://login.microsoftonline.com")
-    verify.add_argument("--graph", default="https://graph.microsoft.com")
-    verify.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
-    verify.add_argument("--timeout", type=_seconds, default=30.0,
+    verify = command(
+        "verify", "token + calendar read with the deployed keystore",
+        "After a deploy: load the keystore as MyTimetable does, get an app-only token for Microsoft Graph\n"
+        "with its certificate (MSAL), and read GET /users/{mailbox}/calendar. The password is never printed.",
+        exit_codes(verify_module, VERIFY_EXIT_MEANINGS))
+    verify.add_argument("--outputs", required=True, metavar="FILE",
+                        help="JSON of `pulumi stack output --json --show-secrets`, or - for standard input (required)")
+    verify.add_argument("--mailbox", metavar="ADDRESS",
+                        help="a mailbox MyTimetable must reach, application mode (default: none; only the token is checked)")
+    verify.add_argument("--keystore", metavar="FILE",
+                        help="check this delivered keystore file (default: the keystore output)")
+    verify.add_argument("--authority", default="https://login.microsoftonline.com", metavar="URL",
+                        help="Entra's sign-in authority (default: %(default)s)")
+    verify.add_argument("--graph", default="https://graph.microsoft.com", metavar="URL",
+                        help="Microsoft Graph's base URL (default: %(default)s)")
+    verify.add_argument("--ca-bundle", metavar="FILE",
+                        help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE, else the system's)")
+    verify.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                         help="seconds to wait for each answer from Entra or Graph (default: 30)")
     verify.set_defaults(run=verify_command)
     return parser
