@@ -9,7 +9,23 @@ PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL
 PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
 
-.PHONY: setup jdk pulumi-cli up preview plan preflight test keystore clean package-check
+POLICY_PACK := policy
+
+.PHONY: help setup jdk pulumi-cli up preview plan preflight test keystore clean package-check
+
+# `make` alone: what each target does.
+help:
+	@echo "make up STACK=prod          pulumi up (local file backend in .pulumi-state/), with the policy pack"
+	@echo "make preview STACK=prod     pulumi preview --diff, with the policy pack"
+	@echo "make plan STACK=prod        what the stack declares, without the Pulumi CLI or Azure credentials"
+	@echo "make preflight STACK=prod   before a deploy: CLI, config, credentials, tenant, permissions (changes nothing)"
+	@echo "make keystore STACK=prod [OUT=file]"
+	@echo "                            write the keystore from the stack outputs (default: its keystorePath)"
+	@echo "make test                   the test suite (creates venv/, installs a JDK if missing)"
+	@echo "make package-check          install the package into a fresh venv and evaluate the example"
+	@echo "make clean                  remove venv/, caches and build leftovers; .pulumi-state/ only when"
+	@echo "                            no stack in it holds resources; keystore files stay"
+	@echo "make setup                  venv/ with the package (editable) and the test tools"
 
 setup: $(VENV)/.installed
 
@@ -27,8 +43,9 @@ jdk:
 
 # Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is.
 pulumi-cli:
-	@test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
-	  curl -fsSL https://get.pulumi.com | sh; }
+	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
+	  curl -fsSL https://get.pulumi.com | sh; }; \
+	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI): install it (https://www.pulumi.com/docs/install/)" >&2; exit 1; }
 
 test: setup jdk
 	$(PY) -m pytest -q
@@ -44,19 +61,57 @@ preflight: setup
 preview: setup pulumi-cli
 	mkdir -p .pulumi-state
 	$(PULUMI) stack select --create $(STACK)
-	$(PULUMI) preview --stack $(STACK) --diff
+	$(PULUMI) preview --stack $(STACK) --diff --policy-pack $(POLICY_PACK)
 
 up: setup pulumi-cli
 	mkdir -p .pulumi-state
 	$(PULUMI) stack select --create $(STACK)
-	$(PULUMI) up --stack $(STACK)
+	$(PULUMI) up --stack $(STACK) --policy-pack $(POLICY_PACK)
 
-# Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created).
+# Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created). The
+# outputs go through a private temporary file, not a pipe, so that a failing `pulumi stack output`
+# stops here with its own message instead of feeding the command nothing.
 keystore: setup pulumi-cli
-	$(PULUMI) stack output --stack $(STACK) --json --show-secrets | $(VENV)/bin/mytimetable-o365 keystore --outputs - $(if $(OUT),--out $(OUT))
+	@set -euo pipefail; umask 077; outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
+	"$(PULUMI)" stack output --stack $(STACK) --json --show-secrets > "$$outputs" || { \
+	  echo "make keystore: could not read the outputs of stack $(STACK) (the Pulumi CLI said why above)" >&2; exit 1; }; \
+	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $(if $(OUT),--out $(OUT))
 
+# Removes what setup, test, package-check and up leave. The local state goes only when no stack in
+# it holds a resource beyond its root Stack: deleting the state of deployed resources would lose
+# track of them in Entra (run `pulumi destroy` first). Keystore files stay: they may be in use
+# (Git ignores them).
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .package-check build components/build components/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	@if [ -d .pulumi-state ]; then \
+	  if python3 -c "$$STATE_HOLDS_RESOURCES" .pulumi-state; then \
+	    echo "kept .pulumi-state/: a stack in it still holds resources (pulumi destroy first)"; \
+	  else rm -rf .pulumi-state && echo "removed .pulumi-state/ (no stack in it holds resources)"; fi; \
+	fi
+
+# Exit 0 (true) when a checkpoint under .pulumi-state/ lists resources beyond the root Stack, or
+# cannot be read (then keep it, to be safe); exit 1 when no stack holds any.
+define STATE_HOLDS_RESOURCES
+import gzip, json, pathlib, sys
+held = []
+for path in sorted(pathlib.Path(sys.argv[1], ".pulumi", "stacks").rglob("*.json*")):
+    if path.name.endswith(".bak") or ".json" not in path.name:
+        continue
+    try:
+        data = json.loads((gzip.open if path.suffix == ".gz" else open)(path, "rb").read())
+        resources = ((data.get("checkpoint") or {}).get("latest") or {}).get("resources") or []
+    except Exception as exc:
+        print(f"cannot read {path} ({exc}): keeping .pulumi-state/")
+        sys.exit(0)
+    count = sum(1 for r in resources if r.get("type") != "pulumi:pulumi:Stack")
+    if count:
+        held.append(f"{path.relative_to(sys.argv[1])}: {count} resources")
+if held:
+    print("\n".join(held))
+sys.exit(0 if held else 1)
+endef
+export STATE_HOLDS_RESOURCES
 
 # The package installs from the repository with pip into a fresh venv (not editable), and the
 # example program evaluates with it under the offline engine.

@@ -1,0 +1,108 @@
+"""The Makefile's operator targets: a failing Pulumi CLI stops `make keystore` with its own message,
+and `make clean` never deletes the state of deployed resources. Each runs on a copy of the Makefile
+in a scratch directory, with a stand-in for the Pulumi CLI."""
+
+import base64
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, minimal_config
+
+CLI = pathlib.Path(sys.executable).parent / "mytimetable-o365"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A scratch directory with the Makefile and an up-to-date venv/ whose console script is the real one."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    (tmp_path / "components").mkdir()
+    for name in ("requirements.txt", "components/pyproject.toml"):
+        (tmp_path / name).write_text("")
+        os.utime(tmp_path / name, (1, 1))
+    (tmp_path / "venv" / "bin").mkdir(parents=True)
+    (tmp_path / "venv" / "bin" / "mytimetable-o365").symlink_to(CLI)
+    (tmp_path / "venv" / ".installed").write_text("")
+    return tmp_path
+
+
+def fake_pulumi(folder: pathlib.Path, script: str) -> pathlib.Path:
+    path = folder / "fake-pulumi"
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+    return path
+
+
+def make(project, *args):
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True)
+
+
+def test_make_keystore_stops_with_the_pulumi_cli_s_own_error_and_never_runs_the_command_on_nothing(project):
+    pulumi = fake_pulumi(project, "echo \"error: no stack named 'prod' found\" >&2; exit 255\n")
+    result = make(project, "keystore", f"PULUMI={pulumi}", "STACK=prod")
+    assert result.returncode != 0
+    assert "no stack named 'prod' found" in result.stderr
+    assert "could not read the outputs of stack prod" in result.stderr
+    assert "--outputs" not in result.stderr and "JSON" not in result.stderr
+
+
+def test_make_keystore_writes_the_keystore_from_the_stack_outputs_to_out(project, deploy):
+    deployment = deploy(minimal_config())
+    outputs = project / "stack-outputs.json"
+    outputs.write_text(json.dumps(deployment.outputs))
+    pulumi = fake_pulumi(project, f"cat '{outputs}'\n")
+    result = make(project, "keystore", f"PULUMI={pulumi}", "OUT=delivered.jks")
+    assert result.returncode == 0, result.stderr
+    assert (project / "delivered.jks").read_bytes() == base64.b64decode(deployment.outputs["keystore"])
+    assert deployment.outputs["keystorePassword"] not in result.stdout + result.stderr
+
+
+def checkpoint(project, stack: str, resource_types: list[str]) -> None:
+    folder = project / ".pulumi-state" / ".pulumi" / "stacks" / "mytimetable-o365"
+    folder.mkdir(parents=True, exist_ok=True)
+    resources = [{"urn": f"urn:pulumi:{stack}::mytimetable-o365::{t}::x", "type": t} for t in resource_types]
+    (folder / f"{stack}.json").write_text(json.dumps({"version": 3, "checkpoint": {"latest": {"resources": resources}}}))
+
+
+def test_make_clean_keeps_the_state_while_a_stack_holds_resources(project):
+    checkpoint(project, "test", ["pulumi:pulumi:Stack"])
+    checkpoint(project, "prod", ["pulumi:pulumi:Stack", "azuread:index/application:Application"])
+    result = make(project, "clean")
+    assert result.returncode == 0, result.stderr
+    assert (project / ".pulumi-state").is_dir()
+    assert "prod.json: 1 resources" in result.stdout and "kept .pulumi-state/" in result.stdout
+
+
+def test_make_clean_keeps_a_state_it_cannot_read(project):
+    checkpoint(project, "prod", [])
+    next((project / ".pulumi-state").rglob("prod.json")).write_text("{not json")
+    make(project, "clean")
+    assert (project / ".pulumi-state").is_dir()
+
+
+def test_make_clean_removes_the_venv_caches_and_a_state_without_resources_but_keeps_keystores(project):
+    checkpoint(project, "prod", ["pulumi:pulumi:Stack"])
+    (project / "components" / "pkg" / "__pycache__").mkdir(parents=True)
+    (project / "components" / "mytimetable_o365.egg-info").mkdir()
+    (project / "keystore-prod.jks").write_bytes(b"key")
+    result = make(project, "clean")
+    assert result.returncode == 0, result.stderr
+    assert not (project / ".pulumi-state").exists()
+    assert not (project / "venv").exists()
+    assert not (project / "components" / "pkg" / "__pycache__").exists()
+    assert not (project / "components" / "mytimetable_o365.egg-info").exists()
+    assert (project / "keystore-prod.jks").exists()
+
+
+def test_make_preview_and_up_run_the_policy_pack(project):
+    pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
+    for target, command in (("preview", "pulumi preview --stack acc --diff --policy-pack policy"),
+                            ("up", "pulumi up --stack acc --policy-pack policy")):
+        result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
+        assert result.returncode == 0, result.stderr
+        assert command in result.stdout
