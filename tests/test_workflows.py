@@ -1,9 +1,10 @@
-"""The GitHub workflows validate against the workflow schema (check-jsonschema's vendored copy)."""
+"""The GitHub workflows: valid against the workflow schema (check-jsonschema's vendored copy), OIDC, drift, delivery, guard rails."""
 
 import pathlib
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -45,3 +46,19 @@ def test_drift_detection_fails_on_changes_with_old_and_new_exit_codes():
 def test_deploy_delivers_the_keystore_with_the_export_command():
     text = (ROOT / ".github/workflows/deploy.yml").read_text()
     assert "mytimetable-o365 keystore --outputs" in text
+
+
+def steps_of(name: str) -> list[dict]:
+    workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+@pytest.mark.parametrize("name, command", [("preview.yml", "preview"), ("deploy.yml", "up")])
+def test_preview_and_deploy_run_the_policy_pack_after_make_setup_made_its_virtualenv(name, command):
+    steps = steps_of(name)
+    (pulumi,) = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    assert steps[pulumi]["with"]["command"] == command
+    assert steps[pulumi]["with"]["policyPacks"] == "policy"
+    assert any(s.get("run") == "make setup" for s in steps[:pulumi])
+    pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
+    assert (ROOT / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / "venv").resolve()
