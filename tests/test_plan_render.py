@@ -18,6 +18,12 @@ def plan(stack: str) -> str:
     return result.stdout
 
 
+@pytest.fixture(scope="module")
+def test_stack_plans():
+    """Two plans of the test stack, each its own process."""
+    return plan("test"), plan("test")
+
+
 def plan_of(config: dict, tmp_path, capsys) -> str:
     (tmp_path / "Pulumi.x.yaml").write_text(yaml.safe_dump({"config": config}))
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
@@ -36,15 +42,15 @@ def section(text: str, title: str) -> list[str]:
     return body
 
 
-def test_two_plans_of_the_test_stack_are_identical():
-    first, second = plan("test"), plan("test")
+def test_two_plans_of_the_test_stack_are_identical(test_stack_plans):
+    first, second = test_stack_plans
     assert first == second
     assert "thumbprint <generated at deploy>" in first
     assert "certificateNotAfter: <deploy time + 90 days>" in first
 
 
-def test_the_test_stack_s_plan_says_exchange_grants_per_mailbox_and_never_that_each_user_consents():
-    text = plan("test")
+def test_the_test_stack_s_plan_says_exchange_grants_per_mailbox_and_never_that_each_user_consents(test_stack_plans):
+    text = test_stack_plans[0]
     assert "each user consents" not in text
     consent = section(text, "Consent, per permission:")
     assert consent == ["  - Microsoft Graph / Calendars.ReadWrite (application, granted per mailbox by "
@@ -70,8 +76,8 @@ def test_the_consent_lines_say_what_happens_in_each_mode_as_granted_permissions_
     assert (declared == ["  (none: see Consent, per permission)"]) == ("granted" not in expected or "NOT" in expected)
 
 
-def test_a_multi_line_output_is_an_indented_block_after_its_name():
-    text = plan("test")
+def test_a_multi_line_output_is_an_indented_block_after_its_name(test_stack_plans):
+    text = test_stack_plans[0]
     lines = text.splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("  mailboxScopeScript:"))
     assert re.fullmatch(r"  mailboxScopeScript: \(\d+ lines below; after deploy: pulumi stack output mailboxScopeScript\)",
