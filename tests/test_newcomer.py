@@ -34,3 +34,50 @@ def test_the_license_is_the_full_apache_2_0_text():
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION" in text
     assert "END OF TERMS AND CONDITIONS" in text
+
+
+def test_the_changelog_starts_with_the_package_s_current_version():
+    import re
+
+    text = (ROOT / "CHANGELOG.md").read_text()
+    version = re.search(r'^version = "(.+)"$', (ROOT / "components/pyproject.toml").read_text(), re.M).group(1)
+    assert f"## [{version}] - " in text
+
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_the_documentation_never_sends_the_reader_outside_the_repository(doc):
+    import re
+
+    text = doc.read_text()
+    assert "DESIGN.md" not in text and "../shared" not in text
+    for target in re.findall(r"\]\(([^)#\s]+)", text):
+        if re.match(r"^[a-z]+:", target):
+            continue  # a web address
+        resolved = (doc.parent / target).resolve()
+        assert resolved.is_relative_to(ROOT) and resolved.exists(), f"{doc.name} links to {target}"
+
+
+def test_the_readme_shows_the_console_script_and_only_make_targets_that_exist():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    assert "python -m components" not in text
+    targets = set(re.findall(r"^([a-z-]+):", (ROOT / "Makefile").read_text(), re.M))
+    used = set(re.findall(r"`make ([a-z-]+)", text)) | set(re.findall(r"^make ([a-z-]+)", text, re.M))
+    assert used and used <= targets, used - targets
+
+
+def test_no_file_a_readme_command_writes_would_be_committed():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    text = "\n".join(re.findall(r"```bash\n(.*?)```", readme, re.S) + re.findall(r"`([^`\n]+)`", readme))
+    written = re.findall(r"OUT=([^\s`|]+)", text) + re.findall(r"--out ([^\s`|]+)", text) \
+        + re.findall(r"(?:^|\s)> ?([^\s`|&]+)", text, re.M)
+    written = [w for w in written if not w.startswith(('"$RUNNER_TEMP', "$RUNNER_TEMP", "/dev/"))]
+    assert written, "found no file-writing command in README"
+    for path in written:
+        assert ignored(path), path
