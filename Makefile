@@ -51,7 +51,7 @@ test: setup jdk
 	$(PY) -m pytest -q
 
 plan: setup
-	$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)
+	@$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)
 
 # Before a deploy, changes nothing: Pulumi CLI floor, stack config, Azure credentials, tenant and
 # the identity's permissions for this stack (exit codes: `venv/bin/mytimetable-o365 preflight --help`).
