@@ -56,7 +56,8 @@ def steps_of(name: str) -> list[dict]:
 @pytest.mark.parametrize("name, command", [("preview.yml", "preview"), ("deploy.yml", "up")])
 def test_preview_and_deploy_run_the_policy_pack_after_make_setup_made_its_virtualenv(name, command):
     steps = steps_of(name)
-    (pulumi,) = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    (pulumi,) = [i for i, s in enumerate(steps)
+                 if str(s.get("uses", "")).startswith("pulumi/actions@") and "command" in s.get("with", {})]
     assert steps[pulumi]["with"]["command"] == command
     assert steps[pulumi]["with"]["policyPacks"] == "policy"
     assert any(s.get("run") == "make setup" for s in steps[:pulumi])
