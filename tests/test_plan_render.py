@@ -86,3 +86,8 @@ def test_a_multi_line_output_is_an_indented_block_after_its_name(test_stack_plan
     block = lines[head + 1:]
     body = block[: next(i for i, line in enumerate(block) if line.startswith("  ") and not line.startswith("    ") and line.strip())]
     assert all(line == "" or line.startswith("      ") for line in body)
+
+
+def test_the_deploying_identity_among_the_owners_is_named_as_such(test_stack_plans):
+    (owners,) = [line for line in test_stack_plans[0].splitlines() if line.startswith("Owners")]
+    assert owners.endswith("(the deploying identity; placeholder)")

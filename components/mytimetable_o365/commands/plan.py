@@ -28,6 +28,12 @@ def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str
     return f"{permission.resource.display_name} / {permission.name}"
 
 
+def _owner(object_id: str) -> str:
+    from ..offline.engine import DEPLOYER_OBJECT_ID
+
+    return f"{object_id} (the deploying identity; placeholder)" if object_id == DEPLOYER_OBJECT_ID else object_id
+
+
 def _after_deploy(value: str, deploy_time: _dt.datetime) -> str:
     """A date set at deploy, as its distance from the deploy: the same in every plan."""
     delta = _dt.datetime.fromisoformat(value.replace("Z", "+00:00")) - deploy_time
@@ -60,7 +66,7 @@ def render_plan(deployment, stack: str) -> str:
     lines += [
         f"App registration  {app.inputs['displayName']}  (signInAudience {app.inputs['signInAudience']})",
         f"Redirect URI      {app.inputs['web']['redirectUris'][0]}",
-        f"Owners            {', '.join(app.inputs.get('owners') or []) or '(none)'}",
+        f"Owners            {', '.join(_owner(o) for o in app.inputs.get('owners') or []) or '(none)'}",
         "Permissions requested:",
     ]
     role_names = {}
