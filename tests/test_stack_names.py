@@ -39,7 +39,7 @@ def test_an_app_name_that_names_another_environment_is_warned_about_by_key(deplo
 
 @pytest.mark.parametrize("stack, path", [
     ("acc", "keystore-prod.jks"),
-    ("prod", "/etc/mytimetable/test/keystore.p12"),
+    ("prod", "/etc/mytimetable/test/keystore.jks"),
     ("dev", "keystores/acceptance.jks"),
 ])
 def test_a_keystore_path_that_names_another_environment_is_warned_about_by_key(deploy, stack, path):

@@ -38,20 +38,33 @@ def _after_deploy(value: str, deploy_time: _dt.datetime) -> str:
     """A date set at deploy, as its distance from the deploy: the same in every plan."""
     delta = _dt.datetime.fromisoformat(value.replace("Z", "+00:00")) - deploy_time
     days, seconds = delta.days, delta.seconds
+    if not days and not seconds:
+        return "<deploy time>"
     text = f"{days} days" + (f" {seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds else "")
     return f"<deploy time + {text}>"
 
 
+def _scalar(name: str, value, deploy_time):
+    """A value as the plan shows it: generated thumbprints and deploy-time dates as placeholders."""
+    if deploy_time is None or not isinstance(value, str):
+        return value
+    if name.endswith(("Thumbprint", "thumbprint")) and value:
+        return AT_DEPLOY
+    if _ISO_TIME.match(value):
+        return _after_deploy(value, deploy_time)
+    return value
+
+
 def _output_lines(name: str, value, deploy_time) -> list[str]:
-    if isinstance(value, str) and deploy_time is not None and _ISO_TIME.match(value):
-        return [f"  {name}: {_after_deploy(value, deploy_time)}"]
+    if isinstance(value, dict):
+        return [f"  {name}:"] + [f"    {k}: {_scalar(k, v, deploy_time)}" for k, v in sorted(value.items())]
     if isinstance(value, (list, tuple)):
         return [f"  {name}:"] + [f"    - {item}" for item in value]
     if isinstance(value, str) and ("\n" in value or len(value) > INLINE_LIMIT):
         body = value.rstrip("\n").split("\n")
         return ([f"  {name}: ({len(body)} lines below; after deploy: pulumi stack output {name})"]
                 + [f"      {line}".rstrip() for line in body])
-    return [f"  {name}: {value}"]
+    return [f"  {name}: {_scalar(name, value, deploy_time)}"]
 
 
 def render_plan(deployment, stack: str) -> str:
@@ -110,8 +123,6 @@ def render_plan(deployment, stack: str) -> str:
     for name in sorted(deployment.outputs):
         if name in deployment.secret_outputs:
             lines.append(f"  {name}: {SECRET_MASK}")
-        elif name == "certificateThumbprint" and generated:
-            lines.append(f"  {name}: {AT_DEPLOY}")
         else:
             lines += _output_lines(name, deployment.outputs[name], deploy_time)
     for warning in deployment.warnings:
