@@ -41,14 +41,17 @@ jdk:
 	  echo "installing Debian's default-jdk-headless"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless; }
 
-# Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is.
-pulumi-cli:
+# Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is, then stops
+# unless it is at least the supported floor (one place: components/mytimetable_o365/rules/cli_version.py).
+pulumi-cli: setup
 	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
 	  curl -fsSL https://get.pulumi.com | sh; }; \
-	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI): install it (https://www.pulumi.com/docs/install/)" >&2; exit 1; }
+	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi $(PULUMI)
 
+# Two workers (pytest-xdist) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 test: setup jdk
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 plan: setup
 	@$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)

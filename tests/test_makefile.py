@@ -31,9 +31,9 @@ def project(tmp_path):
     return tmp_path
 
 
-def fake_pulumi(folder: pathlib.Path, script: str) -> pathlib.Path:
+def fake_pulumi(folder: pathlib.Path, script: str, version: str = "v3.272.0") -> pathlib.Path:
     path = folder / "fake-pulumi"
-    path.write_text("#!/bin/sh\n" + script)
+    path.write_text("#!/bin/sh\n" + f'[ "$1" = version ] && {{ echo {version}; exit 0; }}\n' + script)
     path.chmod(0o755)
     return path
 
@@ -106,3 +106,28 @@ def test_make_preview_and_up_run_the_policy_pack(project):
         result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
         assert result.returncode == 0, result.stderr
         assert command in result.stdout
+
+
+@pytest.mark.parametrize("target", ["up", "preview", "keystore"])
+def test_make_stops_before_deploying_with_a_pulumi_cli_below_the_floor(project, target):
+    from mytimetable_o365.rules.cli_version import PULUMI_CLI_FLOOR
+
+    pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n", version="v3.243.9")
+    result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
+    assert result.returncode != 0
+    assert f"older than {PULUMI_CLI_FLOOR}" in result.stdout + result.stderr
+    assert "pulumi up" not in result.stdout and "pulumi preview" not in result.stdout
+
+
+def test_make_up_stops_with_how_to_install_when_the_installer_cannot_fetch_the_cli(project):
+    bin_dir = project / "fake-bin"
+    bin_dir.mkdir()
+    curl = bin_dir / "curl"
+    curl.write_text("#!/bin/sh\necho 'curl: (6) Could not resolve host: get.pulumi.com' >&2\nexit 6\n")
+    curl.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run(["make", "--no-print-directory", "up", f"PULUMI={project}/no-such/pulumi"], cwd=project,
+                            capture_output=True, text=True, env=env)
+    assert result.returncode != 0
+    assert "install it by hand, https://www.pulumi.com/docs/install/" in result.stderr
+    assert "pulumi up" not in result.stdout

@@ -63,3 +63,22 @@ def test_preview_and_deploy_run_the_policy_pack_after_make_setup_made_its_virtua
     assert any(s.get("run") == "make setup" for s in steps[:pulumi])
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert (ROOT / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / "venv").resolve()
+
+
+def test_every_workflow_pins_one_pulumi_cli_at_or_above_the_supported_floor():
+    from mytimetable_o365.rules.cli_version import PULUMI_CLI_FLOOR, parse_version
+
+    pins = set()
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("pulumi/actions@"):
+                    pins.add(str(step["with"]["pulumi-version"]))
+    (pin,) = pins
+    assert parse_version(pin) >= parse_version(PULUMI_CLI_FLOOR)
+
+
+def test_the_first_deploy_of_a_new_stack_creates_it():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    (up,) = [s for s in workflow["jobs"]["up"]["steps"] if s.get("with", {}).get("command") == "up"]
+    assert up["with"]["upsert"] is True
