@@ -69,3 +69,14 @@ def test_other_stacks_of_the_project_count_as_other_environments_when_they_are_k
     assert stack_name_warnings("school-b", "MyTimetable-school-b", "keystore-school-b.jks", stacks) == []
     # A stack whose name lies inside this stack's name is not another stack here.
     assert stack_name_warnings("customer-prod", "MyTimetable-customer-prod", None, ["prod", "customer-prod"]) == []
+
+
+def test_the_program_knows_the_projects_own_stacks_from_their_files(deploy, tmp_path):
+    from conftest import minimal_config
+
+    for stack in ("school-a", "school-b"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    copied = deploy(minimal_config(appName="MyTimetable-school-b"), stack="school-a")
+    assert any(w.startswith("mytimetable-o365:appName") and "'school-b'" in w for w in copied.warnings), copied.warnings
+    own = deploy(minimal_config(appName="MyTimetable-school-a"), stack="school-a")
+    assert not [w for w in own.warnings if "mytimetable-o365:appName" in w]

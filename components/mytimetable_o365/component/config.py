@@ -16,7 +16,17 @@ def load_settings() -> Settings:
     merged = {**(get_config_env() or {}), **CONFIG.get()}
     prefix = NAMESPACE + ":"
     raw = {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
-    return parse_settings(raw, pulumi.get_stack(), clock.utcnow())
+    return parse_settings(raw, pulumi.get_stack(), clock.utcnow(), project_stacks())
+
+
+def project_stacks(directory: str = ".") -> tuple[str, ...]:
+    """The stack names of the project's `Pulumi.<stack>.yaml` files. The language host runs the
+    program in the project's directory, where Pulumi.yaml and the stack files are."""
+    import pathlib
+
+    names = {path.name.split(".", 1)[1].rsplit(".", 1)[0]
+             for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml") for path in pathlib.Path(directory).glob(pattern)}
+    return tuple(sorted(names))
 
 
 def warn_when_rotation_due(settings: Settings) -> None:

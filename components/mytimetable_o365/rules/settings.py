@@ -136,10 +136,11 @@ def key(name: str) -> str:
     return f"{NAMESPACE}:{name}"
 
 
-def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Settings:
+def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = ()) -> Settings:
     """Validate raw config values (strings, or JSON strings for lists and objects).
 
-    `now` is only used to judge a brought-your-own certificate's expiry.
+    `now` is only used to judge a brought-your-own certificate's expiry; `stacks` are the
+    project's stack names, so that a name copied from another stack is recognised.
     """
     problems: list[str] = []
     warnings: list[str] = []
@@ -214,7 +215,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime) -> Set
             "Exchange's RBAC for Applications scope adds to it and does not restrict it: run the "
             "mailboxScopeScript, then set adminConsent: false (or use the script's legacy policy variant)"
         )
-    warnings += stack_name_warnings(stack, *explicit_names(raw))
+    warnings += stack_name_warnings(stack, *explicit_names(raw), stacks)
     if problems:
         raise InvalidConfigError(problems)
     return Settings(
