@@ -1,4 +1,4 @@
-"""`python -m components verify`: can MyTimetable, with the deployed keystore, get a token and reach a calendar?
+"""`mytimetable-o365 verify`: can MyTimetable, with the deployed keystore, get a token and reach a calendar?
 
 Uses MSAL's client-credentials flow with a certificate assertion, exactly as an app-only
 MyTimetable does, then reads `GET /v1.0/users/{mailbox}/calendar` from Microsoft Graph.

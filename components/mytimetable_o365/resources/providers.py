@@ -11,6 +11,14 @@ renewal window (or key parameters change), `update` generates a successor into t
 and makes it active; the predecessor stays registered until the next rotation replaces it.
 So Entra accepts the certificate a running MyTimetable holds at every moment, and each
 rotation replaces exactly one credential.
+
+This module's path and the provider classes' names are recorded in every stack's state: the
+engine stores each dynamic resource's provider pickled by reference in its `__provider` input
+(pulumi/sdk/python/lib/pulumi/dynamic/dynamic.py, serialize_provider), and the provider host of
+every later preview/up (`python -m pulumi.dynamic`, started in the project root with the stack's
+virtualenv) imports exactly `mytimetable_o365.resources.providers.CertificateProvider` /
+`.KeystoreProvider` to unpickle it. Moving or renaming them strands every deployed stack, so
+tests/test_credentials.py pins them; the package must stay installed in that virtualenv.
 """
 
 from __future__ import annotations
