@@ -75,3 +75,12 @@ def own_certificate(days: int = 365, key_size: int = 2048, start: _dt.datetime |
 
     start = start or _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
     return generate_certificate("MyTimetable-own", key_size, days, start)
+
+
+@pytest.fixture(scope="module")
+def running_standin(tmp_path_factory):
+    """The local stand-in for Entra's token endpoint and Graph (tests/entra_standin.py), per module."""
+    from entra_standin import EntraStandIn
+
+    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
+        yield server

@@ -22,7 +22,7 @@ from mytimetable_o365.commands.preflight import (
 )
 from mytimetable_o365.rules.access import DIRECTORY_ROLE_IDS, least_app_permissions, requirements_for
 from conftest import ROOT, own_certificate
-from entra_standin import EntraStandIn, make_token
+from entra_standin import make_token
 
 TENANT = "5f1c7a2e-8d3b-4c6a-9e0f-1a2b3c4d5e6f"
 OTHER_TENANT = "0a0b0c0d-1111-4222-8333-444455556666"
@@ -30,11 +30,6 @@ CLIENT = "9e8d7c6b-5a49-4838-a727-161504f3e2d1"
 SECRET = "not-a-real-secret-but-long-enough"
 APPLICATION_NEEDS = least_app_permissions(requirements_for("application", False, True))
 
-
-@pytest.fixture(scope="module")
-def running_standin(tmp_path_factory):
-    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
-        yield server
 
 
 @pytest.fixture

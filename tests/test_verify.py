@@ -16,15 +16,9 @@ from mytimetable_o365.commands.verify import (
     TOKEN_FAILED,
 )
 from conftest import minimal_config, own_certificate
-from entra_standin import EntraStandIn
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
-
-@pytest.fixture(scope="module")
-def running_standin(tmp_path_factory):
-    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
-        yield server
 
 
 @pytest.fixture

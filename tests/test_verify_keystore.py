@@ -8,15 +8,9 @@ import pytest
 from mytimetable_o365.commands.cli import main
 from mytimetable_o365.commands.verify import CERTIFICATE_NOT_REGISTERED, OK
 from conftest import minimal_config
-from entra_standin import EntraStandIn
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
-
-@pytest.fixture(scope="module")
-def running_standin(tmp_path_factory):
-    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
-        yield server
 
 
 @pytest.fixture

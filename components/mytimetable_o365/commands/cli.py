@@ -144,10 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .preflight import CHECKS, DEFAULT_AUTHORITY, epilog
 
-    preflight = commands.add_parser(
-        "preflight", help="before a deploy: can this identity deploy this stack? (changes nothing)",
-        description="One line per check; stops at the first blocking problem with its exit code.",
-        epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    preflight = command(
+        "preflight", "before a deploy: can this identity deploy this stack? (changes nothing)",
+        "One line per check; stops at the first blocking problem with its exit code.", epilog())
     preflight.add_argument("--stack", default="prod", help="stack name: reads Pulumi.<stack>.yaml (default: prod)")
     preflight.add_argument("--project-dir", default=None, metavar="DIR",
                            help=f"folder holding Pulumi.<stack>.yaml (default: the nearest directory at or above the "
