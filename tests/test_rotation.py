@@ -265,3 +265,14 @@ def test_the_program_warns_in_preview_before_a_rotation_removes_a_certificate_de
     in_use = first.outputs["certificateState"]["aThumbprint"]
     assert any("CERTIFICATE IN USE MAY BE REMOVED" in w and in_use in w for w in preview.warnings), preview.warnings
     assert "certificateState" not in first.secret_outputs  # thumbprints and dates only, no key material
+
+
+@pytest.mark.parametrize("days_after", [0, 1, 6])
+def test_an_unchanged_preview_in_the_week_after_a_rotation_warns_nothing(deploy, frozen_clock, days_after):
+    first = deploy(minimal_config())
+    frozen_clock.advance(days=2)
+    rotated = deploy(minimal_config(certificate={"validityDays": 700}), prior=first)
+    frozen_clock.advance(days=days_after)
+    preview = deploy(minimal_config(certificate={"validityDays": 700}), prior=rotated, preview=True)
+    assert preview.changes() == []
+    assert not [w for w in preview.warnings if "CERTIFICATE IN USE" in w], preview.warnings

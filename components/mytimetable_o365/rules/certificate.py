@@ -172,6 +172,13 @@ def rotation_notice(renew_at_text: str | None, now: _dt.datetime) -> str | None:
     )
 
 
+def _differs(old, new) -> bool:
+    """Numbers come back from the engine as floats (2048.0) while the program's are ints (2048)."""
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
+        return float(old) != float(new)
+    return old != new
+
+
 def recent_rotation_warning(prior: dict, news: dict, now: _dt.datetime,
                             days: int = RECENT_ROTATION_DAYS) -> str | None:
     """The preview's loud warning when the coming update of the two-slot Certificate would remove a
@@ -189,7 +196,7 @@ def recent_rotation_warning(prior: dict, news: dict, now: _dt.datetime,
     if active not in ("a", "b"):
         return None
     standby = "b" if active == "a" else "a"
-    rekey = [name for name in KEY_INPUTS if str(prior.get(name)) != str(news.get(name))]
+    rekey = [name for name in KEY_INPUTS if _differs(prior.get(name), news.get(name))]
     not_after = prior.get(f"{active}NotAfter")
     try:
         due = bool(not_after) and rotation_due(parse_rfc3339(not_after), int(news.get("renewBeforeDays")), now)
