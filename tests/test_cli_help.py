@@ -47,8 +47,9 @@ def test_every_option_of_every_command_has_a_help_text_that_names_its_default(co
 @pytest.mark.parametrize("command, module, expected", [
     ("verify", verify, {verify.OK, verify.USAGE, verify.CERTIFICATE_NOT_REGISTERED, verify.CONSENT_MISSING,
                         verify.APP_NOT_FOUND, verify.MAILBOX_OUT_OF_SCOPE, verify.MAILBOX_NOT_FOUND,
-                        verify.TOKEN_FAILED, verify.GRAPH_FAILED}),
-    ("keystore", keystore_export, {keystore_export.EXIT_OK, keystore_export.EXIT_REFUSED, keystore_export.EXIT_USAGE}),
+                        verify.TOKEN_FAILED, verify.GRAPH_FAILED, verify.KEYSTORE_UNUSABLE}),
+    ("keystore", keystore_export, {keystore_export.EXIT_OK, keystore_export.EXIT_REFUSED, keystore_export.EXIT_USAGE,
+                                   keystore_export.EXIT_BAD_KEYSTORE, keystore_export.EXIT_WRITE_FAILED}),
     ("preflight", preflight, set(preflight.EXIT_CODES)),
 ])
 def test_the_help_lists_every_exit_code_of_the_command(command, module, expected, capsys):
@@ -75,3 +76,19 @@ def test_plan_outside_any_project_says_where_to_run_it_without_a_traceback(tmp_p
     assert result.returncode == 2
     assert "no mytimetable-o365 project" in result.stderr and "--project-dir" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_help_lists_every_exit_code_the_commands_return():
+    import re
+
+    from mytimetable_o365.commands import cli, keystore_export, verify
+
+    exit_constants = {name for name in vars(keystore_export) if name.startswith("EXIT_")}
+    assert {name for name, _ in cli.KEYSTORE_EXIT_MEANINGS} == exit_constants
+    returned = set(re.findall(r"return (?:_fail\([^)]*\), )?(EXIT_[A-Z_]+)", (ROOT / "components/mytimetable_o365/commands/keystore_export.py").read_text()))
+    assert returned <= exit_constants
+    verify_codes = {getattr(verify, name) for name, _ in cli.VERIFY_EXIT_MEANINGS}
+    source = (ROOT / "components/mytimetable_o365/commands/verify.py").read_text()
+    used = {getattr(verify, name) for name in re.findall(r"Outcome\(([A-Z_]+),", source) + re.findall(r"return ([A-Z_]+)\b", source)
+            if isinstance(getattr(verify, name, None), int)}
+    assert used and used <= verify_codes

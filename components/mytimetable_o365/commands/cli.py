@@ -31,17 +31,20 @@ VERIFY_EXIT_MEANINGS = (
     ("MAILBOX_NOT_FOUND", "mailbox not found"),
     ("TOKEN_FAILED", "another token failure, with Entra's message"),
     ("GRAPH_FAILED", "another Graph failure, with Graph's message"),
+    ("KEYSTORE_UNUSABLE", "keystore unusable: not a JKS/PKCS#12 keystore, wrong password or alias, or another format"),
 )
 KEYSTORE_EXIT_MEANINGS = (
     ("EXIT_OK", "written, or the file already holds this keystore"),
-    ("EXIT_REFUSED", "no keystore in the outputs, or a different keystore at the target without --force"),
+    ("EXIT_REFUSED", "refused: the target is not a keystore, or holds a different keystore and no --force"),
     ("EXIT_USAGE", "bad arguments or unreadable outputs"),
+    ("EXIT_BAD_KEYSTORE", "no usable keystore in the outputs (missing, masked, bad base64, not the keystoreFormat)"),
+    ("EXIT_WRITE_FAILED", "the file could not be written (nothing was replaced)"),
 )
 
 
 def exit_codes(module, meanings) -> str:
     """An epilog listing `module`'s exit-code constants, in order of their values."""
-    rows = sorted((getattr(module, name), text) for name, text in meanings if hasattr(module, name))
+    rows = sorted((getattr(module, name), text) for name, text in meanings)
     return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in rows)
 
 
