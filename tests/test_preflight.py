@@ -59,7 +59,7 @@ def project(tmp_path, monkeypatch):
     executable(bin_dir / "pulumi", "#!/bin/sh\n"
                'if [ "$1" = version ]; then echo "${FAKE_PULUMI_VERSION-v3.250.0}"; exit 0; fi\n'
                'if [ "$1" = stack ] && [ -n "$FAKE_DEPLOYED_TENANT" ]; then echo "\\"$FAKE_DEPLOYED_TENANT\\""; exit 0; fi\n'
-               'echo "error: no stack named prod found" >&2; exit 255\n')
+               'echo "${FAKE_PULUMI_ERROR-error: no stack named prod found}" >&2; exit 255\n')
     executable(bin_dir / "az", "#!/bin/sh\n"
                'if [ -z "$FAKE_AZ_TOKEN" ]; then echo "ERROR: Please run \'az login\' to setup account." >&2; exit 1; fi\n'
                'printf \'{"accessToken": "%s", "expiresOn": "2030-01-01 00:00:00.000000", "tenant": "t", "tokenType": "Bearer"}\' '
@@ -196,6 +196,26 @@ class TestTheTenant:
         assert f"OK    tenant {TENANT}" in out
 
 
+    @pytest.mark.parametrize("error", [
+        "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE",
+        "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions",
+        "error: could not find container pulumi-state",
+    ])
+    def test_a_stack_output_that_fails_for_another_reason_blocks_instead_of_skipping(self, project, standin, capsys, monkeypatch, error):
+        user_token(monkeypatch, "Global Administrator")
+        monkeypatch.setenv("FAKE_PULUMI_ERROR", error)
+        code, out = preflight(project, standin, capsys)
+        assert code == WRONG_TENANT and error in out and "SKIP  tenant" not in out
+
+    @pytest.mark.parametrize("error", ["error: no stack named 'prod' found",
+                                       "error: current stack does not have output property 'tenantId'"])
+    def test_a_stack_never_deployed_skips_the_tenant_check(self, project, standin, capsys, monkeypatch, error):
+        user_token(monkeypatch, "Global Administrator")
+        monkeypatch.setenv("FAKE_PULUMI_ERROR", error)
+        code, out = preflight(project, standin, capsys)
+        assert code == OK and "SKIP  tenant" in out, out
+
+
 class TestAUser:
     def test_with_cloud_application_administrator_alone_fails_at_the_graph_consent_step(self, project, standin, capsys, monkeypatch):
         user_token(monkeypatch, "Cloud Application Administrator")
@@ -283,6 +303,23 @@ class TestTheStackConfig:
         for key in ("permissionMode", "certificate.keySize", "keystore.delivery"):
             assert f"mytimetable-o365:{key}" in out
         assert "3 problem(s)" in out
+
+    @pytest.mark.parametrize("text, accepted", [
+        ("config:\n  mytimetable-o365:siteUrl: https://a.example.edu\n  mytimetable-o365:adminConsent: on\n", False),
+        ("config:\n  mytimetable-o365:siteUrl: https://a.example.edu\n  mytimetable-o365:legacyExchangePermission: yes\n", False),
+        ("config:\n  mytimetable-o365:siteUrl: https://a.example.edu\n  mytimetable-o365:siteUrl: https://b.example.edu\n", False),
+        ("config:\n  mytimetable-o365:siteUrl: https://a.example.edu\n  mytimetable-o365:keystore:\n    password: 1:30:00:00\n", True),
+        ("config:\n  mytimetable-o365:siteUrl: https://a.example.edu\n  mytimetable-o365:adminConsent: true\n", True),
+    ])
+    def test_the_stack_file_is_read_as_pulumi_and_plan_read_it(self, project, standin, capsys, text, accepted):
+        from mytimetable_o365.commands.cli import main as cli
+
+        (project / "Pulumi.prod.yaml").write_text(text)
+        (project / "__main__.py").write_text((ROOT / "__main__.py").read_text())
+        code, out = preflight(project, standin, capsys, "--only", "config")
+        plan_code = cli(["plan", "--stack", "prod", "--project-dir", str(project)])
+        capsys.readouterr()
+        assert (code == OK) == accepted == (plan_code == 0), out
 
     def test_a_missing_stack_file_is_named(self, project, standin, capsys):
         code, out = preflight(project, standin, capsys, "--only", "config", "--stack", "acceptance")

@@ -114,18 +114,6 @@ def check_cli(ctx: Context) -> None:
 SECRET_PLACEHOLDER = "[encrypted, not checked here]"
 
 
-def read_stack_config(path: str) -> dict:
-    """The `config:` map of Pulumi.<stack>.yaml. (Own reader: commands/plan.py's is inline in
-    print_plan and being changed to YAML 1.2 semantics in parallel; merge them later.)"""
-    import yaml
-
-    with open(path, encoding="utf-8") as handle:
-        document = yaml.safe_load(handle) or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
-        raise ValueError("has no `config:` map")
-    return document.get("config") or {}
-
-
 def _without_encrypted(value, notes: list, where: str):
     """Encrypted values ({secure: v1:...}) cannot be read without the stack's secrets provider."""
     if isinstance(value, dict) and set(value) == {"secure"}:
@@ -138,22 +126,19 @@ def _without_encrypted(value, notes: list, where: str):
 
 def check_config(ctx: Context) -> None:
     from .. import clock
+    from ..rules.stack_names import stacks_from_files
     from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
-
-    import yaml
+    from .stack_file import StackFileError, read_stack_config
 
     stack = ctx.args.stack
     path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")
+    if not os.path.exists(path):
+        raise Blocked(CONFIG_PROBLEM, f"stack config: no {path}; create the stack's config first")
     try:
+        # Read as the Pulumi CLI reads it (YAML 1.2 scalars, duplicate keys refused), as `plan` does.
         config = read_stack_config(path)
-    except FileNotFoundError:
-        raise Blocked(CONFIG_PROBLEM, f"stack config: no {path}; create the stack's config first") from None
-    except OSError as exc:
-        raise Blocked(CONFIG_PROBLEM, f"stack config: cannot read {path} ({exc.strerror})") from None
-    except yaml.YAMLError as exc:
-        raise Blocked(CONFIG_PROBLEM, f"stack config: {path} is not YAML ({str(exc).splitlines()[0]})") from None
-    except ValueError as exc:
-        raise Blocked(CONFIG_PROBLEM, f"stack config: {path} {exc}") from None
+    except StackFileError as exc:
+        raise Blocked(CONFIG_PROBLEM, f"stack config: {exc}") from None
     prefix = NAMESPACE + ":"
     notes: list[str] = []
     raw = {k[len(prefix):]: _without_encrypted(v, notes, k[len(prefix):]) for k, v in config.items()
@@ -165,7 +150,7 @@ def check_config(ctx: Context) -> None:
     if isinstance(raw.get("keystore"), dict) and raw["keystore"].get("password") == SECRET_PLACEHOLDER:
         raw["keystore"] = {**raw["keystore"], "password": "x" * 32}
     try:
-        ctx.settings = parse_settings(raw, stack, clock.utcnow())
+        ctx.settings = parse_settings(raw, stack, clock.utcnow(), stacks_from_files(os.listdir(ctx.args.project_dir)))
     except InvalidConfigError as exc:
         for problem in exc.problems:
             say("FAIL", f"stack config: {problem}")
@@ -362,7 +347,13 @@ def _recorded_tenant(ctx: Context) -> tuple[Optional[str], str]:
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"`pulumi stack output` did not run ({type(exc).__name__})"
     if result.returncode != 0:
-        return None, "`pulumi stack output` found no deployment of this stack"
+        said = (result.stderr.strip() or result.stdout.strip() or "no message").splitlines()[0]
+        # Only "never deployed" may skip the check: the CLI says "no stack named '<stack>' found" or,
+        # for a stack without the output, "current stack does not have output property 'tenantId'".
+        # Anything else (no login, wrong backend, missing passphrase) blocks with the CLI's words.
+        if "no stack named" in said or "does not have output property" in said:
+            return None, "`pulumi stack output` found no deployment of this stack"
+        raise Blocked(WRONG_TENANT, f"tenant: `pulumi stack output --stack {ctx.args.stack}` failed: {said}")
     try:
         value = json.loads(result.stdout)
     except ValueError:

@@ -22,11 +22,14 @@ def load_settings() -> Settings:
 def project_stacks(directory: str = ".") -> tuple[str, ...]:
     """The stack names of the project's `Pulumi.<stack>.yaml` files. The language host runs the
     program in the project's directory, where Pulumi.yaml and the stack files are."""
-    import pathlib
+    import os
 
-    names = {path.name.split(".", 1)[1].rsplit(".", 1)[0]
-             for pattern in ("Pulumi.*.yaml", "Pulumi.*.yml") for path in pathlib.Path(directory).glob(pattern)}
-    return tuple(sorted(names))
+    from ..rules.stack_names import stacks_from_files
+
+    try:
+        return stacks_from_files(os.listdir(directory))
+    except OSError:
+        return ()
 
 
 def warn_when_rotation_due(settings: Settings) -> None:

@@ -98,3 +98,13 @@ def explicit_names(raw: Mapping[str, Any]) -> tuple[Optional[str], Optional[str]
     path = keystore.get("path") if isinstance(keystore, dict) else None
     app_name = raw.get("appName")
     return (app_name if isinstance(app_name, str) else None, path if isinstance(path, str) else None)
+
+
+def stacks_from_files(file_names: Iterable[str]) -> tuple[str, ...]:
+    """The stack names among a project directory's file names (`Pulumi.<stack>.yaml`)."""
+    names = set()
+    for file_name in file_names:
+        match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", file_name)
+        if match:
+            names.add(match.group(1))
+    return tuple(sorted(names))
