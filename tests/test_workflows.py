@@ -19,7 +19,7 @@ def check(paths):
 
 
 def test_the_workflows_are_valid_github_workflows():
-    assert {p.name for p in WORKFLOWS} == {"preview.yml", "deploy.yml", "drift.yml"}
+    assert {p.name for p in WORKFLOWS} == {"preview.yml", "deploy.yml", "drift.yml", "test.yml"}
     result = check(WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -33,6 +33,9 @@ def test_the_validation_catches_a_broken_workflow(tmp_path):
 def test_pipelines_authenticate_by_oidc_without_client_secrets():
     for path in WORKFLOWS:
         workflow = yaml.safe_load(path.read_text())
+        if path.name == "test.yml":
+            assert workflow["permissions"] == {"contents": "read"}  # no Azure, no token
+            continue
         assert workflow["permissions"]["id-token"] == "write", path.name
         assert "CLIENT_SECRET" not in path.read_text(), path.name
 
@@ -82,3 +85,26 @@ def test_the_first_deploy_of_a_new_stack_creates_it():
     workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
     (up,) = [s for s in workflow["jobs"]["up"]["steps"] if s.get("with", {}).get("command") == "up"]
     assert up["with"]["upsert"] is True
+
+
+def test_no_workflow_splices_an_expression_into_a_script():
+    # GitHub's script-injection guidance: values reach `run:` only through env.
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job["steps"]:
+                assert "${{" not in step.get("run", ""), (path.name, step.get("name") or step["run"][:60])
+
+
+@pytest.mark.parametrize("name, job", [("deploy.yml", "up"), ("drift.yml", "drift")])
+def test_every_stack_file_is_deployed_and_checked_for_drift(name, job):
+    workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    assert workflow["jobs"][job]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
+    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
+    assert "Pulumi.*.yaml" in listing["run"] and "^[A-Za-z0-9._-]+$" in listing["run"]
+
+
+def test_nothing_is_deployed_from_a_main_whose_tests_fail():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    assert "test" in workflow["jobs"]["up"]["needs"]
+    runs = [s.get("run") for s in workflow["jobs"]["test"]["steps"]]
+    assert "make test" in runs and "make package-check" in runs
