@@ -16,9 +16,9 @@ operators = azuread.Group(
     owners=[deployer.object_id],
 )
 
-# The three lines: settings from the stack's mytimetable-o365:* keys, the component, its outputs.
-integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(load_settings()))
-pulumi.export("mytimetableClientId", integration.client_id)
-pulumi.export("mytimetableKeystore", integration.keystore)
+# The three lines: settings from the stack's mytimetable-o365:* keys, the component, its outputs
+# (prefixed here, beside the program's own; the component's checks read them back next time).
+integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(load_settings(), output_prefix="mytimetable"))
+integration.export_outputs()
 
 pulumi.export("operatorsGroupId", operators.object_id)

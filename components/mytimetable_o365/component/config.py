@@ -32,24 +32,32 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
         return ()
 
 
-def warn_when_rotation_due(settings: Settings) -> None:
-    """Read this stack's last deployed `certificateRenewAt` and `certificateState`; warn in preview
-    and up when rotation is due, and loudly when the coming rotation would remove a certificate
-    whose keystore was delivered only days ago.
+def last_deployment(name: str, parent: pulumi.Resource) -> pulumi.StackReference:
+    """This stack's outputs as its last deployment left them.
 
     A stack may read its own previous outputs through a StackReference to itself
-    (pulumi/pulumi#3722). The certificate resource's own outputs cannot serve: while it is
-    being rotated they are unknown in preview.
+    (pulumi/pulumi#3722): the engine reads the last saved state, so in preview and up alike it
+    sees the previous update's outputs (none on a first deployment). `get_organization()` is
+    "organization" on the file backends, which they accept. Named after the component, so that
+    several integrations in one program each have their own.
     """
+    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+    return pulumi.StackReference(f"{name}-last-deployment", stack_name=stack, opts=pulumi.ResourceOptions(parent=parent))
+
+
+def warn_when_rotation_due(settings: Settings, previous: pulumi.StackReference, renew_at_name: str,
+                           state_name: str) -> None:
+    """Warn in preview and up when the last deployment's certificate is due for rotation, and
+    loudly when the coming rotation would remove a certificate whose keystore was delivered only
+    days ago. The certificate resource's own outputs cannot serve: while it is being rotated they
+    are unknown in preview."""
     from ..resources.providers import warn_if_rotation_removes_recent
     from ..rules.certificate import rotation_notice
-
-    previous = pulumi.StackReference(f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}")
 
     def warn(value):
         notice = rotation_notice(value, clock.utcnow())
         if notice:
             pulumi.log.warn(notice)
 
-    previous.get_output("certificateRenewAt").apply(warn)
-    previous.get_output("certificateState").apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
+    previous.get_output(renew_at_name).apply(warn)
+    previous.get_output(state_name).apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))

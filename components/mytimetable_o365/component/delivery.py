@@ -22,9 +22,6 @@ import pulumi
 
 from ..rules.settings import Settings
 
-REFERENCE_NAME = "mytimetable-o365-delivered-keystore"
-
-
 def delivery_problem(path: str, expected_digest: str, delivery: str) -> Optional[str]:
     """What is wrong with the file at `path` (None: it holds the expected keystore)."""
     try:
@@ -47,17 +44,15 @@ def warning_text(path: str, problem: str, stack: str) -> str:
             "or set keystore.delivery: elsewhere when the pipeline delivers it")
 
 
-def warn_when_keystore_not_delivered(settings: Settings, current_keystore: Optional[pulumi.Output] = None) -> None:
+def warn_when_keystore_not_delivered(settings: Settings, previous: pulumi.StackReference, keystore_name: str,
+                                     current_keystore: Optional[pulumi.Output] = None) -> None:
     """Warn (pulumi.log.warn) when `keystore.path` does not hold the stack's keystore."""
     stack = pulumi.get_stack()
-    # Its own resource name: warn_when_rotation_due references the same stack under the default name.
-    previous = pulumi.StackReference(REFERENCE_NAME,
-                                     stack_name=f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}")
 
     async def expected() -> Optional[str]:
         if current_keystore is not None and await current_keystore.is_known():
             return await current_keystore.future()
-        return await previous.get_output("keystore").future()
+        return await previous.get_output(keystore_name).future()
 
     def check(_):
         async def run():

@@ -26,9 +26,30 @@ CREDENTIAL_TYPE = "AsymmetricX509Cert"
 
 @dataclass(frozen=True)
 class IntegrationArgs:
-    """Everything the component needs: the validated stack settings (`load_settings()`)."""
+    """Everything the component needs.
+
+    settings:       the validated stack settings (`load_settings()`).
+    output_prefix:  what `export_outputs()` puts before each stack output's name ("" gives the
+                    documented names, e.g. `clientId`; "acc" gives `accClientId`), so that several
+                    integrations can share a program. The checks against the last deployment
+                    read the outputs under the same names.
+    """
 
     settings: Settings
+    output_prefix: str = ""
+
+
+# The stack outputs MyTimetable's configuration needs (README, "Outputs"): name -> attribute.
+OUTPUTS = (
+    ("tenantId", "tenant_id"), ("clientId", "client_id"), ("applicationObjectId", "application_object_id"),
+    ("servicePrincipalObjectId", "service_principal_object_id"), ("redirectUri", "redirect_uri"),
+    ("permissionMode", "permission_mode"), ("grantedPermissions", "granted_permissions"),
+    ("certificateThumbprint", "certificate_thumbprint"), ("certificateNotAfter", "certificate_not_after"),
+    ("certificateRenewAt", "certificate_renew_at"), ("keystore", "keystore"),
+    ("keystorePassword", "keystore_password"), ("keystoreAlias", "keystore_alias"),
+    ("keystorePath", "keystore_path"), ("keystoreFormat", "keystore_format"),
+    ("certificateState", "certificate_state"), ("mailboxScopeScript", "mailbox_scope_script"),
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +87,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name = name
         self._settings = args.settings
+        self._output_prefix = args.output_prefix
         self._permissions = permissions_for(self._settings.permission_mode, self._settings.legacy_exchange_permission)
         client = azuread.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._owners = self._owners_with(client)
@@ -76,6 +98,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         material = self._register_certificates(application)
         keystore = self._build_keystore(material)
         self._publish_outputs(client, application, service_principal, material, keystore)
+        self._warn_about_this_stack()
 
     # --- options shared by the steps ----------------------------------------------------------
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
@@ -266,6 +289,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         self.keystore_password = pulumi.Output.secret(keystore.password)
         self.keystore_alias = keystore.storedAlias
         self.keystore_path = pulumi.Output.from_input(settings.keystore.path)
+        self.permission_mode = pulumi.Output.from_input(settings.permission_mode)
+        self.keystore_format = pulumi.Output.from_input(settings.keystore.format)
         self.mailbox_scope_script = self._mailbox_scope_script(application, service_principal)
         self.register_outputs({
             "tenantId": self.tenant_id,
@@ -273,6 +298,35 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             "certificateThumbprint": self.certificate_thumbprint,
             "certificateNotAfter": self.certificate_not_after,
         })
+
+    def _warn_about_this_stack(self) -> None:
+        """What the operator must hear in preview and up: config warnings, rotation due or about to
+        remove a certificate still being delivered, and a keystore file that is not the deployed one.
+        The last two read the outputs the last deployment exported (`export_outputs()`)."""
+        from .config import last_deployment, warn_when_rotation_due
+        from .delivery import warn_when_keystore_not_delivered
+
+        settings = self._settings
+        for warning in settings.warnings:
+            pulumi.log.warn(warning, resource=self)
+        previous = last_deployment(self._name, self)
+        if not settings.certificate.bring_your_own:
+            warn_when_rotation_due(settings, previous, self.output_name("certificateRenewAt"),
+                                   self.output_name("certificateState"))
+        warn_when_keystore_not_delivered(settings, previous, self.output_name("keystore"), self.keystore)
+
+    def output_name(self, name: str) -> str:
+        """The stack output `name` (as documented) under this integration's output prefix."""
+        prefix = self._output_prefix
+        return f"{prefix}{name[0].upper()}{name[1:]}" if prefix else name
+
+    def export_outputs(self) -> None:
+        """Export what MyTimetable's configuration needs as stack outputs (README, "Outputs");
+        secrets stay secret. The next run's checks read them back."""
+        for name, attribute in OUTPUTS:
+            value = getattr(self, attribute)
+            if value is not None:
+                pulumi.export(self.output_name(name), value)
 
     def _mailbox_scope_script(self, application, service_principal) -> Optional[pulumi.Output]:
         scope = self._settings.mailbox_scope
