@@ -87,7 +87,7 @@ def assert_literals_are_closed(script: str) -> None:
         assert not inside, line
 
 
-def test_the_group_dn_is_quoted_for_the_opath_filter_by_powershell_itself():
+def test_the_script_has_powershell_double_the_quotes_of_the_group_dn_inside_the_opath_filter():
     script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "MyTimetable-prod", "1", "2")
     assert ("$Filter = \"MemberOfGroup -eq '{0}'\" -f ($Group.DistinguishedName -replace "
             "'[\\u0027\\u2018-\\u201B]', '$0$0')") in script

@@ -39,7 +39,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from ..rules import access
 
 PROJECT = "mytimetable-o365"
-TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+TENANT_ID = "0e3f5a2c-7d41-4b9e-8c1a-5f0d2b6e9a73"  # a placeholder, no real tenant
 DEPLOYER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 DEPLOYER_OBJECT_ID = "5f1a5c30-3d6c-4b5b-9a44-6a1b2f0c9e11"
 PLACEHOLDER_NAMESPACE = uuid.UUID("8b1f6c1e-2a4d-4c55-9a43-6d1b5e0f7a21")

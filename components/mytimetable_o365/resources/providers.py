@@ -175,8 +175,10 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
 
     def state_output(self) -> pulumi.Output:
         """The non-secret outputs recent_rotation_warning needs, as one dict (for a stack output)."""
+        # Whole numbers come back from the engine as floats (2048.0); the output shows them as given.
         return pulumi.Output.all(*(getattr(self, name) for name in CERTIFICATE_STATE)).apply(
-            lambda values: dict(zip(CERTIFICATE_STATE, values)))
+            lambda values: {name: int(v) if isinstance(v, float) and v.is_integer() else v
+                            for name, v in zip(CERTIFICATE_STATE, values)})
 
     def slot_output(self, slot: str, field: str) -> pulumi.Output:
         return getattr(self, f"{slot}{field}")
