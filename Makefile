@@ -122,7 +122,8 @@ package-check:
 	rm -rf .package-check && python3 -m venv .package-check
 	.package-check/bin/python -m pip install --quiet ./components
 	.package-check/bin/mytimetable-o365 --help >/dev/null
-	cd examples/alongside-your-resources && ../../.package-check/bin/python -c \
+	cp -r examples/alongside-your-resources .package-check/example  # the keystore hook writes beside it
+	cd .package-check/example && ../bin/python -c \
 	  'import yaml; from mytimetable_o365.offline.engine import evaluate; \
 	   c = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]; \
 	   d = evaluate("__main__.py", config=c, stack="dev", project="school-entra"); \
