@@ -118,13 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
         return commands.add_parser(name, help=summary, description=description, epilog=epilog,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
+    def outputs_argument(parser):
+        parser.add_argument("--outputs", required=True, metavar="FILE",
+                            help="JSON of `pulumi stack output --json --show-secrets`, or - for standard input (required)")
+
     keystore = command(
         "keystore", "write the keystore file from stack outputs",
         "Write the keystore file MyTimetable loads from the stack outputs (for a fresh runner, where the\n"
         "post-deploy hook wrote nothing). Written atomically with mode 0600; the password is never printed.",
         exit_codes(keystore_export, KEYSTORE_EXIT_MEANINGS))
-    keystore.add_argument("--outputs", required=True, metavar="FILE",
-                          help="JSON of `pulumi stack output --json --show-secrets`, or - for standard input (required)")
+    outputs_argument(keystore)
     keystore.add_argument("--out", metavar="FILE",
                           help="where to write (default: the keystorePath output, relative to the current directory)")
     keystore.add_argument("--force", action="store_true",
@@ -171,8 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
         "After a deploy: load the keystore as MyTimetable does, get an app-only token for Microsoft Graph\n"
         "with its certificate (MSAL), and read GET /users/{mailbox}/calendar. The password is never printed.",
         exit_codes(verify_module, VERIFY_EXIT_MEANINGS))
-    verify.add_argument("--outputs", required=True, metavar="FILE",
-                        help="JSON of `pulumi stack output --json --show-secrets`, or - for standard input (required)")
+    outputs_argument(verify)
     verify.add_argument("--mailbox", metavar="ADDRESS",
                         help="a mailbox MyTimetable must reach, application mode (default: none; only the token is checked)")
     verify.add_argument("--keystore", metavar="FILE",
