@@ -379,7 +379,8 @@ def check_permissions(ctx: Context) -> None:
     from ..rules.token_claims import APP, identity_kind, shortfalls
 
     s = ctx.settings
-    requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent)
+    requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent,
+                                    other_owners=bool(s.owners))
     missing = shortfalls(ctx.claims, requirements)
     kind = identity_kind(ctx.claims)
     if missing:

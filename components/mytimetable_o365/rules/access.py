@@ -96,14 +96,19 @@ SERVICE_PRINCIPAL_REQUIREMENT = Requirement(
 CERTIFICATE_REQUIREMENT = Requirement(
     "register a certificate credential (azuread.ApplicationCertificate)",
     _any((OWNED_BY,), ("Application.ReadWrite.All",)), APP_ADMINS, as_owner=True)
+# Learn, serviceprincipal-list and serviceprincipal-get: Application.Read.All least privileged;
+# Application.ReadWrite.All, Directory.Read.All and Directory.ReadWrite.All higher (each includes reading).
 READ_API_REQUIREMENT = Requirement(
     "look up Microsoft's service principal (azuread.get_service_principal)",
-    _any(("Application.Read.All",), ("Directory.Read.All",)), ())
+    _any(("Application.Read.All",), ("Application.ReadWrite.All",), ("Directory.Read.All",)), ())
+# Learn, serviceprincipal-post-approleassignedto: AppRoleAssignment.ReadWrite.All and
+# Application.Read.All least privileged; AppRoleAssignment.ReadWrite.All and Directory.Read.All
+# higher. Application.ReadWrite.All "does not allow management of consent grants" and
+# Directory.ReadWrite.All is not listed: neither is enough alone
+# (https://learn.microsoft.com/graph/permissions-reference).
 _APP_ROLE_ASSIGNMENT_APPS = _any(
     ("AppRoleAssignment.ReadWrite.All", "Application.Read.All"),
     ("AppRoleAssignment.ReadWrite.All", "Directory.Read.All"),
-    ("Application.ReadWrite.All",),
-    ("Directory.ReadWrite.All",),
 )
 GRAPH_APP_ROLE_CONSENT_REQUIREMENT = Requirement(
     "grant admin consent to a Microsoft Graph app role (azuread.AppRoleAssignment)",
@@ -116,6 +121,18 @@ DELEGATED_CONSENT_REQUIREMENT = Requirement(
     _any(("DelegatedPermissionGrant.ReadWrite.All",), ("Directory.ReadWrite.All",)), CONSENT_ANY_API)
 
 
+# Learn, application-post-owners and serviceprincipal-post-owners (Application): least privileged
+# "Application.ReadWrite.OwnedBy and Directory.Read.All"; higher "Directory.Read.All and
+# Application.ReadWrite.All", "Directory.ReadWrite.All". (The page's note says OwnedBy is not
+# sufficient to add another owner without Application.ReadWrite.All; its table, which this follows,
+# pairs OwnedBy with Directory.Read.All.) The provider docs add User.Read.All for user owners
+# (azuread_application, "API Permissions"); Directory.Read.All includes reading users.
+ADD_OTHER_OWNER = Requirement(
+    "add the configured owners (owners), besides the deploying identity",
+    _any((OWNED_BY, "Directory.Read.All"), ("Application.ReadWrite.All", "Directory.Read.All"),
+         ("Directory.ReadWrite.All",)), APP_ADMINS)
+
+
 def consent_requirement(permission: Permission) -> Requirement:
     if permission.kind != APPLICATION:
         return DELEGATED_CONSENT_REQUIREMENT
@@ -124,9 +141,13 @@ def consent_requirement(permission: Permission) -> Requirement:
     return OTHER_APP_ROLE_CONSENT_REQUIREMENT
 
 
-def requirements_for(permission_mode: str, legacy_exchange: bool, admin_consent: bool) -> tuple[Requirement, ...]:
-    """Every step a stack of this configuration takes, in the order a deployment takes them."""
+def requirements_for(permission_mode: str, legacy_exchange: bool, admin_consent: bool,
+                     other_owners: bool = False) -> tuple[Requirement, ...]:
+    """Every step a stack of this configuration takes, in the order a deployment takes them;
+    `other_owners`: `owners` names someone besides the deploying identity."""
     steps = [APPLICATION_REQUIREMENT, SERVICE_PRINCIPAL_REQUIREMENT, CERTIFICATE_REQUIREMENT]
+    if other_owners:
+        steps.append(ADD_OTHER_OWNER)
     if admin_consent:
         steps.append(READ_API_REQUIREMENT)
         for permission in permissions_for(permission_mode, legacy_exchange):
@@ -138,7 +159,7 @@ def requirements_for(permission_mode: str, legacy_exchange: bool, admin_consent:
 
 # Every step any configuration takes: what a pipeline that deploys every kind of stack needs.
 ALL_REQUIREMENTS: tuple[Requirement, ...] = tuple(dict.fromkeys(
-    requirements_for(APPLICATION, True, True) + requirements_for("delegated", False, True)))
+    requirements_for(APPLICATION, True, True, other_owners=True) + requirements_for("delegated", False, True)))
 
 
 def least_app_permissions(requirements: tuple[Requirement, ...]) -> tuple[str, ...]:

@@ -1,0 +1,438 @@
+"""The five azuread resources and two data sources this program uses, as the project's azuread
+provider implements them against Graph: the calls, IDs and outputs of terraform-provider-azuread
+v3 (which pulumi-azuread 6.x wraps), as `docs/real-engine.md` lists them.
+
+What follows the upstream provider (its source, internal/services/...):
+- IDs: `/applications/{id}`, `/servicePrincipals/{id}`,
+  `/servicePrincipals/{resource}/appRoleAssignedTo/{id}`, `/oauth2PermissionGrants/{id}`,
+  `{applicationObjectId}/certificate/{keyId}`.
+- Creates make the caller an owner, then add the configured owners and remove the caller unless
+  listed (applicationResourceCreate, servicePrincipalResourceCreate).
+- After a create it polls the new object until Graph finds it; when it never does, it fails AFTER
+  the write with the new ID (a partial failure, as the bridge reports it: ErrorResourceInitFailed).
+- `prevent_duplicate_names` is checked at plan time too (CustomizeDiff), so preview fails.
+- `use_existing` adopts a service principal that already exists for the client ID.
+- Certificates are written by PATCHing the application's whole keyCredentials list; a keyId
+  that already exists is refused ("already exists ... imported").
+- Every argument of app role assignments and certificates is ForceNew; so are a service
+  principal's client ID and a delegated grant's principals.
+What differs, and why: polling is short (a few tries, fractions of a second) to keep test runs
+quick; a delete checks once that the object is gone instead of polling for 20 s.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import threading
+import time
+import uuid
+from typing import Any, Optional
+
+from .graph_client import GraphCallError, GraphClient
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value known only after apply
+POLLS = int(os.environ.get("LOCAL_ENTRA_PROVIDER_POLLS", "3"))
+POLL_SECONDS = 0.2
+
+
+class ProviderError(Exception):
+    """An operation failed; nothing was written."""
+
+
+class PartialFailure(Exception):
+    """The object was written, then the operation failed: the engine must record `object_id`."""
+
+    def __init__(self, object_id: str, outputs: dict, reason: str):
+        super().__init__(reason)
+        self.object_id, self.outputs, self.reason = object_id, outputs, reason
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in sorted(value.items()) if v not in (None, [], {}, "")}
+    if isinstance(value, list):
+        items = [_canonical(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True).lower())
+    if isinstance(value, str):
+        return value.lower() if len(value) == 36 and value.count("-") == 4 else value
+    return value
+
+
+def _subset(news: Any, olds: Any) -> bool:
+    """Do the declared inputs `news` match what exists (`olds`)? Dicts compare only the keys declared."""
+    if isinstance(news, dict) and isinstance(olds, dict):
+        return all(_subset(v, olds.get(k)) for k, v in news.items() if v not in (None, [], {}, "") or olds.get(k))
+    return _canonical(news) == _canonical(olds)
+
+
+def has_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unknown(v) for v in value)
+    return value == UNKNOWN
+
+
+def _wait_until_found(read):
+    last: Optional[GraphCallError] = None
+    for attempt in range(POLLS):
+        try:
+            return read()
+        except GraphCallError as error:
+            if error.status != 404:
+                raise
+            last = error
+            time.sleep(POLL_SECONDS * (attempt + 1))
+    raise last  # type: ignore[misc]
+
+
+class Resource:
+    force_new: tuple[str, ...] = ()
+    computed: tuple[str, ...] = ()
+
+    def __init__(self, graph: GraphClient):
+        self.g = graph
+
+    def check(self, news: dict) -> list[tuple[str, str]]:
+        return []
+
+    def diff(self, object_id: str, olds: dict, news: dict, old_inputs: dict) -> tuple[list, list]:
+        changed = [k for k, v in news.items() if (has_unknown(v) and k in olds) or not _subset(v, olds.get(k))]
+        changed += [k for k in old_inputs if k not in news and olds.get(k) not in (None, [], {}, "", False)]
+        replaces = [k for k in changed if k in self.force_new]
+        return sorted(set(changed)), sorted(set(replaces))
+
+    def preview(self, news: dict) -> dict:
+        return {**news, **{k: UNKNOWN for k in self.computed}}
+
+    def _owners(self, collection: str, object_id: str, wanted: list[str], caller: str) -> None:
+        """Add the wanted owners first, then remove the caller when not wanted (never leave none)."""
+        have = {o["id"] for o in self.g.call("GET", f"/{collection}/{object_id}/owners")["value"]}
+        wanted_set = {o.lower() for o in wanted} or {caller}
+        for owner in sorted(wanted_set - have):
+            self.g.call("POST", f"/{collection}/{object_id}/owners/$ref", self.g.reference(owner))
+        for owner in sorted(have - wanted_set):
+            self.g.call("DELETE", f"/{collection}/{object_id}/owners/{owner}/$ref")
+
+    def _owner_ids(self, collection: str, object_id: str) -> list[str]:
+        return sorted(o["id"] for o in self.g.call("GET", f"/{collection}/{object_id}/owners")["value"])
+
+
+class Application(Resource):
+    computed = ("clientId", "objectId", "publisherDomain")
+
+    def _duplicate(self, news: dict, object_id: str = "") -> Optional[str]:
+        if not news.get("preventDuplicateNames") or has_unknown(news.get("displayName")):
+            return None
+        found = [a for a in self.g.find("applications", "displayName", news["displayName"]) if a["id"] != object_id]
+        if found:
+            return (f"An existing Application with the display name \"{news['displayName']}\" was found (object ID "
+                    f"{found[0]['id']}) and `prevent_duplicate_names` was specified")
+        return None
+
+    def _body(self, news: dict) -> dict:
+        return {"displayName": news.get("displayName", ""), "signInAudience": news.get("signInAudience", "AzureADMyOrg"),
+                "web": {"redirectUris": (news.get("web") or {}).get("redirectUris", [])},
+                "requiredResourceAccess": [
+                    {"resourceAppId": r["resourceAppId"], "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccesses", [])]}
+                    for r in news.get("requiredResourceAccesses", [])]}
+
+    def preview(self, news: dict) -> dict:
+        duplicate = self._duplicate(news)
+        if duplicate:
+            raise ProviderError(duplicate)
+        return super().preview(news)
+
+    def create(self, news: dict) -> tuple[str, dict]:
+        duplicate = self._duplicate(news)
+        if duplicate:
+            raise ProviderError(duplicate)
+        caller = self.g.claims()["oid"]
+        app = self.g.call("POST", "/applications", {**self._body(news), "owners@odata.bind": [self.g.reference(caller)["@odata.id"]]})
+        object_id = app["id"]
+        try:
+            _wait_until_found(lambda: self.g.call("GET", f"/applications/{object_id}"))
+            self._owners("applications", object_id, news.get("owners") or [], caller)
+        except GraphCallError as error:
+            raise PartialFailure(f"/applications/{object_id}", self._outputs(app, news.get("owners") or [caller], news),
+                                 f"creating application: {error}") from None
+        return f"/applications/{object_id}", self.read(f"/applications/{object_id}", news)
+
+    def _outputs(self, app: dict, owners: list, inputs: dict) -> dict:
+        return {"objectId": app["id"], "clientId": app["appId"], "displayName": app["displayName"],
+                "signInAudience": app["signInAudience"], "publisherDomain": app.get("publisherDomain", ""),
+                "web": {"redirectUris": app.get("web", {}).get("redirectUris", []), "implicitGrant": {}},
+                "requiredResourceAccesses": [
+                    {"resourceAppId": r["resourceAppId"], "resourceAccesses": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccess", [])]}
+                    for r in app.get("requiredResourceAccess", [])],
+                "owners": sorted(owners), "preventDuplicateNames": bool(inputs.get("preventDuplicateNames", False))}
+
+    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+        object_id = resource_id.rsplit("/", 1)[-1]
+        try:
+            app = self.g.call("GET", f"/applications/{object_id}")
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+        return self._outputs(app, self._owner_ids("applications", object_id), inputs)
+
+    def update(self, resource_id: str, olds: dict, news: dict) -> dict:
+        object_id = resource_id.rsplit("/", 1)[-1]
+        duplicate = self._duplicate(news, object_id)
+        if duplicate:
+            raise ProviderError(duplicate)
+        self.g.call("PATCH", f"/applications/{object_id}", self._body(news))
+        self._owners("applications", object_id, news.get("owners") or [], self.g.claims()["oid"])
+        return self.read(resource_id, news) or {}
+
+    def delete(self, resource_id: str, olds: dict) -> None:
+        _delete(self.g, f"/applications/{resource_id.rsplit('/', 1)[-1]}")
+
+
+def _delete(graph: GraphClient, path: str) -> None:
+    try:
+        graph.call("DELETE", path)
+    except GraphCallError as error:
+        if error.status != 404:
+            raise
+
+
+class ServicePrincipal(Resource):
+    force_new = ("clientId",)
+    computed = ("objectId", "displayName", "appRoleIds", "oauth2PermissionScopeIds")
+
+    def create(self, news: dict) -> tuple[str, dict]:
+        caller = self.g.claims()["oid"]
+        existing = self.g.find("servicePrincipals", "appId", news["clientId"]) if news.get("useExisting") else []
+        if existing:
+            sp = existing[0]
+            self.g.call("PATCH", f"/servicePrincipals/{sp['id']}", {"appRoleAssignmentRequired": bool(news.get("appRoleAssignmentRequired"))})
+        else:
+            try:
+                sp = self.g.call("POST", "/servicePrincipals", {"appId": news["clientId"],
+                                 "appRoleAssignmentRequired": bool(news.get("appRoleAssignmentRequired")),
+                                 "owners@odata.bind": [self.g.reference(caller)["@odata.id"]]})
+            except GraphCallError as error:
+                if error.code == "Request_MultipleObjectsWithSameKeyValue":
+                    raise ProviderError(f"A service principal for client ID {news['clientId']} already exists. To be managed "
+                                        "via Pulumi, this resource needs to be imported into the State, or set "
+                                        "`use_existing`. ({error})") from None
+                raise
+        resource_id = f"/servicePrincipals/{sp['id']}"
+        try:
+            _wait_until_found(lambda: self.g.call("GET", f"/servicePrincipals/{sp['id']}"))
+            self._owners("servicePrincipals", sp["id"], news.get("owners") or [], caller)
+        except GraphCallError as error:
+            raise PartialFailure(resource_id, self._outputs(sp, news.get("owners") or [caller], news),
+                                 f"Could not create service principal: {error}") from None
+        return resource_id, self.read(resource_id, news)
+
+    def _outputs(self, sp: dict, owners: list, inputs: dict) -> dict:
+        return {"objectId": sp["id"], "clientId": sp["appId"], "displayName": sp.get("displayName", ""),
+                "appRoleAssignmentRequired": bool(sp.get("appRoleAssignmentRequired")), "owners": sorted(owners),
+                "appRoleIds": {r["value"]: r["id"] for r in sp.get("appRoles", [])},
+                "oauth2PermissionScopeIds": {s["value"]: s["id"] for s in sp.get("oauth2PermissionScopes", [])},
+                "useExisting": bool(inputs.get("useExisting", False)), "type": sp.get("servicePrincipalType", "Application")}
+
+    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+        object_id = resource_id.rsplit("/", 1)[-1]
+        try:
+            sp = self.g.call("GET", f"/servicePrincipals/{object_id}")
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+        return self._outputs(sp, self._owner_ids("servicePrincipals", object_id), inputs)
+
+    def update(self, resource_id: str, olds: dict, news: dict) -> dict:
+        object_id = resource_id.rsplit("/", 1)[-1]
+        self.g.call("PATCH", f"/servicePrincipals/{object_id}", {"appRoleAssignmentRequired": bool(news.get("appRoleAssignmentRequired"))})
+        self._owners("servicePrincipals", object_id, news.get("owners") or [], self.g.claims()["oid"])
+        return self.read(resource_id, news) or {}
+
+    def delete(self, resource_id: str, olds: dict) -> None:
+        _delete(self.g, f"/servicePrincipals/{resource_id.rsplit('/', 1)[-1]}")
+
+
+class AppRoleAssignment(Resource):
+    force_new = ("appRoleId", "principalObjectId", "resourceObjectId")
+    computed = ("principalDisplayName", "principalType", "resourceDisplayName")
+
+    def create(self, news: dict) -> tuple[str, dict]:
+        resource = news["resourceObjectId"]
+        body = {"appRoleId": news["appRoleId"], "principalId": news["principalObjectId"], "resourceId": resource}
+        # The provider retries the POST while Graph answers 404 for a principal that is replicating.
+        assignment = _wait_until_found(lambda: self.g.call("POST", f"/servicePrincipals/{resource}/appRoleAssignedTo", body))
+        resource_id = f"/servicePrincipals/{resource}/appRoleAssignedTo/{assignment['id']}"
+        return resource_id, self._outputs(assignment)
+
+    def _outputs(self, a: dict) -> dict:
+        return {"appRoleId": a["appRoleId"], "principalObjectId": a["principalId"], "resourceObjectId": a["resourceId"],
+                "principalDisplayName": a.get("principalDisplayName", ""), "principalType": a.get("principalType", ""),
+                "resourceDisplayName": a.get("resourceDisplayName", "")}
+
+    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+        try:
+            return self._outputs(self.g.call("GET", resource_id))
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def update(self, resource_id, olds, news):
+        return self.read(resource_id, news) or olds
+
+    def delete(self, resource_id: str, olds: dict) -> None:
+        _delete(self.g, resource_id)
+
+
+class DelegatedPermissionGrant(Resource):
+    force_new = ("resourceServicePrincipalObjectId", "servicePrincipalObjectId", "userObjectId")
+
+    def create(self, news: dict) -> tuple[str, dict]:
+        body = {"clientId": news["servicePrincipalObjectId"], "resourceId": news["resourceServicePrincipalObjectId"],
+                "scope": " ".join(news.get("claimValues", [])), "consentType": "AllPrincipals"}
+        grant = _wait_until_found(lambda: self.g.call("POST", "/oauth2PermissionGrants", body))
+        return f"/oauth2PermissionGrants/{grant['id']}", self._outputs(grant)
+
+    def _outputs(self, grant: dict) -> dict:
+        return {"claimValues": sorted(grant["scope"].split()), "resourceServicePrincipalObjectId": grant["resourceId"],
+                "servicePrincipalObjectId": grant["clientId"]}
+
+    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+        try:
+            return self._outputs(self.g.call("GET", resource_id))
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def update(self, resource_id: str, olds: dict, news: dict) -> dict:
+        self.g.call("PATCH", resource_id, {"scope": " ".join(news.get("claimValues", []))})
+        return self.read(resource_id, news) or {}
+
+    def delete(self, resource_id: str, olds: dict) -> None:
+        _delete(self.g, resource_id)
+
+
+def certificate_der(value: str, encoding: str) -> bytes:
+    if encoding == "pem":
+        body = "".join(line for line in value.strip().splitlines() if not line.startswith("-----"))
+        return base64.b64decode(body)
+    if encoding == "hex":
+        return binascii.unhexlify(value.strip())
+    return base64.b64decode(value)
+
+
+# The upstream provider serialises credential writes per application (tf.LockByName on the
+# application's ID in applicationCertificateResourceCreate/Delete): each write sends the whole
+# keyCredentials list, so two concurrent writers would otherwise drop each other's credential.
+_APPLICATION_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def application_lock(object_id: str) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _APPLICATION_LOCKS.setdefault(object_id, threading.Lock())
+
+
+class ApplicationCertificate(Resource):
+    force_new = ("applicationId", "value", "type", "encoding", "startDate", "endDate", "keyId", "endDateRelative")
+    computed = ("keyId",)
+
+    def create(self, news: dict) -> tuple[str, dict]:
+        with application_lock(news["applicationId"].rsplit("/", 1)[-1]):
+            return self._create(news)
+
+    def _create(self, news: dict) -> tuple[str, dict]:
+        app_object_id = news["applicationId"].rsplit("/", 1)[-1]
+        key_id = (news.get("keyId") or str(uuid.uuid4())).lower()
+        app = self.g.call("GET", f"/applications/{app_object_id}")
+        existing = app.get("keyCredentials", [])
+        resource_id = f"{app_object_id}/certificate/{key_id}"
+        if any(k["keyId"] == key_id for k in existing):
+            raise ProviderError(f"A resource with the ID \"{resource_id}\" already exists - to be managed via Pulumi "
+                                "this resource needs to be imported into the State.")
+        new = {"keyId": key_id, "type": "AsymmetricX509Cert", "usage": "Verify",
+               "key": base64.b64encode(certificate_der(news["value"], news.get("encoding", "pem"))).decode(),
+               "startDateTime": news.get("startDate"), "endDateTime": news.get("endDate")}
+        self.g.call("PATCH", f"/applications/{app_object_id}", {"keyCredentials": existing + [new]})
+        outputs = {**news, "keyId": key_id}
+        try:
+            _wait_until_found(lambda: self._credential(app_object_id, key_id))
+        except GraphCallError as error:
+            raise PartialFailure(resource_id, outputs, f"waiting for the certificate credential: {error}") from None
+        return resource_id, outputs
+
+    def _credential(self, app_object_id: str, key_id: str) -> dict:
+        app = self.g.call("GET", f"/applications/{app_object_id}")
+        found = next((k for k in app.get("keyCredentials", []) if k["keyId"] == key_id), None)
+        if found is None:
+            raise GraphCallError(404, "Request_ResourceNotFound", f"Resource '{key_id}' does not exist.")
+        return found
+
+    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+        app_object_id, _, key_id = resource_id.split("/")
+        try:
+            self._credential(app_object_id, key_id)
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+        return {**inputs, "keyId": key_id}
+
+    def update(self, resource_id, olds, news):
+        return self.read(resource_id, news) or olds
+
+    def delete(self, resource_id: str, olds: dict) -> None:
+        with application_lock(resource_id.split("/")[0]):
+            self._delete(resource_id)
+
+    def _delete(self, resource_id: str) -> None:
+        app_object_id, _, key_id = resource_id.split("/")
+        try:
+            app = self.g.call("GET", f"/applications/{app_object_id}")
+        except GraphCallError as error:
+            if error.status == 404:
+                return
+            raise
+        kept = [k for k in app.get("keyCredentials", []) if k["keyId"] != key_id]
+        self.g.call("PATCH", f"/applications/{app_object_id}", {"keyCredentials": kept})
+
+
+RESOURCES = {
+    "azuread:index/application:Application": Application,
+    "azuread:index/servicePrincipal:ServicePrincipal": ServicePrincipal,
+    "azuread:index/appRoleAssignment:AppRoleAssignment": AppRoleAssignment,
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": DelegatedPermissionGrant,
+    "azuread:index/applicationCertificate:ApplicationCertificate": ApplicationCertificate,
+}
+
+
+def invoke(graph: GraphClient, token: str, args: dict) -> dict:
+    if token == "azuread:index/getClientConfig:getClientConfig":
+        claims = graph.claims()  # no Graph call: the token's claims (data source client_config)
+        return {"id": f"{claims['appid']}-{claims['oid']}-{claims['tid']}", "clientId": claims["appid"],
+                "objectId": claims["oid"], "tenantId": claims["tid"]}
+    if token == "azuread:index/getServicePrincipal:getServicePrincipal":
+        for prop, key in (("appId", "clientId"), ("displayName", "displayName"), ("id", "objectId")):
+            if args.get(key):
+                found = graph.find("servicePrincipals", prop, args[key])
+                break
+        else:
+            raise ProviderError("one of `client_id`, `display_name` or `object_id` must be specified")
+        if not found:
+            raise ProviderError(f"No service principal found matching {args}")
+        sp = found[0]
+        return {"id": sp["id"], "objectId": sp["id"], "clientId": sp["appId"], "displayName": sp["displayName"],
+                "appRoleIds": {r["value"]: r["id"] for r in sp.get("appRoles", [])},
+                "appRoles": [{"id": r["id"], "value": r["value"], "displayName": r["displayName"],
+                              "allowedMemberTypes": r["allowedMemberTypes"], "enabled": r["isEnabled"]} for r in sp.get("appRoles", [])],
+                "oauth2PermissionScopeIds": {s["value"]: s["id"] for s in sp.get("oauth2PermissionScopes", [])},
+                "oauth2PermissionScopes": [{"id": s["id"], "value": s["value"], "type": s["type"], "enabled": s["isEnabled"]}
+                                           for s in sp.get("oauth2PermissionScopes", [])]}
+    raise ProviderError(f"the local azuread provider does not implement {token}")

@@ -1,0 +1,73 @@
+"""An application's keyCredentials as Graph stores them, with the rules Entra applies. Pure.
+
+Graph replaces the whole list on `PATCH /applications/{id}` (application-update); it returns
+existing entries with `key: null`, so a client that sends them back unchanged keeps the stored key:
+an entry with a known keyId and no key keeps the stored one (resources/keycredential).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .directory import GraphError
+
+CERTIFICATE_TYPE = "AsymmetricX509Cert"
+
+
+def _bad(message: str) -> GraphError:
+    return GraphError(400, "Request_BadRequest", message)
+
+
+def _when(text: str, name: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise _bad(f"Invalid value specified for property '{name}' of resource 'KeyCredential'.") from None
+
+
+def certificate_of(credential: dict) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode(credential["key"]))
+    except (ValueError, TypeError, KeyError):
+        raise _bad("Key credential's key is not a valid X.509 certificate.") from None
+
+
+def _checked(credential: dict) -> dict:
+    if credential.get("type") != CERTIFICATE_TYPE:
+        raise _bad("Invalid value specified for property 'type' of resource 'KeyCredential'.")
+    certificate = certificate_of(credential)
+    if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
+        raise _bad("Key credential's key must be an RSA certificate.")
+    start = _when(credential.get("startDateTime"), "startDateTime")
+    end = _when(credential.get("endDateTime"), "endDateTime")
+    if end > certificate.not_valid_after_utc or start < certificate.not_valid_before_utc - dt.timedelta(seconds=1):
+        raise _bad("Key credential end date is invalid.")
+    entry = dict(credential)
+    entry.setdefault("usage", "Verify")
+    entry["customKeyIdentifier"] = certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 (x5t)
+    return entry
+
+
+def merge_key_credentials(stored: list[dict], sent: list[dict]) -> list[dict]:
+    """The list after a PATCH that sent `sent`; raises GraphError as Graph does."""
+    by_id = {k["keyId"]: k for k in stored}
+    result, seen = [], set()
+    for credential in sent:
+        key_id = str(credential.get("keyId") or "").lower()
+        if not key_id:
+            raise _bad("Property keyId is required on keyCredentials.")
+        if key_id in seen:
+            raise _bad("Key credential keyId values must be unique.")
+        seen.add(key_id)
+        if not credential.get("key"):
+            if key_id not in by_id:
+                raise _bad("Key credential's key is required for a new credential.")
+            result.append(by_id[key_id])
+            continue
+        result.append(_checked({**credential, "keyId": key_id}))
+    return result
