@@ -46,8 +46,10 @@ def allowed_permissions_only(resource_type: str, props: Mapping[str, Any], repor
 def no_password_credentials(resource_type: str, props: Mapping[str, Any], report: Report) -> None:
     if resource_type in (APPLICATION_PASSWORD, SERVICE_PRINCIPAL_PASSWORD):
         report("client secrets are not allowed: MyTimetable authenticates with a certificate")
-    if resource_type == APPLICATION and props.get("passwords"):
-        report("the app registration declares password credentials: use a certificate")
+    # pulumi-azuread 6.x names the application's inline secret `password` (one block,
+    # ApplicationPasswordArgs; engine name "password"), not `passwords`.
+    if resource_type == APPLICATION and props.get("password"):
+        report("the app registration declares a password credential (password): use a certificate")
 
 
 def strong_certificates(resource_type: str, props: Mapping[str, Any], report: Report,

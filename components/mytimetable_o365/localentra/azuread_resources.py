@@ -268,6 +268,10 @@ class AppRoleAssignment(Resource):
         # The provider retries the POST while Graph answers 404 for a principal that is replicating.
         assignment = _wait_until_found(lambda: self.g.call("POST", f"/servicePrincipals/{resource}/appRoleAssignedTo", body))
         resource_id = f"/servicePrincipals/{resource}/appRoleAssignedTo/{assignment['id']}"
+        try:
+            _wait_until_found(lambda: self.g.call("GET", resource_id))
+        except GraphCallError as error:
+            raise PartialFailure(resource_id, self._outputs(assignment), f"waiting for the app role assignment: {error}") from None
         return resource_id, self._outputs(assignment)
 
     def _outputs(self, a: dict) -> dict:
@@ -297,7 +301,12 @@ class DelegatedPermissionGrant(Resource):
         body = {"clientId": news["servicePrincipalObjectId"], "resourceId": news["resourceServicePrincipalObjectId"],
                 "scope": " ".join(news.get("claimValues", [])), "consentType": "AllPrincipals"}
         grant = _wait_until_found(lambda: self.g.call("POST", "/oauth2PermissionGrants", body))
-        return f"/oauth2PermissionGrants/{grant['id']}", self._outputs(grant)
+        resource_id = f"/oauth2PermissionGrants/{grant['id']}"
+        try:
+            _wait_until_found(lambda: self.g.call("GET", resource_id))
+        except GraphCallError as error:
+            raise PartialFailure(resource_id, self._outputs(grant), f"waiting for the delegated permission grant: {error}") from None
+        return resource_id, self._outputs(grant)
 
     def _outputs(self, grant: dict) -> dict:
         return {"claimValues": sorted(grant["scope"].split()), "resourceServicePrincipalObjectId": grant["resourceId"],

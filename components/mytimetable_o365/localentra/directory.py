@@ -102,8 +102,11 @@ FIRST_PARTY = {
 class Faults:
     """What the next requests get instead of their answer (set by the tests through the server)."""
 
-    replication: dict = field(default_factory=dict)  # collection -> reads that 404 after the next create
-    lagging: dict = field(default_factory=dict)  # object id -> reads still answering 404
+    # collection -> reads that 404 after the next create there ("applications", "servicePrincipals",
+    # "appRoleAssignments", "oauth2PermissionGrants"), or that do not show a new certificate yet
+    # ("keyCredentials")
+    replication: dict = field(default_factory=dict)
+    lagging: dict = field(default_factory=dict)  # object id or keyId -> reads still answering without it
     throttle: list = field(default_factory=list)  # [method, path prefix, count, retry-after seconds]
     fail_once: list = field(default_factory=list)  # [method, path prefix, status]
 
@@ -221,16 +224,28 @@ class Directory:
             self.service_principals[object_id] = sp
             self.owners[object_id] = []
             if not first_party:
-                self._lag("servicePrincipals", object_id)
+                self.lag("servicePrincipals", object_id)
             return sp
 
     def sp_by_app_id(self, app_id: str) -> Optional[dict]:
         return next((sp for sp in self.service_principals.values() if sp["appId"].lower() == str(app_id).lower()), None)
 
-    def _lag(self, collection: str, object_id: str) -> None:
+    def lag(self, collection: str, object_id: str) -> None:
+        """Start an injected replication delay for a new object, if one was asked for its collection."""
         reads = self.faults.replication.pop(collection, 0)
         if reads:
             self.faults.lagging[object_id] = reads
+
+    def hidden_keys(self, app: dict) -> set:
+        """keyIds of the application that a read does not show yet (each such read counts down)."""
+        with self.lock:
+            hidden = set()
+            for credential in app.get("keyCredentials", []):
+                left = self.faults.lagging.get(credential["keyId"], 0)
+                if left > 0:
+                    self.faults.lagging[credential["keyId"]] = left - 1
+                    hidden.add(credential["keyId"])
+            return hidden
 
     def visible(self, object_id: str) -> None:
         """A read of a new object: 404 while it has not replicated (an injected fault)."""
@@ -271,6 +286,7 @@ class Directory:
                       "resourceId": resource_sp["id"], "resourceDisplayName": resource_sp["displayName"],
                       "createdDateTime": now_iso(), "deletedDateTime": None}
         self.assignments[assignment_id] = assignment
+        self.lag("appRoleAssignments", assignment_id)
         return assignment
 
     def assign(self, resource_sp_id: str, body: dict) -> dict:

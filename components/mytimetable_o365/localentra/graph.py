@@ -143,7 +143,7 @@ class Graph:
         self.d.owners[object_id] = []
         for owner in owners or [caller.object_id]:
             self.d.add_owner(object_id, owner)
-        self.d._lag("applications", object_id)
+        self.d.lag("applications", object_id)
         return 201, _public(app), {}
 
     def list_applications(self, caller, query, body):
@@ -157,14 +157,21 @@ class Graph:
         # keyCredential.key "Returned only on $select for a single object ... otherwise, it's always
         # null" (Learn: resources/keycredential).
         with_keys = "keyCredentials" in query.get("$select", "")
-        return 200, _select(copy.deepcopy(app) if with_keys else _public(app), query), {}
+        shown = copy.deepcopy(app) if with_keys else _public(app)
+        hidden = self.d.hidden_keys(app)
+        shown["keyCredentials"] = [k for k in shown["keyCredentials"] if k["keyId"] not in hidden]
+        return 200, _select(shown, query), {}
 
     def update_application(self, caller, query, body, object_id):
         app = self._application(caller, object_id)
         self.d.authorize(caller, access.CERTIFICATE_REQUIREMENT if set(body) == {"keyCredentials"}
                          else access.APPLICATION_REQUIREMENT, object_id)
         if "keyCredentials" in body:
+            before = {k["keyId"] for k in app["keyCredentials"]}
             app["keyCredentials"] = merge_key_credentials(app["keyCredentials"], body["keyCredentials"])
+            for credential in app["keyCredentials"]:
+                if credential["keyId"] not in before:
+                    self.d.lag("keyCredentials", credential["keyId"])
         for key in APPLICATION_FIELDS:
             if key in body:
                 app[key] = copy.deepcopy(body[key])
@@ -310,6 +317,7 @@ class Graph:
         grant = {"id": grant_id, "clientId": body["clientId"], "resourceId": body["resourceId"],
                  "scope": str(body.get("scope", "")), "consentType": consent, "principalId": body.get("principalId")}
         self.d.delegated_grants[grant_id] = grant
+        self.d.lag("oauth2PermissionGrants", grant_id)
         return 201, grant, {}
 
     def list_grants(self, caller, query, body):

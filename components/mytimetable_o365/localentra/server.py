@@ -96,6 +96,7 @@ class LocalEntra:
         self.graph = Graph(self.directory)
         self._signing_key = secrets.token_bytes(32)
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status): what was called
+        self.observers: list = []  # called with (method, path, status) after each Graph request
         self.ca_path, cert, key = make_ca_and_server_certificate(self.folder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -255,6 +256,8 @@ def _handler_for(entra: LocalEntra):
             self.wfile.write(data)
             path = urllib.parse.urlsplit(self.path).path
             entra.requests.append((self.command, path, status))
+            for observe in entra.observers:
+                observe(self.command, path, status)
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
