@@ -33,8 +33,7 @@ def pytest_sessionstart(session):
 
 def stack_yaml(keystore: pathlib.Path, **settings) -> str:
     config = {f"{NS}:siteUrl": "https://mytimetable.school.example",
-              f"{NS}:keystore": {"path": str(keystore), "password": KEYSTORE_PASSWORD, "alias": "mytimetable",
-                                 "format": "jks"}}
+              f"{NS}:keystore": {"path": str(keystore), "alias": "mytimetable", "format": "jks"}}
     for key, value in settings.items():
         config[f"{NS}:{key}"] = value
     return yaml.safe_dump({"config": config})
@@ -59,6 +58,8 @@ def make_workspace(tmp_path, entra):
             deployer = entra.directory.add_deployer("pipeline", SECRET, roles=roles if roles is not None else stack_needs())
         workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env=extra_env or {})
         workspace.create(config)
+        # As README tells users: the keystore password is a Pulumi secret in the stack file.
+        workspace.run("config", "set", "--secret", "--path", f"{NS}:keystore.password", KEYSTORE_PASSWORD, check=True)
         if main is not None:
             (workspace.project / "__main__.py").write_text(main, encoding="utf-8")
         return workspace

@@ -80,13 +80,13 @@ def test_switching_modes_and_the_legacy_exchange_permission_leaves_exactly_each_
     stack_file = workspace.project / f"Pulumi.{workspace.stack}.yaml"
     steps = [
         ({}, {GRAPH_ROLE}, ({(MICROSOFT_GRAPH.app_id, GRAPH_ROLE[1])}, set())),
-        ({"permissionMode": "delegated"}, {GRAPH_SCOPE}, (set(), {"Calendars.ReadWrite"})),
-        ({"legacyExchangePermission": True}, {GRAPH_ROLE, EXCHANGE_ROLE},
+        ({"permissionMode": "delegated", "adminConsent": True}, {GRAPH_SCOPE}, (set(), {"Calendars.ReadWrite"})),
+        ({"permissionMode": "application", "legacyExchangePermission": True}, {GRAPH_ROLE, EXCHANGE_ROLE},
          ({(MICROSOFT_GRAPH.app_id, GRAPH_ROLE[1]), (EXCHANGE_ONLINE.app_id, EXCHANGE_ROLE[1])}, set())),
         ({"legacyExchangePermission": False}, {GRAPH_ROLE}, ({(MICROSOFT_GRAPH.app_id, GRAPH_ROLE[1])}, set())),
     ]
     for settings, permissions, consent in steps:
-        stack_file.write_text(stack_yaml(keystore, **settings))
+        _rewrite_settings(stack_file, settings)
         assert_ok(up(workspace))
         app = our_application(entra)
         assert requested(app) == permissions, settings
@@ -94,9 +94,19 @@ def test_switching_modes_and_the_legacy_exchange_permission_leaves_exactly_each_
         assert_ok(workspace.run("preview", "--expect-no-changes"))
 
 
+def _rewrite_settings(stack_file, settings) -> None:
+    """Change stack settings in the stack file, keeping its secure values."""
+    import yaml
+
+    document = yaml.safe_load(stack_file.read_text())
+    for key, value in settings.items():
+        document["config"][f"mytimetable-o365:{key}"] = value
+    stack_file.write_text(yaml.safe_dump(document))
+
+
 def test_destroy_removes_every_entra_object_and_leaves_the_keystore_file(entra, make_workspace, tmp_path):
     keystore = tmp_path / "k.jks"
-    workspace = make_workspace(stack_yaml(keystore, permissionMode="delegated"),
+    workspace = make_workspace(stack_yaml(keystore, permissionMode="delegated", adminConsent=True),
                                roles=stack_needs("delegated"))
     assert_ok(up(workspace))
     assert entra.directory.project_objects()["oauth2PermissionGrants"]

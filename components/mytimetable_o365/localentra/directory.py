@@ -198,15 +198,13 @@ class Directory:
             raise denied()
 
     def can_read_directory(self, caller: Caller, target: Optional[str] = None) -> bool:
-        """Reading applications and service principals ("Get application", "List servicePrincipals"
-        on Learn: Application.Read.All least privileged; Application.ReadWrite.All and
-        Directory.Read.All higher; Application.ReadWrite.OwnedBy for what it owns)."""
+        """Reading applications and service principals: the table's lookup step (rules.access,
+        READ_API_REQUIREMENT, from Learn's serviceprincipal-get, which also lets
+        Application.ReadWrite.OwnedBy list and read every application and service principal).
+        Users: member users read app registrations by default (Learn: default user permissions)."""
         if caller.kind == "user":
-            return True  # any member user reads app registrations by default (Learn: default user permissions)
-        roles = set(caller.roles)
-        if roles & {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}:
             return True
-        return access.OWNED_BY in roles and (target is None or caller.object_id in self.owners.get(target, []))
+        return access.READ_API_REQUIREMENT.allows_app(set(caller.roles))
 
     # --- objects -------------------------------------------------------------------------------
     def add_service_principal(self, body: dict, first_party: bool = False) -> dict:

@@ -147,9 +147,9 @@ class Graph:
         return 201, _public(app), {}
 
     def list_applications(self, caller, query, body):
-        items = [a for a in self.d.applications.values() if self.d.can_read_directory(caller, a["id"])]
-        if caller.kind == "app" and not items and not self.d.can_read_directory(caller):
+        if not self.d.can_read_directory(caller):
             raise denied()
+        items = list(self.d.applications.values())
         return 200, {"value": [_select(_public(a), query) for a in _filtered(items, query)]}, {}
 
     def get_application(self, caller, query, body, object_id):
@@ -240,10 +240,9 @@ class Graph:
         return 201, sp, {}
 
     def list_service_principals(self, caller, query, body):
-        if not self.d.can_read_directory(caller) and caller.kind == "app":
-            items = [sp for sp in self.d.service_principals.values() if self.d.can_read_directory(caller, sp["id"])]
-        else:
-            items = list(self.d.service_principals.values())
+        if not self.d.can_read_directory(caller):
+            raise denied()
+        items = list(self.d.service_principals.values())
         return 200, {"value": [_select(sp, query) for sp in _filtered(items, query)]}, {}
 
     def get_service_principal(self, caller, query, body, object_id):

@@ -55,7 +55,7 @@ class Workspace:
             "PATH": os.pathsep.join([str(venv / "bin"), str(tools), env.get("PATH", "")]),
             "VIRTUAL_ENV": str(venv),
             "PULUMI_HOME": str(self.folder / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{self.folder / 'state'}",
+            "PULUMI_BACKEND_URL": f"file://{self.folder / 'state'}?metadata=skip",
             "PULUMI_CONFIG_PASSPHRASE": "local-entra-rehearsal",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",

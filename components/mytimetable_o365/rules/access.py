@@ -97,10 +97,14 @@ CERTIFICATE_REQUIREMENT = Requirement(
     "register a certificate credential (azuread.ApplicationCertificate)",
     _any((OWNED_BY,), ("Application.ReadWrite.All",)), APP_ADMINS, as_owner=True)
 # Learn, serviceprincipal-list and serviceprincipal-get: Application.Read.All least privileged;
-# Application.ReadWrite.All, Directory.Read.All and Directory.ReadWrite.All higher (each includes reading).
+# Application.ReadWrite.All, Directory.Read.All and Directory.ReadWrite.All higher (each includes
+# reading); and "The Application.ReadWrite.OwnedBy permission allows an app to call GET
+# /applications and GET /servicePrincipals to list all applications and service principals in the
+# tenant" (serviceprincipal-get, Permissions).
 READ_API_REQUIREMENT = Requirement(
     "look up Microsoft's service principal (azuread.get_service_principal)",
-    _any(("Application.Read.All",), ("Application.ReadWrite.All",), ("Directory.Read.All",)), ())
+    _any(("Application.Read.All",), (OWNED_BY,), ("Application.ReadWrite.All",), ("Directory.Read.All",),
+         ("Directory.ReadWrite.All",)), ())
 # Learn, serviceprincipal-post-approleassignedto: AppRoleAssignment.ReadWrite.All and
 # Application.Read.All least privileged; AppRoleAssignment.ReadWrite.All and Directory.Read.All
 # higher. Application.ReadWrite.All "does not allow management of consent grants" and

@@ -1,0 +1,50 @@
+"""Certificate rotation across the renewal window under the real engine, with the program's and
+the dynamic provider's clock moved (tests/clockshim): at no moment of any run does the keystore
+file MyTimetable holds contain a certificate that Entra does not have registered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import jks
+
+from conftest import KEYSTORE_PASSWORD, ROOT, assert_ok, our_application, stack_yaml, up
+
+VALIDITY, RENEW_BEFORE = 90, 20
+
+
+def keystore_thumbprint(path) -> str:
+    store = jks.KeyStore.load(str(path), KEYSTORE_PASSWORD)
+    return hashlib.sha1(store.private_keys["mytimetable"].cert_chain[0][1]).hexdigest().upper()  # noqa: S324 (x5t)
+
+
+def test_rotation_keeps_the_delivered_certificate_registered_at_every_step(entra, make_workspace, tmp_path):
+    keystore = tmp_path / "k.jks"
+    config = stack_yaml(keystore, certificate={"validityDays": VALIDITY, "renewBeforeDays": RENEW_BEFORE})
+    clock = {"PYTHONPATH": str(ROOT / "tests" / "clockshim"), "PROVIDER_HOST_CLOCK_MODULE": "mytimetable_o365.clock"}
+    workspace = make_workspace(config, extra_env=clock)
+    unregistered = []
+
+    def check(method, path, status):
+        if method == "PATCH" and path.startswith("/v1.0/applications/") and keystore.exists():
+            held = keystore_thumbprint(keystore)
+            registered = {k["customKeyIdentifier"] for app in entra.directory.applications.values() for k in app["keyCredentials"]}
+            if held not in registered:
+                unregistered.append((path, held))
+
+    entra.observers.append(check)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    delivered = []
+    for step in range(3):
+        when = now + dt.timedelta(days=step * (VALIDITY - RENEW_BEFORE + 1))
+        workspace.extra_env["PROVIDER_HOST_FAKE_UTCNOW"] = when.isoformat()
+        assert_ok(up(workspace))
+        held = keystore_thumbprint(keystore)
+        app = our_application(entra)
+        assert held in {k["customKeyIdentifier"] for k in app["keyCredentials"]}
+        assert len(app["keyCredentials"]) == 2
+        delivered.append(held)
+    assert unregistered == []
+    assert len(set(delivered)) == 3, delivered  # each step in the window rotated to a new certificate
+    assert_ok(workspace.run("preview", "--expect-no-changes"))
