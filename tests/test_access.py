@@ -32,7 +32,9 @@ def test_the_pipeline_can_still_update_its_app_after_creating_it():
 
 @pytest.mark.parametrize("dropped, step", [
     ("Application.ReadWrite.OwnedBy", "register the application"),
-    ("Application.Read.All", "look up Microsoft's service principal"),
+    # Reading Microsoft's service principal is covered by Application.ReadWrite.OwnedBy (Learn,
+    # serviceprincipal-get); consent still needs Application.Read.All beside AppRoleAssignment.ReadWrite.All.
+    ("Application.Read.All", "grant admin consent to a Microsoft Graph app role"),
     ("AppRoleAssignment.ReadWrite.All", "grant admin consent to a Microsoft Graph app role"),
 ])
 def test_dropping_any_one_permission_fails_at_the_step_a_tenant_would_refuse_naming_it(dropped, step):
@@ -103,10 +105,45 @@ def test_a_lost_state_does_not_create_a_second_app_of_the_same_name():
 
 
 def test_the_documented_pipeline_set_is_the_least_set_covering_every_configuration():
-    assert set(PIPELINE.app_permissions) == {"Application.ReadWrite.OwnedBy", "Application.Read.All",
+    # Every configuration, configured owners included (those need Directory.Read.All, which then
+    # also serves consent in place of Application.Read.All).
+    assert set(PIPELINE.app_permissions) == {"Application.ReadWrite.OwnedBy", "Directory.Read.All",
                                              "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"}
-    for mode, legacy, consent in [("application", True, True), ("application", False, False), ("delegated", False, True)]:
-        assert access.missing_for_app(access.requirements_for(mode, legacy, consent), set(PIPELINE.app_permissions)) == []
+    for mode, legacy, consent, owners in [("application", True, True, True), ("application", False, False, False),
+                                          ("delegated", False, True, True)]:
+        requirements = access.requirements_for(mode, legacy, consent, other_owners=owners)
+        assert access.missing_for_app(requirements, set(PIPELINE.app_permissions)) == []
+
+
+@pytest.mark.parametrize("mode,consent,owners,least", [
+    ("application", True, False, {"Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "Application.Read.All"}),
+    ("application", True, True, {"Application.ReadWrite.OwnedBy", "AppRoleAssignment.ReadWrite.All", "Directory.Read.All"}),
+    ("application", False, False, {"Application.ReadWrite.OwnedBy"}),
+    ("delegated", True, False, {"Application.ReadWrite.OwnedBy", "DelegatedPermissionGrant.ReadWrite.All"}),
+    ("delegated", False, True, {"Application.ReadWrite.OwnedBy", "Directory.Read.All"}),
+])
+def test_each_stack_needs_the_least_set_for_its_own_configuration(mode, consent, owners, least):
+    assert set(access.least_app_permissions(access.requirements_for(mode, False, consent, other_owners=owners))) == least
+
+
+@pytest.mark.parametrize("granted", [{"Application.Read.All"}, {"Application.ReadWrite.All"}, {"Directory.Read.All"},
+                                     {"Application.ReadWrite.OwnedBy"}])
+def test_any_permission_that_includes_reading_service_principals_covers_the_lookup(granted):
+    assert access.READ_API_REQUIREMENT.allows_app(granted)
+
+
+@pytest.mark.parametrize("granted", [{"Application.ReadWrite.All"}, {"Directory.ReadWrite.All"},
+                                     {"AppRoleAssignment.ReadWrite.All"}, {"Application.ReadWrite.All", "Directory.ReadWrite.All"}])
+def test_admin_consent_needs_app_role_assignment_permission_beside_a_read_permission(granted):
+    assert not access.GRAPH_APP_ROLE_CONSENT_REQUIREMENT.allows_app(granted)
+
+
+@pytest.mark.parametrize("granted,allowed", [({"Application.ReadWrite.OwnedBy"}, False),
+                                             ({"Application.ReadWrite.OwnedBy", "Directory.Read.All"}, True),
+                                             ({"Application.ReadWrite.All"}, False),
+                                             ({"Application.ReadWrite.All", "Directory.Read.All"}, True)])
+def test_adding_other_owners_needs_directory_read(granted, allowed):
+    assert access.ADD_OTHER_OWNER.allows_app(granted) is allowed
 
 
 def test_the_readme_lists_exactly_the_table():

@@ -31,7 +31,7 @@ def project(tmp_path):
     return tmp_path
 
 
-def fake_pulumi(folder: pathlib.Path, script: str, version: str = "v3.272.0") -> pathlib.Path:
+def fake_pulumi(folder: pathlib.Path, script: str, version: str = "v3.276.0") -> pathlib.Path:
     path = folder / "fake-pulumi"
     path.write_text("#!/bin/sh\n" + f'[ "$1" = version ] && {{ echo {version}; exit 0; }}\n' + script)
     path.chmod(0o755)

@@ -48,7 +48,8 @@ def test_permissions_outside_the_allowed_set_are_refused():
 
 def test_password_credentials_are_refused():
     assert violations(rules.no_password_credentials, rules.APPLICATION_PASSWORD, {"applicationId": "/applications/x"})
-    assert violations(rules.no_password_credentials, APP, {**GOOD_APP, "passwords": [{"displayName": "x"}]})
+    assert violations(rules.no_password_credentials, APP, {**GOOD_APP, "password": {"displayName": "x"}})
+    assert violations(rules.no_password_credentials, APP, {**GOOD_APP, "password": {"displayName": "x", "endDate": "2030-01-01T00:00:00Z"}})
 
 
 def test_weak_or_long_lived_certificates_are_refused():

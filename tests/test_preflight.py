@@ -57,7 +57,7 @@ def project(tmp_path, monkeypatch):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     executable(bin_dir / "pulumi", "#!/bin/sh\n"
-               'if [ "$1" = version ]; then echo "${FAKE_PULUMI_VERSION-v3.250.0}"; exit 0; fi\n'
+               'if [ "$1" = version ]; then echo "${FAKE_PULUMI_VERSION-v3.276.0}"; exit 0; fi\n'
                'if [ "$1" = stack ] && [ -n "$FAKE_DEPLOYED_TENANT" ]; then echo "\\"$FAKE_DEPLOYED_TENANT\\""; exit 0; fi\n'
                'echo "${FAKE_PULUMI_ERROR-error: no stack named prod found}" >&2; exit 255\n')
     executable(bin_dir / "az", "#!/bin/sh\n"
@@ -100,7 +100,7 @@ class TestAServicePrincipal:
         assert code == OK, out
         lines = out.splitlines()
         assert [line.split()[0] for line in lines] == ["OK", "OK", "OK", "OK", "SKIP", "OK", "OK"]
-        assert "Pulumi CLI 3.250.0" in lines[0] and "client secret" in lines[2] and "no previous deployment" in lines[4]
+        assert "Pulumi CLI 3.276.0" in lines[0] and "client secret" in lines[2] and "no previous deployment" in lines[4]
 
     def test_without_app_role_assignment_permission_is_told_the_consent_step_would_fail(self, project, standin, capsys, monkeypatch):
         service_principal(standin, monkeypatch, roles=[r for r in APPLICATION_NEEDS if r != "AppRoleAssignment.ReadWrite.All"])
@@ -265,18 +265,18 @@ class TestNoCredentials:
 
 
 class TestThePulumiCli:
-    @pytest.mark.parametrize("version", ["v3.244.0", "v3.250.0", "v4.0.1", "3.300.2-dev.0"])
+    @pytest.mark.parametrize("version", ["v3.274.0", "v3.276.0", "v4.0.1", "3.300.2-dev.0"])
     def test_at_or_above_the_floor_passes(self, project, standin, capsys, monkeypatch, version):
         monkeypatch.setenv("FAKE_PULUMI_VERSION", version)
         code, out = preflight(project, standin, capsys, "--only", "cli")
         assert code == OK and out.splitlines()[0].startswith("OK    Pulumi CLI")
         assert "stack config" not in out  # --only cli runs that check alone
 
-    @pytest.mark.parametrize("version", ["v3.243.9", "v3.182.0", "v2.99.0"])
+    @pytest.mark.parametrize("version", ["v3.273.9", "v3.260.0", "v3.243.9", "v2.99.0"])
     def test_below_the_floor_is_refused_with_the_floor_named(self, project, standin, capsys, monkeypatch, version):
         monkeypatch.setenv("FAKE_PULUMI_VERSION", version)
         code, out = preflight(project, standin, capsys, "--only", "cli")
-        assert code == CLI_PROBLEM and "older than 3.244.0" in out
+        assert code == CLI_PROBLEM and "older than 3.274.0" in out
 
     @pytest.mark.parametrize("version", ["", "pulumi version unknown", "v3.x"])
     def test_output_that_is_not_a_version_is_refused(self, project, standin, capsys, monkeypatch, version):
@@ -292,7 +292,7 @@ class TestThePulumiCli:
         result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "preflight", "--only", "cli"],
                                 capture_output=True, text=True, timeout=60, env={**os.environ, "FAKE_PULUMI_VERSION": "v3.200.0"})
         assert result.returncode == CLI_PROBLEM and "Traceback" not in result.stderr
-        assert "Pulumi CLI 3.200.0 is older than 3.244.0" in result.stdout
+        assert "Pulumi CLI 3.200.0 is older than 3.274.0" in result.stdout
 
 
 class TestTheStackConfig:

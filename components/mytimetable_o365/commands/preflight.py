@@ -106,7 +106,7 @@ def check_cli(ctx: Context) -> None:
     version = ".".join(map(str, parse_version(text)))
     if not verdict:
         raise Blocked(CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
-                                   "supports (error hooks for failed creates, failing after-hooks); upgrade it")
+                                   "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it")
     say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
 
 

@@ -158,6 +158,10 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             client_id=application.client_id,
             app_role_assignment_required=False,
             owners=self._owners,
+            # A service principal the tenant already has for this app (left by a create that
+            # failed after its write, or by a lost state) is adopted instead of failing with
+            # "already exists" forever (provider docs, azuread_service_principal `use_existing`).
+            use_existing=True,
             opts=self._retried(),
         )
 

@@ -167,12 +167,14 @@ ALL_REQUIREMENTS: tuple[Requirement, ...] = tuple(dict.fromkeys(
 
 
 def least_app_permissions(requirements: tuple[Requirement, ...]) -> tuple[str, ...]:
-    """The smallest set of Graph application permissions that covers `requirements`: the first
-    alternative of each step (the tables list the least privileged first)."""
+    """A smallest set of Graph application permissions that covers `requirements`: for each step
+    not yet covered, the alternative that adds the fewest permissions, the least privileged (the
+    table lists it first) on a tie. With configured owners Directory.Read.All is needed anyway, and
+    it then also serves consent in place of Application.Read.All."""
     chosen: set[str] = set()
     for requirement in requirements:
         if not requirement.allows_app(chosen):
-            chosen |= requirement.app_permissions[0]
+            chosen |= min(requirement.app_permissions, key=lambda alternative: len(alternative - chosen))
     return tuple(sorted(chosen))
 
 

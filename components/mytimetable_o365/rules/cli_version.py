@@ -1,10 +1,15 @@
 """The oldest Pulumi CLI the program supports, in one place, and how to compare `pulumi version`. Pure.
 
-Why 3.244.0 (pulumi/pulumi CHANGELOG):
+Why 3.274.0:
 - resource hooks (the keystore file is written by an after-hook) exist from 3.182;
 - a failing after-hook fails the deployment from 3.238 (before, a failed keystore write passed silently);
-- error hooks fire for failed creates and updates only from 3.244 (pulumi/pulumi#23347; the
-  replication-delay retry depends on them).
+- error hooks fire for failed creates and updates from 3.244 (pulumi/pulumi#23347);
+- a create that failed AFTER its write (a partial failure, as the azuread provider reports Entra's
+  replication delay) is retried by an error hook as an update of the object it made, not as a
+  second create that would orphan or duplicate it (pulumi/pulumi#24683, fixed by #24684). Read in
+  the engine's source (pkg/resource/deploy/step.go, `partial`): absent from pkg v3.260.0, present
+  in v3.274.0, the oldest later version the Go module proxy serves here, so the fix's own
+  release may be a little older. The real-engine tests prove the retry on v3.276.0.
 `make up`/`make preview` and `mytimetable-o365 preflight --only cli` read this floor.
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-PULUMI_CLI_FLOOR = "3.244.0"
+PULUMI_CLI_FLOOR = "3.274.0"
 
 # `pulumi version` prints e.g. "v3.250.0", or "v3.250.0-alpha.x" / "v3.250.1-dev.0" for builds.
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+-]*)?\s*$")
@@ -27,6 +32,6 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 
 def meets_floor(text: str, floor: str = PULUMI_CLI_FLOOR) -> bool | None:
     """Whether the version in `text` is at or above `floor`; None when `text` is not a version.
-    A pre-release of the floor itself (3.244.0-alpha) counts as the floor: it carries its fixes."""
+    A pre-release of the floor itself (3.274.0-alpha) counts as the floor: it carries its fixes."""
     version = parse_version(text)
     return None if version is None else version >= parse_version(floor)
