@@ -73,6 +73,8 @@ def choose_pulumi(root: Path) -> str:
 
 def summary(workspace: Workspace) -> str:
     outputs = workspace.outputs()
+    keystore = Path(outputs.get("keystorePath") or "")
+    keystore = keystore if keystore.is_absolute() else workspace.project / keystore
     entra = workspace.entra.directory
     app = next(iter(entra.applications.values()))
     lines = [
@@ -81,19 +83,22 @@ def summary(workspace: Workspace) -> str:
         f"  permissions: {'; '.join(outputs.get('grantedPermissions') or [])}",
         f"  owners: {len(entra.owners.get(app['id'], []))} (the deploying identity among them)",
         f"  certificate {outputs.get('certificateThumbprint')} until {outputs.get('certificateNotAfter')}",
-        f"  keystore ({outputs.get('keystoreFormat')}, alias {outputs.get('keystoreAlias')}) written to {outputs.get('keystorePath')}",
+        f"  keystore ({outputs.get('keystoreFormat')}, alias {outputs.get('keystoreAlias')}) written to {keystore}",
         f"The rehearsal's state and files stay in {workspace.folder} (delete it when done).",
     ]
     return "\n".join(lines)
 
 
-def rehearse(root: Path, stack: str, pulumi: Optional[str] = None) -> int:
-    stack_file = root / f"Pulumi.{stack}.yaml"
+def rehearse(root: Path, stack: str, pulumi: Optional[str] = None, project_dir: Optional[Path] = None) -> int:
+    """`root`: the checkout with venv/, .tools/ and policy/; `project_dir`: where the program and
+    its stack files are (default: root)."""
+    project_dir = project_dir or root
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
-        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
         print(f"rehearse: no Pulumi.{stack}.yaml; the project's stacks: {', '.join(known) or 'none'}", file=sys.stderr)
         return 2
-    folder = root / ".rehearsal" / stack
+    folder = project_dir / ".rehearsal" / stack
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -112,7 +117,8 @@ def rehearse(root: Path, stack: str, pulumi: Optional[str] = None) -> int:
                                                          "userPrincipalName": f"{owner}@localentra.example"}
         deployer = entra.directory.add_deployer("rehearsal-pipeline", SECRET, roles=roles)
         print(f"rehearse: local Entra on {entra.base}; the deployer holds {', '.join(roles)}")
-        workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=pulumi or choose_pulumi(root))
+        workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=pulumi or choose_pulumi(root),
+                              program_dir=project_dir)
         workspace.create(config)
         for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
             result = workspace.run(*step)
@@ -129,10 +135,11 @@ def rehearse(root: Path, stack: str, pulumi: Optional[str] = None) -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="rehearse", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="the stack whose Pulumi.<stack>.yaml to rehearse")
-    parser.add_argument("--project-dir", default=".", help="the project folder (default: the current one)")
+    parser.add_argument("--project-dir", default=".", help="the folder of Pulumi.yaml and the stack files (default: the current one)")
     parser.add_argument("--pulumi", help="the Pulumi CLI to use (default: yours if recent enough, else .tools/bin/pulumi)")
     args = parser.parse_args(argv)
-    return rehearse(Path(args.project_dir).resolve(), args.stack, args.pulumi)
+    root = Path(__file__).resolve().parents[3]  # the checkout: components/mytimetable_o365/localentra/
+    return rehearse(root, args.stack, args.pulumi, Path(args.project_dir).resolve())
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class Workspace:
     stack: str = "e2e"
     pulumi: Optional[str] = None
     extra_env: dict = field(default_factory=dict)
+    program_dir: Optional[Path] = None  # where Pulumi.yaml and __main__.py come from (default: root)
 
     @property
     def project(self) -> Path:
@@ -85,7 +86,7 @@ class Workspace:
         self.project.mkdir(parents=True, exist_ok=True)
         (self.folder / "state").mkdir(exist_ok=True)
         for name in PROJECT_FILES:
-            shutil.copy2(self.root / name, self.project / name)
+            shutil.copy2((self.program_dir or self.root) / name, self.project / name)
         venv_link = self.project / "venv"
         if not venv_link.exists():
             venv_link.symlink_to(self.root / "venv")

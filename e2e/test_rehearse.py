@@ -1,0 +1,54 @@
+"""`make rehearse`: a user's stack deployed against local Entra and re-previewed, nothing of theirs touched."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import yaml
+
+from conftest import ROOT
+from mytimetable_o365.localentra.rehearse import rehearse
+
+
+def project_with(tmp_path, stack: str, config: dict):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, project / name)
+    (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return project
+
+
+def test_the_example_prod_stack_rehearses_and_re_previews_with_no_change(tmp_path, capsys):
+    project = project_with(tmp_path, "prod", yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"])
+    assert rehearse(ROOT, "prod", project_dir=project) == 0
+    said = capsys.readouterr().out
+    assert "A tenant would get the app registration 'MyTimetable-prod'" in said
+    assert "9 unchanged" in said
+    assert (project / ".rehearsal" / "prod" / "project" / "keystore-prod.jks").is_file()
+
+
+def test_secure_values_and_an_absolute_keystore_path_of_the_user_are_left_alone(tmp_path, capsys):
+    theirs = tmp_path / "live" / "mytimetable.p12"
+    theirs.parent.mkdir()
+    theirs.write_bytes(b"the keystore MyTimetable uses today")
+    config = {"mytimetable-o365:siteUrl": "https://mytimetable.school.example",
+              "mytimetable-o365:keystore": {"path": str(theirs), "format": "pkcs12",
+                                            "password": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBB"}}}
+    project = project_with(tmp_path, "acc", config)
+    assert rehearse(ROOT, "acc", project_dir=project) == 0
+    said = capsys.readouterr().out
+    assert "mytimetable-o365:keystore.password: a secure value, left out" in said
+    assert f"{theirs} is redirected" in said
+    assert theirs.read_bytes() == b"the keystore MyTimetable uses today"
+    assert (project / ".rehearsal" / "acc" / "keystore" / "mytimetable.p12").is_file()
+
+
+def test_an_unknown_stack_is_refused_naming_the_stacks_there_are(tmp_path):
+    project = project_with(tmp_path, "prod", {"mytimetable-o365:siteUrl": "https://mytimetable.school.example"})
+    result = subprocess.run([sys.executable, "-m", "mytimetable_o365.localentra.rehearse", "--stack", "nope",
+                             "--project-dir", str(project)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "no Pulumi.nope.yaml; the project's stacks: prod" in result.stderr
