@@ -21,6 +21,11 @@ ALLOWED_PERMISSIONS = {
     ("00000003-0000-0000-c000-000000000000", "1ec239c2-d7c9-4623-a91a-a9775856bb36", "Scope"),
     ("00000002-0000-0ff1-ce00-000000000000", "ef54d2bf-783f-4e0f-bca1-3210c0444d99", "Role"),
 }
+# The engine's names of the provider properties the rules read; a test checks each against the
+# pulumi-azuread SDK's getters, so a misspelt name (a rule that can never fire) fails the tests.
+APPLICATION_PROPERTIES_READ = ("signInAudience", "requiredResourceAccesses", "password", "web",
+                               "singlePageApplication", "publicClient")
+CERTIFICATE_PROPERTIES_READ = ("value",)
 MIN_KEY_SIZE = 2048
 DEFAULT_MAX_VALIDITY_DAYS = 825
 

@@ -49,7 +49,7 @@ def test_application_mode_grants_admin_consent_on_microsoft_graphs_service_princ
         "principalObjectId": sp.outputs["objectId"],
         "resourceObjectId": GRAPH_SP_OBJECT_ID,
     }
-    assert role.inputs["appRoleId"] != GRAPH_APP_ROLES["Calendars.ReadWrite.All"]
+    assert role.inputs["appRoleId"] == GRAPH_APP_ROLES["Calendars.ReadWrite"]
     assert deployment.of_type(GRANT) == []
     assert deployment.outputs["grantedPermissions"] == [
         "Microsoft Graph / Calendars.ReadWrite (application, admin consent granted)"]

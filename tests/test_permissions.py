@@ -42,13 +42,14 @@ def test_no_mode_ever_asks_user_read():
         assert GRAPH_SCOPES["User.Read"] not in ids
 
 
-def test_role_ids_resolve_by_name_from_microsofts_maps_and_avoid_the_graph_all_trap():
+def test_role_ids_resolve_by_name_from_microsofts_maps_and_a_name_listed_under_another_id_is_refused():
     assert resolve_role_id(GRAPH_CALENDARS_READWRITE_APPLICATION, GRAPH_APP_ROLES) == "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
     assert resolve_role_id(EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION, EXCHANGE_APP_ROLES) == "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
     assert resolve_scope_id(GRAPH_CALENDARS_READWRITE_DELEGATED, GRAPH_SCOPES) == "1ec239c2-d7c9-4623-a91a-a9775856bb36"
-    trap = Permission(MICROSOFT_GRAPH, "Calendars.ReadWrite.All", "application", "ef54d2bf-783f-4e0f-bca1-3210c0444d99")
-    with pytest.raises(LookupError, match="refusing"):
-        resolve_role_id(trap, GRAPH_APP_ROLES)
+    for name in ("Calendars.Read", "Mail.ReadWrite", "User.Read.All"):  # Graph lists each under another ID
+        trap = Permission(MICROSOFT_GRAPH, name, "application", "ef54d2bf-783f-4e0f-bca1-3210c0444d99")
+        with pytest.raises(LookupError, match="refusing"):
+            resolve_role_id(trap, GRAPH_APP_ROLES)
 
 
 def test_a_missing_role_name_fails_loudly():

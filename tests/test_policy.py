@@ -115,3 +115,32 @@ def test_the_packs_allowed_set_is_exactly_the_programs_permission_table():
     from mytimetable_o365.rules.permissions import ALL_PERMISSIONS
 
     assert rules.ALLOWED_PERMISSIONS == {(p.resource.app_id, p.id, p.access_type) for p in ALL_PERMISSIONS}
+
+
+def _engine_property_names(module) -> set:
+    """The engine's (camelCase) names of a pulumi-azuread resource's properties, read from the
+    SDK's own getters (`@pulumi.getter(name="signInAudience")`, or the Python name when equal)."""
+    import inspect
+    import re
+
+    source = inspect.getsource(module)
+    explicit = set(re.findall(r'@pulumi\.getter\(name="(\w+)"\)', source))
+    plain = set(re.findall(r"@pulumi\.getter\s*\n\s*def (\w+)\(", source))
+    return explicit | plain
+
+
+def test_every_application_property_the_rules_read_is_one_the_provider_has():
+    import pulumi_azuread.application as application
+
+    names = _engine_property_names(application)
+    assert {"password", "signInAudience", "requiredResourceAccesses", "web", "singlePageApplication",
+            "publicClient"} <= names
+    assert "passwords" not in names  # the name the rule once read: it never fired
+    read_by_rules = set(rules.APPLICATION_PROPERTIES_READ)
+    assert read_by_rules <= names, read_by_rules - names
+
+
+def test_every_certificate_property_the_rules_read_is_one_the_provider_has():
+    import pulumi_azuread.application_certificate as certificate
+
+    assert set(rules.CERTIFICATE_PROPERTIES_READ) <= _engine_property_names(certificate)

@@ -46,18 +46,14 @@ PLACEHOLDER_NAMESPACE = uuid.UUID("8b1f6c1e-2a4d-4c55-9a43-6d1b5e0f7a21")
 
 # Microsoft's service principals as the tenant shows them (subset of their maps, real IDs).
 # Sources: Microsoft Graph permissions reference (https://learn.microsoft.com/graph/permissions-reference);
-# Exchange Online's app roles as CISA ScubaGear lists them
-# (PowerShell/ScubaGear/schemas/RiskyAppPermissions.json). Graph's own application permission
-# Calendars.ReadWrite.All (users' work hours and locations, not mailbox calendars) is
-# d91697b0-a708-4c11-a712-8fb2dc081aa2 as the review of this project found it on a tenant's Graph
-# service principal; it is not in Microsoft's published ID table. It stays here as the trap the
-# program must not fall into: choosing it instead of Calendars.ReadWrite is caught.
-GRAPH_CALENDARS_READWRITE_ALL = "d91697b0-a708-4c11-a712-8fb2dc081aa2"
+# Exchange Online's app roles and scopes as CISA ScubaGear lists them
+# (PowerShell/ScubaGear/schemas/RiskyAppPermissions.json). Only IDs with a public source: an ID
+# that a review found on a tenant but no public table lists (a Graph role named
+# Calendars.ReadWrite.All) is left out.
 GRAPH_APP_ROLES = {
     "Calendars.Read": "798ee544-9d2d-430c-a058-570e29e34338",
     "Calendars.ReadBasic.All": "8ba4a692-bc31-4128-9094-475872af8a53",
     "Calendars.ReadWrite": "ef54d2bf-783f-4e0f-bca1-3210c0444d99",
-    "Calendars.ReadWrite.All": GRAPH_CALENDARS_READWRITE_ALL,
     "Mail.Read": "810c84a8-4a9e-49e6-bf7d-12d183f40d01",
     "Mail.ReadWrite": "e2a3a72e-5f79-4c64-b1b1-878b674786c9",
     "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
@@ -80,6 +76,9 @@ EXCHANGE_APP_ROLES = {
     "User.Read.All": "bf24470f-10c1-436d-8d53-7b997eb473be",
 }
 EXCHANGE_SCOPES = {
+    # CISA ScubaGear, PowerShell/ScubaGear/schemas/RiskyAppPermissions.json, "Office 365 Exchange
+    # Online" > "Delegated" (read at commits 98d0e33 and 5916157): Calendars.Read 5b9be81f-...,
+    # EWS.AccessAsUser.All 3b5f3d61-.... (465a38f9-... is Graph's delegated Calendars.Read there.)
     "Calendars.Read": "5b9be81f-2977-4d27-8faf-bb43af8fc705",
     "EWS.AccessAsUser.All": "3b5f3d61-589b-4a3c-a359-5dd4b5ee5bd5",
 }
@@ -458,6 +457,11 @@ class _Emulator(_mocks.Mocks):
         else:
             operation = "create"
         if self.preview:  # computed values stay unknown until the real create
+            if typ == APPLICATION and not _has_unknown(inputs.get("displayName")):
+                # The provider's CustomizeDiff runs the duplicate-name check at plan time too
+                # (terraform-provider-azuread, application_resource.go applicationDiffSuppress /
+                # CustomizeDiff with prevent_duplicate_names), so preview already fails.
+                self._check_duplicate_name(inputs, exclude=prior.outputs.get("objectId") if prior else None)
             known = {k: v for k, v in inputs.items() if not _has_unknown(v)}
             return ResourceRecord(urn, typ, name, prior.id if prior else "", inputs, known, operation)
         if operation == "update":
@@ -481,6 +485,11 @@ class _Emulator(_mocks.Mocks):
 
     def _authorize(self, typ: str, name: str, inputs: dict, prior: Optional[ResourceRecord]) -> None:
         check = self.identity.check
+        if typ in (APPLICATION, SERVICE_PRINCIPAL):
+            others = {o.lower() for o in inputs.get("owners") or []} - {self.identity.object_id}
+            if others and not _has_unknown(inputs.get("owners")):
+                # Adding an owner other than the caller: Learn, application-post-owners (rules.access).
+                check(access.ADD_OTHER_OWNER, True, name)
         if typ == APPLICATION:
             # Creating: the provider makes the caller an owner of the new app in the same request.
             check(access.APPLICATION_REQUIREMENT, prior is None or self._owns_application(prior.outputs.get("objectId")), name)
@@ -549,7 +558,9 @@ class _Emulator(_mocks.Mocks):
             return f"/groups/{object_id}", {"objectId": object_id}
         if typ == DELEGATED_GRANT:
             self._replication_delay(name, "delegated permission grant", inputs.get("servicePrincipalObjectId", ""))
-            return base64.urlsafe_b64encode(uuid.UUID(object_id).bytes).decode().rstrip("="), {}
+            # The provider's ID: /oauth2PermissionGrants/{id} (parse.NewOAuth2PermissionGrantID).
+            grant_id = base64.urlsafe_b64encode(uuid.UUID(object_id).bytes).decode().rstrip("=")
+            return f"/oauth2PermissionGrants/{grant_id}", {}
         if typ == APPLICATION_CERTIFICATE:
             return self._application_certificate(urn, name, inputs, salt)
         raise EmulatedEngineError(f"the emulator does not know {typ}")

@@ -16,8 +16,8 @@ IDs below are Microsoft's. Sources:
   Exchange Online 00000002-0000-0ff1-ce00-000000000000
   (https://learn.microsoft.com/troubleshoot/azure/entra/entra-id/governance/verify-first-party-apps-sign-in).
 
-Trap: Microsoft Graph also has an application permission named Calendars.ReadWrite.All, which
-is NOT the mailbox calendar permission. Only Graph's Calendars.ReadWrite is ever requested here;
+Trap: names and IDs look alike across APIs (Exchange Online's Calendars.ReadWrite.All shares its
+GUID with Graph's Calendars.ReadWrite). Only Graph's Calendars.ReadWrite is ever requested here;
 at deploy time the role ID is looked up by name on the tenant's service principal and checked
 against the ID below, so a wrong name or a changed ID fails loudly instead of granting
 something else.
