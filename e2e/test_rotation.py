@@ -48,3 +48,45 @@ def test_rotation_keeps_the_delivered_certificate_registered_at_every_step(entra
     assert unregistered == []
     assert len(set(delivered)) == 3, delivered  # each step in the window rotated to a new certificate
     assert_ok(workspace.run("preview", "--expect-no-changes"))
+
+
+def test_replacing_your_own_certificate_keeps_the_delivered_one_registered_until_you_retire_it(entra, make_workspace, tmp_path):
+    from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
+
+    keystore = tmp_path / "k.jks"
+    workspace = make_workspace(stack_yaml(keystore))
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
+    certificates = [generate_certificate("MyTimetable-own", 2048, 365, now) for _ in range(3)]
+    thumbprints = [inspect_certificate(cert).thumbprint for cert, _ in certificates]
+
+    def use(index: int, retiring=None):
+        cert, key = certificates[index]
+        workspace.run("config", "set", "--path", "mytimetable-o365:certificate.certificatePem", "--", cert, check=True)
+        workspace.run("config", "set", "--secret", "--path", "mytimetable-o365:certificate.privateKeyPem", "--", key, check=True)
+        if retiring is None:
+            workspace.run("config", "rm", "--path", "mytimetable-o365:certificate.retiringCertificatePem")
+        else:
+            workspace.run("config", "set", "--path", "mytimetable-o365:certificate.retiringCertificatePem",
+                          "--", certificates[retiring][0], check=True)
+        result = up(workspace)
+        assert_ok(result)
+        return result.stdout
+
+    def registered() -> set:
+        return {k["customKeyIdentifier"] for k in our_application(entra)["keyCredentials"]}
+
+    unregistered = []
+    entra.observers.append(lambda method, path, status: unregistered.append(path) if (
+        method == "PATCH" and keystore.exists() and keystore_thumbprint(keystore) not in registered()) else None)
+
+    use(0)
+    assert registered() == {thumbprints[0]} and keystore_thumbprint(keystore) == thumbprints[0]
+    said = use(1, retiring=0)
+    assert registered() == {thumbprints[0], thumbprints[1]} and keystore_thumbprint(keystore) == thumbprints[1]
+    assert "certificatePem changed" not in said
+    use(1)
+    assert registered() == {thumbprints[1]}
+    assert unregistered == []
+    said = use(2)  # no retiring certificate: the old one goes now, and the operator is told loudly
+    assert "mytimetable-o365:certificate.certificatePem changed" in said and thumbprints[1] in said
+    assert registered() == {thumbprints[2]}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pulumi
 
 from .. import clock
@@ -61,3 +63,31 @@ def warn_when_rotation_due(settings: Settings, previous: pulumi.StackReference, 
 
     previous.get_output(renew_at_name).apply(warn)
     previous.get_output(state_name).apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
+
+
+def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> Optional[str]:
+    """The loud warning when this up would unregister the brought-your-own certificate that the
+    last deployment delivered, with nothing keeping it registered. Pure."""
+    from ..rules.certificate import inspect_certificate
+
+    own = settings.certificate
+    if not own.bring_your_own or not isinstance(previous_thumbprint, str) or not previous_thumbprint:
+        return None
+    current = inspect_certificate(own.certificate_pem).thumbprint
+    retiring = inspect_certificate(own.retiring_certificate_pem).thumbprint if own.retiring_certificate_pem else None
+    if previous_thumbprint.upper() in (current, retiring):
+        return None
+    return (f"{NAMESPACE}:certificate.certificatePem changed: this up removes the certificate {previous_thumbprint.upper()} "
+            "from Entra, and MyTimetable, still holding the old keystore, can no longer sign in until the new "
+            f"keystore reaches it. To avoid the outage, set {NAMESPACE}:certificate.retiringCertificatePem to the "
+            "previous certificate for this up, deliver the new keystore, then remove it (README, "
+            "\"Replacing your own certificate\").")
+
+
+def warn_when_own_certificate_replaced(settings: Settings, previous: pulumi.StackReference, thumbprint_name: str) -> None:
+    def warn(value):
+        warning = own_certificate_replaced_warning(settings, value)
+        if warning:
+            pulumi.log.warn(warning)
+
+    previous.get_output(thumbprint_name).apply(warn)

@@ -211,13 +211,19 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             from ..rules.certificate import inspect_certificate, rfc3339
 
             info = inspect_certificate(own.certificate_pem)
-            credential = self._credential("own", application, own.certificate_pem,
-                                          rfc3339(info.not_before), rfc3339(info.not_after))
+            credentials = [self._credential("own", application, own.certificate_pem,
+                                            rfc3339(info.not_before), rfc3339(info.not_after))]
+            if own.retiring_certificate_pem:
+                # The certificate being replaced stays registered until the operator removes
+                # retiringCertificatePem, after the new keystore reached MyTimetable.
+                old = inspect_certificate(own.retiring_certificate_pem)
+                credentials.append(self._credential("own-retiring", application, own.retiring_certificate_pem,
+                                                    rfc3339(old.not_before), rfc3339(old.not_after)))
             return CertificateMaterial(
                 pulumi.Output.from_input(own.certificate_pem),
                 pulumi.Output.secret(own.private_key_pem),
                 pulumi.Output.from_input(rfc3339(info.not_after)),
-                (credential,),
+                tuple(credentials),
             )
         certificate = Certificate(
             f"{self._name}-certificate",
@@ -307,7 +313,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         """What the operator must hear in preview and up: config warnings, rotation due or about to
         remove a certificate still being delivered, and a keystore file that is not the deployed one.
         The last two read the outputs the last deployment exported (`export_outputs()`)."""
-        from .config import last_deployment, warn_when_rotation_due
+        from .config import last_deployment, warn_when_own_certificate_replaced, warn_when_rotation_due
         from .delivery import warn_when_keystore_not_delivered
 
         settings = self._settings
@@ -317,6 +323,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         if not settings.certificate.bring_your_own:
             warn_when_rotation_due(settings, previous, self.output_name("certificateRenewAt"),
                                    self.output_name("certificateState"))
+        else:
+            warn_when_own_certificate_replaced(settings, previous, self.output_name("certificateThumbprint"))
         warn_when_keystore_not_delivered(settings, previous, self.output_name("keystore"), self.keystore)
 
     def output_name(self, name: str) -> str:

@@ -75,7 +75,9 @@ class Workspace:
         return self.pulumi or str(self.root / ".tools" / "bin" / "pulumi")
 
     def run(self, *args: str, check: bool = False, timeout: int = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run([self.pulumi_binary(), *args, "--non-interactive", "--stack", self.stack],
+        flags = ["--non-interactive", "--stack", self.stack]
+        cut = args.index("--") if "--" in args else len(args)  # values after "--" may start with a dash
+        result = subprocess.run([self.pulumi_binary(), *args[:cut], *flags, *args[cut:]],
                                 cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise RuntimeError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -33,7 +33,8 @@ TOP_LEVEL_KEYS = (
     "keystore",
     "mailboxScope",
 )
-CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem")
+CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem",
+                    "retiringCertificatePem")
 KEYSTORE_KEYS = ("path", "format", "alias", "password", "delivery")
 KEYSTORE_DELIVERIES = ("file", "elsewhere")  # elsewhere: the pipeline delivers it (e.g. Key Vault); no local-file warning
 MAILBOX_SCOPE_KEYS = ("groupAddress", "administrativeUnitId")
@@ -92,6 +93,9 @@ class CertificateSettings:
     renew_before_days: int = 30
     certificate_pem: Optional[str] = None
     private_key_pem: Optional[str] = field(default=None, repr=False)
+    # Your previous certificate, kept registered while the new keystore is delivered (README,
+    # "Replacing your own certificate"); public, so no key.
+    retiring_certificate_pem: Optional[str] = None
 
     @property
     def bring_your_own(self) -> bool:
@@ -343,7 +347,34 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
                     f"{info.not_after.isoformat()}, within renewBeforeDays ({renew}); replace it "
                     "(or remove certificatePem/privateKeyPem to let the stack generate and rotate one)"
                 )
-    return CertificateSettings(key_size, validity, renew, cert_pem, key_pem)
+    retiring = _retiring_certificate(value, cert_pem, problem)
+    return CertificateSettings(key_size, validity, renew, cert_pem, key_pem, retiring)
+
+
+def _retiring_certificate(value: dict, cert_pem, problem) -> Optional[str]:
+    """certificate.retiringCertificatePem: the certificate being replaced, kept registered in the
+    same up so that MyTimetable, still holding the old keystore, keeps signing in (Entra accepts
+    any registered keyCredential; https://learn.microsoft.com/entra/identity-platform/certificate-credentials)."""
+    retiring = value.get("retiringCertificatePem")
+    if retiring is None:
+        return None
+    example = "pulumi config set --path 'certificate.retiringCertificatePem' < previous-cert.pem"
+    if cert_pem is None:
+        problem("certificate.retiringCertificatePem", "is only for replacing your own certificate "
+                "(set it next to certificatePem and privateKeyPem)", example)
+        return None
+    from .certificate import inspect_certificate
+
+    try:
+        old, new = inspect_certificate(str(retiring)), inspect_certificate(str(cert_pem))
+    except (ValueError, TypeError):
+        problem("certificate.retiringCertificatePem", "is not a PEM certificate", example)
+        return None
+    if old.thumbprint == new.thumbprint:
+        problem("certificate.retiringCertificatePem", f"is the same certificate as certificatePem ({new.thumbprint}); "
+                "remove it once the new keystore is delivered", example)
+        return None
+    return str(retiring)
 
 
 def _keystore(raw, stack, problem) -> KeystoreSettings:
