@@ -102,3 +102,21 @@ def test_a_comment_cannot_be_ended_by_a_line_break_in_a_name():
     script = mailbox_scope_script(MailboxScopeSettings(group_address="g@example.edu"), "ok", "1\nRemove-Item x", "2")
     assert script.splitlines()[0] == "# Scope ok (client ID 1 Remove-Item x) to chosen mailboxes in Exchange Online."
     assert "$AppId = '1\nRemove-Item x'" in script  # inside a verbatim literal a line break is just text
+
+
+@pytest.mark.parametrize("address", ["mytimetable-calendars@school.example", "staff-m365-group@school.example"])
+def test_the_group_is_found_as_a_distribution_or_security_group_or_as_a_microsoft_365_group(address):
+    script = mailbox_scope_script(MailboxScopeSettings(group_address=address), "MyTimetable-prod", "c", "s")
+    lookup = script.index("Get-DistributionGroup -Identity")
+    fallback = script.index("Get-UnifiedGroup -Identity")
+    assert lookup < fallback and "-ErrorAction SilentlyContinue" in script[lookup:fallback]
+    assert "Get-UnifiedGroupLinks" in script  # a Microsoft 365 group's members for the check
+
+
+@pytest.mark.parametrize("scope", [MailboxScopeSettings(group_address="g@school.example"),
+                                   MailboxScopeSettings(administrative_unit_id="0e9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b")])
+def test_the_script_says_what_the_scope_leaves_out_and_how_long_exchange_takes(scope):
+    script = mailbox_scope_script(scope, "MyTimetable-prod", "c", "s")
+    if scope.group_address:
+        assert "members of a nested group are outside the scope" in script
+        assert "30 minutes to 2 hours" in script

@@ -299,3 +299,12 @@ def test_the_timeout_option_refuses_nonsense_with_a_usage_error(capsys):
         main(["verify", "--outputs", "x.json", "--timeout", "forever"])
     assert exited.value.code == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("message", ["Access is denied. Check credentials and try again.", ""])
+def test_a_mailbox_out_of_scope_mentions_exchanges_delay_and_nested_groups(message):
+    from mytimetable_o365.commands.verify import MAILBOX_OUT_OF_SCOPE, classify_graph_response
+
+    outcome = classify_graph_response(403, {"error": {"code": "ErrorAccessDenied", "message": message}}, "a@school.example")
+    assert outcome.code == MAILBOX_OUT_OF_SCOPE
+    assert "30 minutes to 2 hours" in outcome.message and "nested group" in outcome.message

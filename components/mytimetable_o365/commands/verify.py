@@ -81,7 +81,9 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
     if status == 403 and code == "ErrorAccessDenied":
         return Outcome(MAILBOX_OUT_OF_SCOPE,
                        f"mailbox outside the scope: {mailbox} is not in the mailboxes this app may reach "
-                       f"(ErrorAccessDenied: {message})")
+                       f"(ErrorAccessDenied: {message}). If the mailbox scope script ran in the last 2 hours, "
+                       "Exchange may still be applying it (changes take 30 minutes to 2 hours); nested group "
+                       "members are outside a group scope")
     if status == 404:
         return Outcome(MAILBOX_NOT_FOUND, f"mailbox not found: {mailbox} ({code or status}: {message})")
     return Outcome(GRAPH_FAILED, f"Graph answered {status} {code}: {message}")

@@ -5,6 +5,16 @@ Exchange has no Microsoft Graph API for this: RBAC for Applications
 New-ApplicationAccessPolicy exist only as Exchange Online PowerShell cmdlets
 (https://learn.microsoft.com/exchange/permissions-exo/application-rbac), so the stack
 outputs a ready-to-run, idempotent script instead of declaring a resource.
+
+What the scope covers:
+- the group's direct members: the management scope filters on MemberOfGroup, which reads the
+  directory's memberOf back-link (direct memberships only), so members of nested groups are out of
+  scope; the legacy application access policy does follow nested groups (New-ApplicationAccessPolicy,
+  PolicyScopeGroupId; MicrosoftDocs/office-docs-powershell#12367);
+- a mail-enabled security group or distribution group (Get-DistributionGroup) or a Microsoft 365
+  group (Get-UnifiedGroup, Get-UnifiedGroupLinks): the script looks the address up as either.
+Exchange caches permissions: a change takes effect after 30 minutes to 2 hours (application-rbac,
+"Limitations"), so `verify` right after the script may still report the old state.
 """
 
 from __future__ import annotations
@@ -61,7 +71,9 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
     ]
     if scope.group_address:
         lines += [
-            f"$Group = Get-DistributionGroup -Identity {ps_quote(scope.group_address)}",
+            "# Direct members only: members of a nested group are outside the scope.",
+            f"$Group = Get-DistributionGroup -Identity {ps_quote(scope.group_address)} -ErrorAction SilentlyContinue",
+            f"if (-not $Group) {{ $Group = Get-UnifiedGroup -Identity {ps_quote(scope.group_address)} }}  # a Microsoft 365 group",
             # The filter is an OPATH string with the DN as a single-quoted value inside; built with
             # -f so PowerShell does not parse the DN, and with every single-quote character doubled
             # for the filter's own quoting (Exchange, "Additional OPATH syntax information":
@@ -75,7 +87,12 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
             "-CustomResourceScope $ScopeName",
             "}",
             "# Check with a member's mailbox: InScope True; a mailbox outside the group: False.",
-            f"$SampleMember = (Get-DistributionGroupMember -Identity {ps_quote(scope.group_address)} -ResultSize 1).PrimarySmtpAddress",
+            "# Exchange applies the change after 30 minutes to 2 hours; `verify` may show the old state until then.",
+            "if ($Group.RecipientTypeDetails -eq 'GroupMailbox') {",
+            "    $SampleMember = (Get-UnifiedGroupLinks -Identity $Group.Identity -LinkType Members -ResultSize 1).PrimarySmtpAddress",
+            "} else {",
+            f"    $SampleMember = (Get-DistributionGroupMember -Identity {ps_quote(scope.group_address)} -ResultSize 1).PrimarySmtpAddress",
+            "}",
             "Test-ServicePrincipalAuthorization -Identity $ServicePrincipalObjectId -Resource $SampleMember",
         ]
     else:
