@@ -16,7 +16,7 @@ def test_the_example_program_declares_the_integration_next_to_its_own_group(tmp_
     assert group.inputs["displayName"] == "MyTimetable operators"
     (app,) = deployment.of_type("azuread:index/application:Application")
     assert app.inputs["displayName"] == "MyTimetable-dev"
-    assert app.inputs["web"]["redirectUris"] == ["https://mytimetable-dev.example.edu/schedule?zoneview=0&ec_type=o365"]
+    assert app.inputs["web"]["redirectUris"] == ["https://mytimetable-dev.school.example/schedule?zoneview=0&ec_type=o365"]
     assert deployment.outputs["mytimetableClientId"] == app.outputs["clientId"]
     assert {"mytimetableKeystore", "mytimetableKeystorePassword"} <= deployment.secret_outputs
     assert "clientId" not in deployment.outputs  # the program's own names, not the bare contract names

@@ -140,7 +140,7 @@ def test_every_child_is_parented_to_the_component(deploy):
 
 def test_the_example_prod_stack_deploys_as_documented(deploy):
     deployment = deploy(stack_config("prod"))
-    assert deployment.outputs["redirectUri"] == "https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365"
+    assert deployment.outputs["redirectUri"] == "https://mytimetable.school.example/schedule?zoneview=0&ec_type=o365"
     assert deployment.outputs["permissionMode"] == "application"
     assert deployment.of_type(APP)[0].inputs["displayName"] == "MyTimetable-prod"
     expected = {"tenantId", "clientId", "applicationObjectId", "servicePrincipalObjectId", "redirectUri",

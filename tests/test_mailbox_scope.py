@@ -11,7 +11,7 @@ def test_the_script_is_an_output_only_when_scoping_is_configured(deploy):
     script = deployment.outputs["mailboxScopeScript"]
     assert f"$AppId = '{deployment.outputs['clientId']}'" in script
     assert f"$ServicePrincipalObjectId = '{deployment.outputs['servicePrincipalObjectId']}'" in script
-    assert "Get-DistributionGroup -Identity 'mytimetable-test-calendars@example.edu'" in script
+    assert "Get-DistributionGroup -Identity 'mytimetable-test-calendars@school.example'" in script
     assert deployment.outputs["grantedPermissions"] == [
         "Microsoft Graph / Calendars.ReadWrite (application, granted per mailbox by Exchange RBAC for Applications: "
         "run mailboxScopeScript)"]

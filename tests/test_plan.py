@@ -8,7 +8,7 @@ def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_
     result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "plan", "--stack", "prod", "--project-dir", str(ROOT)],
                             cwd=ROOT, capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
     out = result.stdout
-    assert "Redirect URI      https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365" in out
+    assert "Redirect URI      https://mytimetable.school.example/schedule?zoneview=0&ec_type=o365" in out
     assert "Microsoft Graph / Calendars.ReadWrite  [application, ef54d2bf-783f-4e0f-bca1-3210c0444d99]" in out
     assert "app role ef54d2bf-783f-4e0f-bca1-3210c0444d99 on service principal" in out
     assert "CN=MyTimetable-prod, 2048-bit RSA" in out

@@ -337,9 +337,14 @@ class TestTheStackConfig:
         assert code == OK, out
         assert "keystore.password is encrypted" in out
 
-    def test_the_repositorys_own_stacks_pass(self, standin, capsys, project):
+    def test_the_repositorys_example_stacks_fail_until_their_site_is_set_and_then_pass(self, standin, capsys, project, tmp_path):
         for stack in ("prod", "test"):
             code, out = main(["preflight", "--stack", stack, "--project-dir", str(ROOT), "--only", "config"]), capsys.readouterr().out
+            assert code == CONFIG_PROBLEM and "siteUrl" in out and "is still an example" in out, out
+            edited = (ROOT / f"Pulumi.{stack}.yaml").read_text().replace(".school.example", ".school.nl")
+            (tmp_path / f"Pulumi.{stack}.yaml").write_text(edited)
+            (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+            code, out = main(["preflight", "--stack", stack, "--project-dir", str(tmp_path), "--only", "config"]), capsys.readouterr().out
             assert code == OK, out
 
 

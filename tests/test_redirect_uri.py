@@ -47,3 +47,22 @@ def test_redirect_uri_may_be_256_characters_but_not_257():
     assert len(redirect_uri_for(fits)) == 256
     with pytest.raises(RedirectUriError, match="at most 256"):
         redirect_uri_for(fits + "p")
+
+
+@pytest.mark.parametrize("site,example", [
+    ("https://mytimetable.school.example", True), ("https://MyTimetable.Example/", True),
+    ("https://example.com", True), ("https://rooster.example.org:8443", True), ("https://example.net.", True),
+    ("https://mytimetable.example.edu", False),  # someone can own example.edu: not reserved
+    ("https://mytimetable.school.nl", False), ("https://notexample.com", False), ("https://example.community", False),
+])
+def test_sites_under_names_reserved_for_examples_are_recognised(site, example):
+    from mytimetable_o365.rules.redirect_uri import is_example_site
+
+    assert is_example_site(site) is example
+
+
+def test_an_unedited_example_site_warns_naming_the_key(deploy):
+    from conftest import minimal_config
+
+    deployment = deploy({**minimal_config(), "mytimetable-o365:siteUrl": "https://mytimetable.school.example"})
+    assert any("mytimetable-o365:siteUrl" in w and "still an example" in w for w in deployment.warnings)

@@ -156,6 +156,11 @@ def check_config(ctx: Context) -> None:
             say("FAIL", f"stack config: {problem}")
         raise Blocked(CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
     s = ctx.settings
+    from ..rules.redirect_uri import is_example_site
+
+    if is_example_site(s.site_url):
+        raise Blocked(CONFIG_PROBLEM, f"stack config: {NAMESPACE}:siteUrl {s.site_url} is still an example (RFC 2606 "
+                                      "reserved name); set it to your MyTimetable site before deploying")
     say("OK", f"stack config {path}: {s.permission_mode} mode, adminConsent {str(s.admin_consent).lower()}, "
               f"legacyExchangePermission {str(s.legacy_exchange_permission).lower()}")
     for where in notes:

@@ -25,7 +25,9 @@ import re
 REDIRECT_SUFFIX = "/schedule?zoneview=0&ec_type=o365"
 MAX_REDIRECT_URI_LENGTH = 256
 UNSUPPORTED_CHARACTERS = "!$'(),;*"
-SITE_URL_EXAMPLE = "https://mytimetable.example.edu"
+SITE_URL_EXAMPLE = "https://mytimetable.school.example"
+# Names reserved for documentation (RFC 2606, section 2 and 3): nobody's MyTimetable site.
+RESERVED_EXAMPLE_SUFFIXES = (".example", "example.com", "example.net", "example.org")
 
 # RFC 3986: scheme "://" authority path-abempty; the parts are checked one by one below.
 _SITE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)")
@@ -52,6 +54,14 @@ def redirect_uri_for(site_url: str) -> str:
             f"Entra accepts at most {MAX_REDIRECT_URI_LENGTH}"
         )
     return uri
+
+
+def is_example_site(site_url: str) -> bool:
+    """Is the site's host a name reserved for examples (RFC 2606), i.e. a placeholder left unedited?"""
+    match = _SITE.match(str(site_url).strip())
+    host = (match.group("authority") if match else "").rsplit("@", 1)[-1].split(":")[0].rstrip(".").lower()
+    return bool(host) and any(host == s.lstrip(".") or host.endswith(s if s.startswith(".") else "." + s)
+                              for s in RESERVED_EXAMPLE_SUFFIXES)
 
 
 def normalise_site_url(site_url: str) -> str:

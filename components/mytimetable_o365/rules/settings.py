@@ -17,7 +17,7 @@ from typing import Any, Mapping, Optional
 from pulumi.errors import RunError
 
 from .permissions import APPLICATION, DELEGATED, PERMISSION_MODES
-from .redirect_uri import SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
+from .redirect_uri import is_example_site, SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
 from .stack_names import explicit_names, stack_name_warnings
 
 NAMESPACE = "mytimetable-o365"
@@ -177,6 +177,10 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
             site_url = normalise_site_url(str(site_url))
         except RedirectUriError as exc:
             problem("siteUrl", f"{site_url!r} is not usable: {exc}", SITE_URL_EXAMPLE)
+        else:
+            if is_example_site(site_url):
+                warnings.append(f"{key('siteUrl')}: {site_url} is still an example (a name reserved by RFC 2606, "
+                                "nobody's site): set it to your MyTimetable site before deploying")
 
     app_name = raw.get("appName")
     if app_name is None:
@@ -536,7 +540,7 @@ def _strings(value: Any):
 
 
 def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
-    example = '{"groupAddress": "mytimetable-calendars@example.edu"}'
+    example = '{"groupAddress": "mytimetable-calendars@school.example"}'
     value = _structured(raw, "mailboxScope", dict, problem, example)
     if value is None:
         return None
@@ -550,7 +554,7 @@ def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
         problem("mailboxScope", "needs exactly one of groupAddress or administrativeUnitId", example)
         return None
     if group is not None and (not isinstance(group, str) or not _EMAIL.fullmatch(group)):
-        problem("mailboxScope.groupAddress", f"{group!r} is not an e-mail address of a mail-enabled security group", "mytimetable-calendars@example.edu")
+        problem("mailboxScope.groupAddress", f"{group!r} is not an e-mail address of a mail-enabled security group", "mytimetable-calendars@school.example")
         return None
     if unit is not None and (not isinstance(unit, str) or not _GUID.fullmatch(unit)):
         problem("mailboxScope.administrativeUnitId", f"{unit!r} is not an object ID (GUID)", "3f2504e0-4f89-11d3-9a0c-0305e82c3301")
