@@ -59,13 +59,13 @@ def test_values_inside_a_map_resolve_as_yaml_1_2_core_like_go_yaml_v3(tmp_path, 
 @pytest.mark.parametrize("text, position, problem", [
     ("config:\n  mytimetable-o365:owners: [1, 2\n", ":3:1:", "not valid YAML"),
     ("config:\n\tmytimetable-o365:siteUrl: x\n", ":2:1:", "not valid YAML"),
-    ("config:\n  a: 1\n  a: 2\n", ":3:3:", "already defined"),
-    ("config:\n  k:\n    x: 1\n    x: 2\n", ":4:5:", "already defined"),
-    ("config:\n  k:\n    x: .inf\n", ":3:8:", "not a number"),
-    ("config:\n  k:\n    x: !!python/object/apply:os.system [echo]\n", ":3:8:", "not valid YAML"),
+    ("config:\n  p:a: 1\n  p:a: 2\n", ":3:3:", "already defined"),
+    ("config:\n  p:k:\n    x: 1\n    x: 2\n", ":4:5:", "already defined"),
+    ("config:\n  p:k:\n    x: .inf\n", ":3:8:", "not a number"),
+    ("config:\n  p:k:\n    x: !!python/object/apply:os.system [echo]\n", ":3:8:", "not valid YAML"),
     ("config: [1]\n", ":1:9:", "must be a map"),
     ("- just a list\n", "", "must be a map"),
-    ("config:\n  k: *nowhere\n", ":2:6:", "not valid YAML"),
+    ("config:\n  p:k: *nowhere\n", ":2:8:", "not valid YAML"),
 ])
 def test_malformed_stack_files_are_one_line_with_file_and_position(tmp_path, text, position, problem):
     path = stack_file(tmp_path, text)

@@ -75,6 +75,8 @@ def render_plan(deployment, stack: str) -> str:
     lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator: IDs are placeholders, "
              "the same on every run" + ("; the generated certificate, its thumbprint and dates come at deploy)"
                                          if generated else ")"), ""]
+    # Warnings first: they are what a reviewer must not miss.
+    lines += [f"warning: {warning}" for warning in deployment.warnings] + ([""] if deployment.warnings else [])
     (app,) = deployment.of_type("azuread:index/application:Application")
     lines += [
         f"App registration  {app.inputs['displayName']}  (signInAudience {app.inputs['signInAudience']})",
@@ -125,21 +127,43 @@ def render_plan(deployment, stack: str) -> str:
             lines.append(f"  {name}: {SECRET_MASK}")
         else:
             lines += _output_lines(name, deployment.outputs[name], deploy_time)
-    for warning in deployment.warnings:
-        lines.append(f"warning: {warning}")
     return "\n".join(lines)
 
 
+class _RecordedWrites:
+    """Stands in for the keystore file writer while `plan` evaluates: plan writes no file, ever
+    (reviewers run it on the MyTimetable host). It records where `up` would write and, reading
+    without writing, whether `up` would refuse the path."""
+
+    def __init__(self):
+        self.writes: list[tuple[str, str]] = []
+
+    def __call__(self, path: str, data: bytes) -> None:
+        from ..resources.keystore_file import existing_file_problem
+
+        try:
+            problem = existing_file_problem(os.path.abspath(path))
+        except (OSError, ValueError) as exc:
+            problem = f"cannot be examined ({exc})"
+        self.writes.append((path, problem or ""))
+
+
 def print_plan(stack: str, project_dir: str) -> int:
+    import contextlib
     import tempfile
+    from unittest import mock
 
     from ..offline.engine import evaluate
-    from ..rules.settings import InvalidConfigError
-    from .stack_file import StackFileError, read_stack_config
+    from ..resources import hooks, keystore_file
+    from ..rules.settings import NAMESPACE, InvalidConfigError
+    from ..rules.stack_names import stacks_from_files
+    from .stack_file import StackFileError, read_stack_config, without_secure_values
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):
-        print(f"no {stack_file}: create the stack's config first", file=sys.stderr)
+        stacks = sorted(stacks_from_files(os.listdir(project_dir))) if os.path.isdir(project_dir) else []
+        known = f"; the project's stacks: {', '.join(stacks)}" if stacks else ""
+        print(f"no {stack_file}: create the stack's config first{known}", file=sys.stderr)
         return 2
     try:
         config = read_stack_config(stack_file)  # as the Pulumi CLI reads it (YAML 1.2, values as text)
@@ -147,15 +171,36 @@ def print_plan(stack: str, project_dir: str) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     program = os.path.abspath(os.path.join(project_dir, "__main__.py"))
+    if not os.path.isfile(program):
+        print(f"no program in {project_dir}: __main__.py is missing (give --project-dir the folder of Pulumi.yaml "
+              "and __main__.py)", file=sys.stderr)
+        return 2
+    config, secure = without_secure_values(config, NAMESPACE)  # shown as [secret]; no passphrase needed
     here = os.getcwd()
+    recorded = _RecordedWrites()
     with tempfile.TemporaryDirectory() as scratch:
-        os.chdir(scratch)  # nothing of the emulated run lands in the project
+        # Nothing of the emulated run lands in the project; the project's stack names are known to
+        # the program (as in `pulumi preview`) through empty stand-ins in the scratch folder.
+        for name in stacks_from_files(os.listdir(project_dir)):
+            open(os.path.join(scratch, f"Pulumi.{name}.yaml"), "w").close()
+        os.chdir(scratch)
         try:
-            deployment = evaluate(program, config=config, stack=stack)
+            with contextlib.ExitStack() as stubs:
+                for module in (keystore_file, hooks):  # wherever the hook finds the writer
+                    if hasattr(module, "write_private_file"):
+                        stubs.enter_context(mock.patch.object(module, "write_private_file", recorded))
+                deployment = evaluate(program, config=config, stack=stack)
         except InvalidConfigError as exc:
             print(str(exc), file=sys.stderr)
             return 1
         finally:
             os.chdir(here)
     print(render_plan(deployment, stack))
+    for where in secure:
+        print(f"note: {where} is a secure value: shown as {SECRET_MASK}, checked by `pulumi preview` with the "
+              "stack's secrets provider" + ("; the plan shows a generated certificate in place of yours"
+                                            if where.endswith(("privateKeyPem", "certificatePem")) else ""))
+    for path, problem in recorded.writes:
+        if problem:
+            print(f"warning: {NAMESPACE}:keystore.path: `up` would refuse to write the keystore to {path}: the path {problem}")
     return 0

@@ -111,24 +111,11 @@ def check_cli(ctx: Context) -> None:
 
 
 # --- config ----------------------------------------------------------------------------
-SECRET_PLACEHOLDER = "[encrypted, not checked here]"
-
-
-def _without_encrypted(value, notes: list, where: str):
-    """Encrypted values ({secure: v1:...}) cannot be read without the stack's secrets provider."""
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        notes.append(where)
-        return SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {k: _without_encrypted(v, notes, f"{where}.{k}") for k, v in value.items()}
-    return value
-
-
 def check_config(ctx: Context) -> None:
     from .. import clock
     from ..rules.stack_names import stacks_from_files
     from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
-    from .stack_file import StackFileError, read_stack_config
+    from .stack_file import StackFileError, read_stack_config, without_secure_values
 
     stack = ctx.args.stack
     path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")
@@ -140,15 +127,9 @@ def check_config(ctx: Context) -> None:
     except StackFileError as exc:
         raise Blocked(CONFIG_PROBLEM, f"stack config: {exc}") from None
     prefix = NAMESPACE + ":"
-    notes: list[str] = []
-    raw = {k[len(prefix):]: _without_encrypted(v, notes, k[len(prefix):]) for k, v in config.items()
-           if isinstance(k, str) and k.startswith(prefix)}
-    certificate = raw.get("certificate")
-    if isinstance(certificate, dict) and SECRET_PLACEHOLDER in certificate.values():
-        # The key's match with the certificate needs the decrypted key: `pulumi preview` checks it.
-        raw["certificate"] = {k: v for k, v in certificate.items() if k not in ("certificatePem", "privateKeyPem")}
-    if isinstance(raw.get("keystore"), dict) and raw["keystore"].get("password") == SECRET_PLACEHOLDER:
-        raw["keystore"] = {**raw["keystore"], "password": "x" * 32}
+    checkable, secure = without_secure_values(config, NAMESPACE)
+    notes = [where[len(prefix):] if where.startswith(prefix) else where for where in secure]
+    raw = {k[len(prefix):]: v for k, v in checkable.items() if isinstance(k, str) and k.startswith(prefix)}
     try:
         ctx.settings = parse_settings(raw, stack, clock.utcnow(), stacks_from_files(os.listdir(ctx.args.project_dir)))
     except InvalidConfigError as exc:

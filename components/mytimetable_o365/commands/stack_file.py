@@ -11,6 +11,16 @@ keeps each config value as Pulumi's config.Value (sdk/go/common/resource/config/
 - a duplicate key is an error ("mapping key ... already defined").
 PyYAML's SafeLoader is YAML 1.1 (yes/on booleans, 1:30 = 90, 2026-01-01 a date); the loader here
 restricts its resolvers to the forms above.
+
+Also as the CLI reads it:
+- a config key must be `<namespace>:<name>` ("configuration keys should be of the form
+  `<namespace>:<name>`", sdk/go/common/resource/config/key.go, ParseKey);
+- aliases that expand a small file into a huge document are refused, as yaml.v3 refuses
+  "document contains excessive aliasing" (decode.go, allowedAliasRatio): here any document whose
+  expansion exceeds MAX_EXPANDED_NODES nodes;
+- explicit tags yaml.v3 decodes into plain values: !!binary (the decoded bytes, as text),
+  !!timestamp (the text as written), !!set (a map to nulls); keys that are not text (numbers,
+  booleans) become their text, as JSON object keys must be.
 """
 
 from __future__ import annotations
@@ -22,6 +32,10 @@ import yaml
 
 class StackFileError(Exception):
     """A stack file that Pulumi would not read: one line with the file and position."""
+
+
+MAX_EXPANDED_NODES = 100_000
+MAX_STACK_FILE_BYTES = 1 << 20  # a stack file is a few KiB; a bigger one is not one
 
 
 class _Loader(yaml.SafeLoader):
@@ -74,23 +88,74 @@ def _construct_float(loader, node):
 
 
 def _construct_mapping(loader, node, deep=False):
+    """Refuse a key written twice (merge keys `<<` aside), then build the map as PyYAML does."""
     seen = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
+        key = (type(key).__name__, key) if not isinstance(key, (list, dict, set)) else (type(key).__name__, repr(key))
         if key in seen:
             mark = key_node.start_mark
-            raise StackFileError(f"line {mark.line + 1}, column {mark.column + 1}: mapping key {key!r} "
+            raise StackFileError(f"line {mark.line + 1}, column {mark.column + 1}: mapping key {key[1]!r} "
                                  f"already defined at line {seen[key] + 1}")
         seen[key] = key_node.start_mark.line
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
+def _text_key(key):
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return ""
+    if isinstance(key, (int, float)):
+        return str(key)
+    raise StackFileError("a map key must be text, a number or a boolean")
+
+
 def _construct_map(loader, node):
     data = {}
     yield data
-    data.update(_construct_mapping(loader, node, deep=True))
+    _construct_mapping(loader, node, deep=True)  # duplicate keys refused, merge keys (<<) resolved
+    for key_node, value_node in node.value:  # flattened by now: merged pairs first, explicit ones win
+        key = _text_key(loader.construct_object(key_node, deep=True))
+        data[key] = loader.construct_object(value_node, deep=True)
 
 
+def _expanded_size(node, memo: dict) -> int:
+    """How many nodes the document has once every alias is expanded (memoised: cheap on a bomb)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = 1  # a cycle counts once and is caught by the cap elsewhere
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_expanded_size(child, memo) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_expanded_size(k, memo) + _expanded_size(v, memo) for k, v in node.value)
+    memo[id(node)] = total = min(total, MAX_EXPANDED_NODES + 1)
+    return total
+
+
+def _construct_binary(loader, node):
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode("".join(loader.construct_scalar(node).split())).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        mark = node.start_mark
+        raise StackFileError(f"line {mark.line + 1}, column {mark.column + 1}: !!binary value is not base64") from None
+
+
+def _construct_set(loader, node):
+    return {str(k): None for k in _construct_mapping(loader, node, deep=True)}
+
+
+_Loader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
@@ -106,11 +171,12 @@ def _where(path: str, exc: yaml.YAMLError) -> str:
 
 def read_stack_config(path: str) -> dict:
     """The `config:` map of a stack file, values as Pulumi hands them on: strings, or JSON-able lists/maps."""
+    from ..resources.keystore_file import BoundedReadError, read_regular_file
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise StackFileError(f"{path}: cannot be read ({exc.strerror})") from None
+        text = read_regular_file(path, MAX_STACK_FILE_BYTES).decode("utf-8")
+    except BoundedReadError as exc:
+        raise StackFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise StackFileError(f"{path}: is not UTF-8 text") from None
     loader = _Loader(text)
@@ -118,6 +184,9 @@ def read_stack_config(path: str) -> dict:
         root = loader.get_single_node()
         if root is None:
             return {}
+        if _expanded_size(root, {}) > MAX_EXPANDED_NODES:
+            raise StackFileError(f"{path}: document contains excessive aliasing (more than {MAX_EXPANDED_NODES} "
+                                 "nodes once expanded; the Pulumi CLI's YAML reader refuses it too)")
         if not isinstance(root, yaml.MappingNode):
             raise StackFileError(f"{path}: the file must be a map with a `config:` key")
         config_node = None
@@ -141,6 +210,10 @@ def read_stack_config(path: str) -> dict:
                 mark = key_node.start_mark
                 raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: a config key must be text")
             name = key_node.value
+            if ":" not in name.strip(":") or name.startswith(":"):
+                mark = key_node.start_mark
+                raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: config key {name!r} has no namespace; "
+                                     f"the Pulumi CLI wants `<namespace>:<name>`, here `mytimetable-o365:{name.strip(':')}`")
             if name in config:
                 mark = key_node.start_mark
                 raise StackFileError(f"{path}:{mark.line + 1}:{mark.column + 1}: mapping key {name!r} already defined")
@@ -156,7 +229,39 @@ def read_stack_config(path: str) -> dict:
         raise StackFileError(text if text.startswith(path) else f"{path}:{text.removeprefix('line ').replace(', column ', ':', 1)}") from None
     except yaml.YAMLError as exc:
         raise StackFileError(_where(path, exc)) from None
-    except (ValueError, TypeError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError, OverflowError) as exc:
         raise StackFileError(f"{path}: not a stack file Pulumi can read ({exc})") from None
     finally:
         loader.dispose()
+
+
+SECRET_PLACEHOLDER = "[encrypted, not checked here]"
+
+
+def _without_encrypted(value, notes: list, where: str):
+    """Encrypted values ({secure: v1:...}) cannot be read without the stack's secrets provider."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        notes.append(where)
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {k: _without_encrypted(v, notes, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def without_secure_values(config: dict, namespace: str) -> tuple[dict, list[str]]:
+    """The config with every `secure:` value replaced so that it can be checked without the
+    passphrase, and where they were (`<key>.<sub>`): an encrypted keystore password becomes a
+    stand-in password; an encrypted private key cannot be matched with its certificate here, so
+    the brought-your-own certificate is left for `pulumi preview` to check."""
+    notes: list[str] = []
+    out = {k: _without_encrypted(v, notes, k) for k, v in config.items()}
+    certificate = out.get(f"{namespace}:certificate")
+    if isinstance(certificate, dict) and SECRET_PLACEHOLDER in certificate.values():
+        out[f"{namespace}:certificate"] = {k: v for k, v in certificate.items()
+                                           if k not in ("certificatePem", "privateKeyPem", "retiringCertificatePem")}
+    keystore = out.get(f"{namespace}:keystore")
+    if isinstance(keystore, dict) and keystore.get("password") == SECRET_PLACEHOLDER:
+        out[f"{namespace}:keystore"] = {**keystore, "password": "encrypted-stand-in-" + "x" * 16}
+    for key in [k for k, v in out.items() if v == SECRET_PLACEHOLDER]:
+        del out[key]
+    return out, notes
