@@ -66,8 +66,12 @@ def run_keystore_export(args) -> int:
     if problem:
         return _fail(f"refusing to write {target}: the path {problem}", EXIT_REFUSED)
     if os.path.exists(target):
-        with open(target, "rb") as handle:
-            current = handle.read()
+        from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
+
+        try:
+            current = read_regular_file(target, MAX_KEYSTORE_BYTES)
+        except BoundedReadError as exc:
+            return _fail(f"refusing to write {target}: the path {exc}", EXIT_REFUSED)
         if current == data:
             print(f"{target} already holds this keystore; nothing written")
             return EXIT_OK

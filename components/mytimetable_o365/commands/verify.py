@@ -228,11 +228,12 @@ def run_verify(args) -> int:
     timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
     if args.keystore:
         source = args.keystore
+        from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
+
         try:
-            with open(args.keystore, "rb") as handle:
-                keystore_bytes = handle.read()
-        except OSError as exc:
-            print(f"--keystore: cannot read {args.keystore} ({exc.strerror})", file=sys.stderr)
+            keystore_bytes = read_regular_file(args.keystore, MAX_KEYSTORE_BYTES)
+        except BoundedReadError as exc:
+            print(f"--keystore: cannot read {args.keystore} (it {exc})", file=sys.stderr)
             return USAGE
     else:
         source = "the keystore output"

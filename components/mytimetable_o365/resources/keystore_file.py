@@ -111,6 +111,9 @@ def existing_file_problem(target: str) -> str | None:
 
 
 def _remove_stale_temp_files(directory: str, target: str) -> None:
+    """Temp files of earlier, killed writes to the same target (they may hold key material): files
+    and links are removed whatever they hold; only called while holding the folder's lock, so no
+    other writer's temp file is among them."""
     prefix = temp_name_prefix(target)
     try:
         names = os.listdir(directory)
@@ -120,10 +123,34 @@ def _remove_stale_temp_files(directory: str, target: str) -> None:
         if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
             path = os.path.join(directory, name)
             try:
-                if stat.S_ISREG(os.lstat(path).st_mode):
+                if not stat.S_ISDIR(os.lstat(path).st_mode):
                     os.unlink(path)
             except OSError:
                 pass
+
+
+class _FolderLock:
+    """An exclusive flock on the keystore's folder (Linux allows flock on a directory's fd): two
+    writers of the same keystore, in two stacks or two runs, take turns, so neither removes the
+    other's temp file as stale and the file ends whole. No lock file is left behind."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.fd = -1
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            self.fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            pass  # a folder that cannot be locked is still written, as before
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd >= 0:
+            os.close(self.fd)  # closing releases the lock
 
 
 def write_private_file(path: str, data: bytes) -> None:
@@ -143,6 +170,11 @@ def write_private_file(path: str, data: bytes) -> None:
         raise KeystoreFileRefused(path, f"its folder cannot be created ({exc.strerror})") from None
     if not os.path.isdir(directory):
         raise KeystoreFileRefused(path, "its folder is not a folder")
+    with _FolderLock(directory):
+        _write_locked(path, target, directory, data)
+
+
+def _write_locked(path: str, target: str, directory: str, data: bytes) -> None:
     _remove_stale_temp_files(directory, target)
     temp = os.path.join(directory, f"{temp_name_prefix(target)}{secrets.token_hex(8)}{TEMP_SUFFIX}")
     try:
