@@ -27,7 +27,12 @@ APPLICATION_PROPERTIES_READ = ("signInAudience", "requiredResourceAccesses", "pa
                                "singlePageApplication", "publicClient")
 CERTIFICATE_PROPERTIES_READ = ("value",)
 MIN_KEY_SIZE = 2048
-DEFAULT_MAX_VALIDITY_DAYS = 825
+# One number with the program's config check: the package's own constant (the policy pack runs in
+# the project's venv, which has the package). The literal is the fallback for a pack run alone.
+try:
+    from mytimetable_o365.rules.certificate import MAX_VALIDITY_DAYS as DEFAULT_MAX_VALIDITY_DAYS
+except ImportError:  # pragma: no cover - the pack outside the project's venv
+    DEFAULT_MAX_VALIDITY_DAYS = 825
 
 Report = Callable[[str], None]
 

@@ -225,15 +225,19 @@ def test_a_key_change_a_week_after_the_last_rotation_stays_quiet(deploy, frozen_
     assert coming_warning(rotated, minimal_config(certificate={"validityDays": 650}), deploy, frozen_clock.now) is None
 
 
-def test_a_renewal_window_reopening_days_after_a_rotation_warns(deploy, frozen_clock):
-    # validityDays 10 with renewBeforeDays 8: every certificate is due two days after it is made.
-    config = minimal_config(certificate={"validityDays": 10, "renewBeforeDays": 8})
-    first = deploy(config)
-    frozen_clock.advance(days=2)
-    rotated = deploy(config, prior=first)
-    frozen_clock.advance(days=2)
-    warning = coming_warning(rotated, config, deploy, frozen_clock.now)
-    assert warning and "the renewal window is open" in warning
+@pytest.mark.parametrize("validity,renew", [(10, 8), (13, 7), (14, 8), (40, 34)])
+def test_a_renewal_window_that_would_rotate_within_a_week_of_the_last_rotation_is_refused(deploy, validity, renew):
+    # validityDays 10 with renewBeforeDays 8: every certificate would be due two days after it is
+    # made, removing the one MyTimetable just received; refused before anything is declared.
+    from mytimetable_o365.rules.settings import InvalidConfigError
+
+    with pytest.raises(InvalidConfigError, match="certificate.renewBeforeDays: rotates every") as refused:
+        deploy(minimal_config(certificate={"validityDays": validity, "renewBeforeDays": renew}))
+    assert f"{validity - renew} days" in str(refused.value)
+
+
+def test_a_renewal_window_a_week_after_the_last_rotation_is_accepted(deploy):
+    deploy(minimal_config(certificate={"validityDays": 14, "renewBeforeDays": 7}))
 
 
 def test_a_no_op_run_warns_nothing_and_state_from_before_active_since_is_judged_by_not_before(deploy, frozen_clock):

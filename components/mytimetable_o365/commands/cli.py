@@ -48,8 +48,9 @@ def exit_codes(module, meanings) -> str:
     return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in rows)
 
 
-def find_project_dir(start: str) -> Optional[str]:
-    """The nearest directory at or above `start` whose Pulumi.yaml is this project's."""
+def find_project_dir(start: str, passed: Optional[list] = None) -> Optional[str]:
+    """The nearest directory at or above `start` whose Pulumi.yaml is this project's; the folders
+    of other projects' Pulumi.yaml on the way are appended to `passed`."""
     import yaml
 
     here = os.path.abspath(start)
@@ -62,6 +63,8 @@ def find_project_dir(start: str) -> Optional[str]:
                         return here
             except (OSError, yaml.YAMLError, AttributeError):
                 pass  # someone else's or a broken Pulumi.yaml: keep looking above
+            if passed is not None:
+                passed.append(here)
         parent = os.path.dirname(here)
         if parent == here:
             return None
@@ -77,10 +80,14 @@ def keystore_command(args) -> int:
 def plan_command(args) -> int:
     from .plan import print_plan
 
-    project_dir = args.project_dir or find_project_dir(os.getcwd())
+    passed: list = []
+    project_dir = args.project_dir or find_project_dir(os.getcwd(), passed)
     if project_dir is None:
         raise UsageError(f"plan: no {PROJECT_NAME} project here: {os.getcwd()} and the directories above it hold no "
                          f"Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")
+    for other in passed:  # never silently: a program of its own sits closer
+        print(f"note: {other} holds another Pulumi project; planning {PROJECT_NAME} in {project_dir} "
+              f"(pass --project-dir {other} to plan that one)", file=sys.stderr)
     return print_plan(args.stack, project_dir)
 
 

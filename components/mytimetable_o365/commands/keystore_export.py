@@ -24,6 +24,7 @@ EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_BAD_KEYSTORE = 3
 EXIT_WRITE_FAILED = 4
+KEYSTORE_NAME_ENDINGS = (".jks", ".p12", ".pfx")
 
 
 def _fail(message: str, code: int) -> int:
@@ -62,6 +63,10 @@ def run_keystore_export(args) -> int:
     target = args.out or outputs.get("keystorePath")
     if not target or not isinstance(target, str):
         return _fail("no --out given and no keystorePath in the outputs", EXIT_USAGE)
+    if args.out and not args.out.lower().endswith(KEYSTORE_NAME_ENDINGS):
+        # Git ignores *.jks, *.p12 and *.pfx (.gitignore): another name would land untracked in a
+        # checkout, key and all, one `git add .` away from being committed.
+        return _fail(f"--out {args.out}: a keystore file name must end in .jks, .p12 or .pfx (which Git ignores)", EXIT_USAGE)
     problem = existing_file_problem(os.path.abspath(target))
     if problem:
         return _fail(f"refusing to write {target}: the path {problem}", EXIT_REFUSED)

@@ -90,20 +90,27 @@ def render_plan(deployment, stack: str) -> str:
             kind = "application" if access["type"] == "Role" else "delegated"
             name = _permission_name(resource["resourceAppId"], access["id"], access["type"])
             if access["type"] == "Role":
-                role_names[access["id"]] = name
+                # Keyed by API too: Exchange's Calendars.ReadWrite.All has Graph's Calendars.ReadWrite GUID.
+                role_names[(resource["resourceAppId"], access["id"])] = name
             lines.append(f"  - {name}  [{kind}, {access['id']}]")
-    # The same words as the grantedPermissions output (rules/consent.py), so the two cannot disagree.
+    # The same words as the grantedPermissions output (rules/consent.py), so the two cannot disagree;
+    # a program that gives the outputs a prefix (IntegrationArgs.output_prefix) names it <prefix>GrantedPermissions.
     lines.append("Consent, per permission:")
-    lines += [f"  - {line}" for line in deployment.outputs.get("grantedPermissions") or []]
+    for output in sorted(n for n in deployment.outputs if n == "grantedPermissions" or n.endswith("GrantedPermissions")):
+        lines += [f"  - {line}" for line in deployment.outputs.get(output) or []]
     lines.append("Consent grants declared in Entra:")
     grants = sorted(deployment.of_type("azuread:index/appRoleAssignment:AppRoleAssignment"), key=lambda r: r.name)
     delegated = sorted(deployment.of_type(
         "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"),
         key=lambda r: r.name)
+    from ..offline.engine import MICROSOFT_SERVICE_PRINCIPALS
+
+    api_of = {spec[1]: app_id for app_id, spec in MICROSOFT_SERVICE_PRINCIPALS.items()}  # SP object ID -> app ID
     for grant in grants:
         role = grant.inputs["appRoleId"]
+        api = api_of.get(grant.inputs["resourceObjectId"])
         lines.append(f"  - app role {role} on service principal {grant.inputs['resourceObjectId']}"
-                     f"  ({role_names.get(role, 'not requested by the app')})")
+                     f"  ({role_names.get((api, role), 'not requested by the app')})")
     for grant in delegated:
         lines.append(f"  - delegated {', '.join(grant.inputs['claimValues'])} for all users")
     if not grants and not delegated:
@@ -189,7 +196,8 @@ def print_plan(stack: str, project_dir: str) -> int:
                 for module in (keystore_file, hooks):  # wherever the hook finds the writer
                     if hasattr(module, "write_private_file"):
                         stubs.enter_context(mock.patch.object(module, "write_private_file", recorded))
-                deployment = evaluate(program, config=config, stack=stack)
+                secret_keys = tuple(sorted({where.split(".", 1)[0] for where in secure}))
+                deployment = evaluate(program, config=config, stack=stack, secret_keys=secret_keys)
         except InvalidConfigError as exc:
             print(str(exc), file=sys.stderr)
             return 1

@@ -106,7 +106,8 @@ def check_cli(ctx: Context) -> None:
     version = ".".join(map(str, parse_version(text)))
     if not verdict:
         raise Blocked(CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
-                                   "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it")
+                                   "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it: "
+                                   "`curl -fsSL https://get.pulumi.com | sh` (or your package manager), then `pulumi version`")
     say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
 
 
@@ -397,7 +398,12 @@ def run_preflight(args) -> int:
     except Blocked as blocked:
         say("FAIL", str(blocked))
         return blocked.code
-    say("OK", "preflight passed: nothing was changed")
+    ran = [name for name in CHECKS if name in chosen]
+    if len(ran) == len(CHECKS):
+        say("OK", "preflight passed: nothing was changed")
+    else:  # e.g. `make up` checks only the CLI: say so, never "preflight passed" for a part
+        say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
+                  "`make preflight` runs every check): nothing was changed")
     return OK
 
 

@@ -179,7 +179,10 @@ def read_stack_config(path: str) -> dict:
         raise StackFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise StackFileError(f"{path}: is not UTF-8 text") from None
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here already
+    except yaml.YAMLError as exc:
+        raise StackFileError(_where(path, exc)) from None
     try:
         root = loader.get_single_node()
         if root is None:

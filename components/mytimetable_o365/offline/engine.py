@@ -635,6 +635,7 @@ def evaluate(
     existing_applications: tuple = (),
     replication_delays: Optional[dict] = None,
     hook_secrets: str = "marked",
+    secret_keys: tuple = (),
 ) -> Deployment:
     """Run the program once against the emulated engine and return what it declared.
 
@@ -663,7 +664,8 @@ def evaluate(
     ROOT.set(None)  # a fresh root stack per evaluation, as each `pulumi up` has
     SETTINGS.rpc_manager.clear()  # and nothing left over from an evaluation that failed
     SETTINGS.outputs.clear()
-    pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{project}:{k}": _config_text(v) for k, v in (config or {}).items()})
+    pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{project}:{k}": _config_text(v) for k, v in (config or {}).items()},
+                                  [k if ":" in k else f"{project}:{k}" for k in secret_keys])
     _mocks.set_mocks(emulator, project=project, stack=stack, preview=preview, logger=logger, monitor=_Monitor(emulator))
 
     from pulumi.runtime.stack import run_pulumi_func

@@ -7,6 +7,7 @@ needs no certificate work never loads it.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 from dataclasses import dataclass
 
 # Generated-certificate inputs whose change asks for a new key pair: an immediate rotation.
@@ -15,10 +16,48 @@ KEY_INPUTS = ("commonName", "keySize", "validityDays")
 # sooner than this after the previous one may remove the certificate MyTimetable still runs with.
 # The same week as the minimum renewBeforeDays (rules/settings.py, README runbook).
 RECENT_ROTATION_DAYS = 7
+# The longest certificate validity the project accepts, in days: one number, read by the config
+# check (rules/settings.py) and the mandatory policy pack (policy/rules.py). 825 days is the
+# CA/Browser Forum's former ceiling for TLS certificates (Baseline Requirements 6.3.2, 2018-2020),
+# long enough for a two-year rotation cycle with a month's renewal window.
+MAX_VALIDITY_DAYS = 825
 
 # "Microsoft Entra ID currently supports only RSA", with "a 2048-bit key length" highly recommended
 # (https://learn.microsoft.com/entra/identity-platform/howto-create-self-signed-certificate).
 MIN_RSA_KEY_SIZE = 2048
+
+
+# SHA-256 digests of the private key encodings (PEM text, DER PKCS#8) that this process generated
+# itself or already loaded with cryptography's full RSA key validation. Loading one of these again
+# skips that validation (`unsafe_skip_rsa_key_validation`, cryptography >= 40), which costs as
+# much as generating a 2048-bit key: a key is checked once per process, never trusted unseen.
+# Only digests are kept, never key material.
+_CHECKED_KEYS: set = set()
+
+
+def _key_digest(encoded: bytes) -> bytes:
+    return hashlib.sha256(encoded).digest()
+
+
+def remember_checked_key(*encodings: bytes) -> None:
+    """Record key encodings this process generated or fully validated (see _CHECKED_KEYS)."""
+    _CHECKED_KEYS.update(_key_digest(e) for e in encodings)
+
+
+def load_private_key(encoded: bytes, der: bool = False):
+    """An unencrypted private key from PEM (or DER PKCS#8) bytes.
+
+    The RSA key validation runs unless this process generated these exact bytes or already
+    validated them (a brought-your-own key is validated at its first load, e.g. when the settings
+    are checked). ValueError/TypeError as cryptography raises them for what does not parse.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    digest = _key_digest(encoded)
+    load = serialization.load_der_private_key if der else serialization.load_pem_private_key
+    key = load(encoded, password=None, unsafe_skip_rsa_key_validation=digest in _CHECKED_KEYS)
+    _CHECKED_KEYS.add(digest)
+    return key
 
 
 class CertificateProblem(ValueError):
@@ -40,16 +79,23 @@ class CertificateInfo:
     key_size: int
 
 
+def new_rsa_key(key_size: int):
+    """A fresh RSA private key (e = 65537). The test suite draws these from a pool of pre-generated
+    keys (tests/conftest.py), except where generation itself is tested."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+
+
 def generate_certificate(
     common_name: str, key_size: int, validity_days: int, not_before: _dt.datetime
 ) -> tuple[str, str]:
     """A new RSA key and a self-signed SHA-256 certificate `CN=<common_name>`, as PEM texts."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
+    key = new_rsa_key(key_size)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     start = not_before.astimezone(_dt.timezone.utc).replace(microsecond=0)
     certificate = (
@@ -78,6 +124,7 @@ def generate_certificate(
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+    remember_checked_key(key_pem.encode())  # generated here: loading it again needs no validation
     return cert_pem, key_pem
 
 
@@ -100,7 +147,6 @@ def inspect_certificate(cert_pem: str) -> CertificateInfo:
 
 def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> CertificateInfo:
     """Check a brought-your-own certificate and key; CertificateProblem names what is wrong."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     cert_example = "pulumi config set --path 'certificate.certificatePem' < certificate.pem"
@@ -112,7 +158,7 @@ def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> C
     except ValueError as exc:
         raise CertificateProblem("certificatePem", f"does not parse as an X.509 certificate ({exc})", cert_example) from None
     try:
-        key = serialization.load_pem_private_key(str(key_pem).encode(), password=None)
+        key = load_private_key(str(key_pem).encode())  # fully validated, unless this process already did
     except (ValueError, TypeError) as exc:
         raise CertificateProblem(
             "privateKeyPem", f"does not parse as an unencrypted PEM private key ({exc})", key_example
@@ -133,6 +179,11 @@ def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> C
     if info.not_after <= now:
         raise CertificateProblem(
             "certificatePem", f"expired on {info.not_after.isoformat()}", cert_example
+        )
+    if info.not_before > now:
+        # Entra registers it, but MyTimetable's token requests fail until then (AADSTS700027).
+        raise CertificateProblem(
+            "certificatePem", f"is not valid yet: its validity starts {info.not_before.isoformat()}", cert_example
         )
     return info
 

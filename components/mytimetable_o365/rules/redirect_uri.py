@@ -79,14 +79,18 @@ def normalise_site_url(site_url: str) -> str:
         raise RedirectUriError(
             f"it contains {' '.join(bad)}, which Entra does not accept in redirect URIs"
         )
+    if "ec_type=o365" in site_url or "/schedule?" in site_url:
+        raise RedirectUriError("it is the redirect URI; give only the site (the part before /schedule), "
+                               "the program adds /schedule?zoneview=0&ec_type=o365 itself")
     if "#" in site_url:
         raise RedirectUriError("it must not contain a fragment (#...)")
     if "?" in site_url:
         raise RedirectUriError("it must not contain a query (?...)")
     parts = _SITE.fullmatch(site_url)
     if parts is None:
-        scheme = site_url.split(":", 1)[0] if "://" in site_url else "no scheme"
-        raise RedirectUriError(f"it must use https, not {scheme}")
+        if "://" not in site_url:
+            raise RedirectUriError("it has no scheme; it must start with https://")
+        raise RedirectUriError(f"it must use https, not {site_url.split(':', 1)[0]}")
     if parts["scheme"].lower() != "https":
         raise RedirectUriError(f"it must use https, not {parts['scheme']}")
     host, port = _authority(parts["authority"])

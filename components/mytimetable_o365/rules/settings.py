@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -44,7 +45,11 @@ KEYSTORE_EXTENSIONS = {"jks": "jks", "pkcs12": "p12"}
 # The file name tells MyTimetable's operators (and Java's KeyStore.getInstance(File) guessers)
 # what the file is; .p12 and .pfx are the two names RFC 7292 files go by.
 KEYSTORE_FILE_EXTENSIONS = {"jks": (".jks",), "pkcs12": (".p12", ".pfx")}
-MAX_VALIDITY_DAYS = 3650
+from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS  # noqa: E402  one number with the policy pack
+# Entra: "A maximum of 100 owners can be added to a single application"
+# (https://learn.microsoft.com/entra/identity/users/directory-service-limits-restrictions).
+MAX_OWNERS = 100
+NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # JDK keytool refuses keystore passwords under 6 characters ("Keystore password must be at
 # least 6 characters", sun/security/tools/keytool/Main.java).
 MIN_KEYSTORE_PASSWORD = 6
@@ -140,11 +145,14 @@ def key(name: str) -> str:
     return f"{NAMESPACE}:{name}"
 
 
-def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = ()) -> Settings:
+def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = (),
+                   secret_keys: Optional[frozenset] = None) -> Settings:
     """Validate raw config values (strings, or JSON strings for lists and objects).
 
     `now` is only used to judge a brought-your-own certificate's expiry; `stacks` are the
-    project's stack names, so that a name copied from another stack is recognised.
+    project's stack names, so that a name copied from another stack is recognised; `secret_keys`
+    are the (unprefixed) keys the stack file holds as `secure:` values, when known: a keystore
+    password or private key outside them is plain text in a file that is committed.
     """
     problems: list[str] = []
     warnings: list[str] = []
@@ -176,7 +184,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
             redirect_uri = redirect_uri_for(str(site_url))
             site_url = normalise_site_url(str(site_url))
         except RedirectUriError as exc:
-            problem("siteUrl", f"{site_url!r} is not usable: {exc}", SITE_URL_EXAMPLE)
+            problem("siteUrl", f"{_redacted(str(site_url))!r} is not usable: {exc}", SITE_URL_EXAMPLE)
         else:
             if is_example_site(site_url):
                 warnings.append(f"{key('siteUrl')}: {site_url} is still an example (a name reserved by RFC 2606, "
@@ -204,17 +212,26 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
     consent = _boolean(raw, "adminConsent", mode == APPLICATION, problem)
 
     owners: tuple[str, ...] = ()
-    owners_raw = _structured(raw, "owners", list, problem, '["00000000-0000-0000-0000-000000000000"]')
+    owners_example = '["3f2504e0-4f89-11d3-9a0c-0305e82c3301"]'
+    owners_raw = _structured(raw, "owners", list, problem, owners_example)
     if owners_raw is not None:
         bad = [o for o in owners_raw if not isinstance(o, str) or not _GUID.fullmatch(o)]
+        unique = {o.lower() for o in owners_raw if isinstance(o, str)}
         if bad:
-            problem("owners", f"{bad!r} are not object IDs (GUIDs)", '["3f2504e0-4f89-11d3-9a0c-0305e82c3301"]')
+            problem("owners", f"{bad!r} are not object IDs (GUIDs)", owners_example)
+        elif NIL_GUID in unique:
+            problem("owners", "holds the all-zero GUID, which is no directory object", owners_example)
+        elif len(unique) + 1 > MAX_OWNERS:  # + the deploying identity, which the program adds
+            problem("owners", f"lists {len(unique)} owners; with the deploying identity that is more than Entra's "
+                    f"{MAX_OWNERS} per application (directory service limits)", owners_example)
         else:
-            owners = tuple(sorted({o.lower() for o in owners_raw}))
+            owners = tuple(sorted(unique))
 
     deployer_is_owner = _boolean(raw, "deployerIsOwner", True, problem)
     certificate = _certificate(raw, now, problem, warnings)
-    keystore = _keystore(raw, stack, problem)
+    keystore = _keystore(raw, stack, problem, warnings)
+    if secret_keys is not None:
+        warnings.extend(_plain_text_secrets(raw, secret_keys))
     scope = _mailbox_scope(raw, mode, problem)
 
     if scope is not None and consent:
@@ -326,6 +343,14 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
             f"{renew} must be smaller than certificate.validityDays ({validity})",
             "30",
         )
+    elif validity - renew < RECENT_ROTATION_DAYS:
+        problem(
+            "certificate.renewBeforeDays",
+            f"rotates every {validity - renew} days (validityDays {validity} - renewBeforeDays {renew}), sooner than "
+            f"a rotated keystore may take to reach MyTimetable ({RECENT_ROTATION_DAYS} days): each rotation would remove "
+            "the certificate MyTimetable still uses",
+            "30",
+        )
 
     cert_pem = value.get("certificatePem")
     key_pem = value.get("privateKeyPem")
@@ -381,7 +406,52 @@ def _retiring_certificate(value: dict, cert_pem, problem) -> Optional[str]:
     return str(retiring)
 
 
-def _keystore(raw, stack, problem) -> KeystoreSettings:
+_USERINFO = re.compile(r"^(?P<head>[^/?#]*?//|)(?P<user>[^/?#@:]*):(?P<password>[^/?#]*)@")
+
+
+def _redacted(url: str) -> str:
+    """The URL as an error may quote it: a password in user:password@ is never echoed."""
+    return _USERINFO.sub(lambda m: f"{m.group('head')}{m.group('user')}:***@", url, count=1)
+
+
+def _plain_text_secrets(raw: Mapping[str, Any], secret_keys: frozenset) -> list[str]:
+    """Warnings for a keystore password or private key written in plain text in the stack file."""
+    said = []
+    for top, sub, command in (("keystore", "password", "pulumi config set --secret --path 'keystore.password' '<password>'"),
+                              ("certificate", "privateKeyPem", "pulumi config set --secret --path 'certificate.privateKeyPem' < key.pem")):
+        value = raw.get(top)
+        if isinstance(value, str) and value[:1] == "{":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if isinstance(value, dict) and value.get(sub) not in (None, "") and top not in secret_keys:
+            said.append(f"{key(top + '.' + sub)} is plain text in the stack file, which is committed to Git: set it as a "
+                        f"secret instead: {command}")
+    return said
+
+
+_VARIABLE = re.compile(r"\$\w+|\$\{[^}]*\}|%\w+%")
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def _path_warnings(path: str) -> list[str]:
+    """Legal file names that are almost surely a mistake: nothing expands variables or ~, and a
+    Windows path names a relative file here."""
+    said = []
+    if _VARIABLE.search(path):
+        said.append(f"{path!r} holds {_VARIABLE.search(path).group(0)}, which nothing expands (Pulumi runs no shell): "
+                    "the file would be written under that literal name; give the path itself")
+    if "~" in path.split("/", 1)[0] or "/~" in path:
+        said.append(f"{path!r} holds ~, which nothing expands; give the path itself")
+    if _WINDOWS_DRIVE.match(path) or "\\" in path:
+        said.append(f"{path!r} looks like a Windows path; on this machine it names a file relative to the project; "
+                    "use / and the path where the program runs")
+    return said
+
+
+def _keystore(raw, stack, problem, warnings=None) -> KeystoreSettings:
+    warnings = [] if warnings is None else warnings
     example = '{"format": "jks", "alias": "mytimetable", "path": "keystore-prod.jks"}'
     value = _structured(raw, "keystore", dict, problem, example) or {}
     _unknown_subkeys("keystore", value, KEYSTORE_KEYS, problem, example)
@@ -405,6 +475,9 @@ def _keystore(raw, stack, problem) -> KeystoreSettings:
     path_problem = _path_problem(path, fmt)
     if path_problem:
         problem("keystore.path", path_problem, f"keystore-{stack}.{KEYSTORE_EXTENSIONS[fmt]}")
+    if not path_problem:
+        for warning in _path_warnings(path):
+            warnings.append(f"{key('keystore.path')}: {warning}")
     delivery = value.get("delivery", "file")
     if delivery not in KEYSTORE_DELIVERIES:
         problem("keystore.delivery", f"{delivery!r} is not one of file, elsewhere", "elsewhere")
@@ -430,6 +503,11 @@ def _app_name_problem(name) -> Optional[str]:
     if len(name) > MAX_APP_NAME:
         return (f"is {len(name)} characters long; it becomes the certificate's subject CN, which RFC 5280 "
                 f"limits to {MAX_APP_NAME} (ub-common-name)")
+    hidden = sorted({f"U+{ord(ch):04X}" for ch in name if unicodedata.category(ch) == "Cf"})
+    if hidden:
+        # Format characters (zero-width space/joiner, BOM, bidi overrides such as U+202E) make a name
+        # look like another in the portal and in the Exchange script (Unicode TR #36, 2.1/2.3).
+        return f"contains invisible or text-direction characters ({', '.join(hidden)}) that make it look like another name"
     return None
 
 
@@ -492,6 +570,11 @@ def _path_problem(path, fmt: str) -> Optional[str]:
     if any(len(part.encode("utf-8", "surrogatepass")) > MAX_PATH_COMPONENT_BYTES for part in parts) or \
             len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
         return f"is too long for the file system ({MAX_PATH_COMPONENT_BYTES} bytes per name, {MAX_PATH_BYTES} in all)"
+    resolved = os.path.abspath(path)  # relative paths land in the project folder, where the program runs
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_PATH_COMPONENT_BYTES for part in resolved.split("/")) or \
+            len(resolved.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES:
+        return (f"resolves to {len(resolved.encode('utf-8', 'surrogatepass'))} bytes, too long for the file system "
+                f"({MAX_PATH_COMPONENT_BYTES} bytes per name, {MAX_PATH_BYTES} in all: Linux NAME_MAX and PATH_MAX)")
     if not any(name.lower().endswith(ext) and len(name) > len(ext) for ext in extensions):
         return (f"must be a file name ending in {' or '.join(extensions)} for keystore.format {fmt} "
                 "(so that no other file is taken for the keystore)")
