@@ -8,7 +8,6 @@ import json
 import pathlib
 import shutil
 import subprocess
-from typing import Optional
 
 import pytest
 import yaml
@@ -52,8 +51,8 @@ def entra(tmp_path):
 
 @pytest.fixture
 def make_workspace(tmp_path, entra):
-    def make(config: str, deployer: Optional[Caller] = None, roles=None, main: Optional[str] = None,
-             extra_env: Optional[dict] = None) -> Workspace:
+    def make(config: str, deployer: Caller | None = None, roles=None, main: str | None = None,
+             extra_env: dict | None = None) -> Workspace:
         if deployer is None:
             deployer = entra.directory.add_deployer("pipeline", SECRET, roles=roles if roles is not None else stack_needs())
         workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env=extra_env or {})

@@ -16,7 +16,7 @@ VALIDITY, RENEW_BEFORE = 90, 20
 
 def keystore_thumbprint(path) -> str:
     store = jks.KeyStore.load(str(path), KEYSTORE_PASSWORD)
-    return hashlib.sha1(store.private_keys["mytimetable"].cert_chain[0][1]).hexdigest().upper()  # noqa: S324 (x5t)
+    return hashlib.sha1(store.private_keys["mytimetable"].cert_chain[0][1]).hexdigest().upper()
 
 
 def test_rotation_keeps_the_delivered_certificate_registered_at_every_step(entra, make_workspace, tmp_path):

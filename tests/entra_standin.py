@@ -147,7 +147,7 @@ class EntraStandIn:
         registered = {}
         for pem in certificates:
             der = x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization_der())
-            registered[("x5t", b64url(hashlib.sha1(der).digest()))] = pem  # noqa: S324 as Entra's x5t
+            registered[("x5t", b64url(hashlib.sha1(der).digest()))] = pem
             registered[("x5t#S256", b64url(hashlib.sha256(der).digest()))] = pem
         # Thumbprints are base64url; MSAL keeps the padding, Entra accepts either.
         pem = (registered.get(("x5t#S256", str(header.get("x5t#S256", "")).rstrip("=")))

@@ -50,13 +50,14 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 import grpc
 from google.protobuf import struct_pb2
 
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 try:  # the SDK's own channel options (message size limits) if present
     from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
@@ -272,7 +273,7 @@ def read_project(project_root: pathlib.Path) -> dict:
 
 
 def engine_environment(project_root: pathlib.Path, project: Mapping[str, Any], config_json: str = "{}",
-                       base: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+                       base: Mapping[str, str] | None = None) -> dict[str, str]:
     """os.environ + PULUMI_RUNTIME_<OPTION> for Pulumi.yaml runtime.options + PULUMI_PROJECT +
     PULUMI_CONFIG (NewProvider), then the shim's PATH/PYTHONHOME handling."""
     env = dict(os.environ if base is None else base)
@@ -286,7 +287,7 @@ def engine_environment(project_root: pathlib.Path, project: Mapping[str, Any], c
     return env
 
 
-def shim_python(project_root: pathlib.Path, env: Mapping[str, str]) -> Optional[pathlib.Path]:
+def shim_python(project_root: pathlib.Path, env: Mapping[str, str]) -> pathlib.Path | None:
     """The interpreter pulumi-resource-pulumi-python would pick (virtualenv relative to $PWD)."""
     venv = env.get("PULUMI_RUNTIME_VIRTUALENV")
     if not venv and env.get("PULUMI_RUNTIME_TOOLCHAIN") == "uv":
@@ -302,10 +303,10 @@ def shim_python(project_root: pathlib.Path, env: Mapping[str, str]) -> Optional[
 class DynamicProviderHost:
     """One `python -u -m pulumi.dynamic` process per host, as the engine keeps one per provider."""
 
-    def __init__(self, project_root: os.PathLike | str, *, python: Optional[os.PathLike | str] = None,
-                 engine_address: str = "127.0.0.1:1", extra_env: Optional[Mapping[str, str]] = None,
+    def __init__(self, project_root: os.PathLike | str, *, python: os.PathLike | str | None = None,
+                 engine_address: str = "127.0.0.1:1", extra_env: Mapping[str, str] | None = None,
                  stack: str = "test", startup_timeout: float = 30.0, rpc_timeout: float = 30.0,
-                 configure: bool = True, fake_utcnow=None, clock_module: Optional[str] = None):
+                 configure: bool = True, fake_utcnow=None, clock_module: str | None = None):
         self.project_root = pathlib.Path(project_root).resolve()
         self.project = read_project(self.project_root)
         self.project_name = str(self.project.get("name", "project"))
@@ -337,19 +338,19 @@ class DynamicProviderHost:
         self.startup_timeout = startup_timeout
         self.rpc_timeout = rpc_timeout
         self._configure_on_start = configure
-        self.proc: Optional[subprocess.Popen] = None
-        self.port: Optional[int] = None
-        self.channel: Optional[grpc.Channel] = None
-        self.stub: Optional[provider_pb2_grpc.ResourceProviderStub] = None
+        self.proc: subprocess.Popen | None = None
+        self.port: int | None = None
+        self.channel: grpc.Channel | None = None
+        self.stub: provider_pb2_grpc.ResourceProviderStub | None = None
         self.accept_secrets = False
         self.handshake_response = None
         self.configure_response = None
         self.plugin_info = None
-        self._stdout_lines: "queue.Queue[Optional[bytes]]" = queue.Queue()
+        self._stdout_lines: queue.Queue[bytes | None] = queue.Queue()
         self._stdout: list[bytes] = []
         self._stderr: list[bytes] = []
         self._threads: list[threading.Thread] = []
-        self.startup_seconds: Optional[float] = None
+        self.startup_seconds: float | None = None
 
     # -- process ---------------------------------------------------------------------------
 
@@ -357,7 +358,7 @@ class DynamicProviderHost:
     def argv(self) -> list[str]:
         return [str(self.python), "-u", "-m", "pulumi.dynamic", self.engine_address]
 
-    def start(self) -> "DynamicProviderHost":
+    def start(self) -> DynamicProviderHost:
         started = time.monotonic()
         self.proc = subprocess.Popen(
             self.argv, cwd=self.project_root, env=self.env,
@@ -437,7 +438,7 @@ class DynamicProviderHost:
             if stream:
                 stream.close()
 
-    def __enter__(self) -> "DynamicProviderHost":
+    def __enter__(self) -> DynamicProviderHost:
         return self.start() if self.proc is None else self
 
     def __exit__(self, *exc) -> None:
@@ -479,7 +480,7 @@ class DynamicProviderHost:
         self.plugin_info = self._call("GetPluginInfo", empty_pb2.Empty())
         return self.plugin_info
 
-    def configure(self, args: Optional[Mapping[str, Any]] = None):
+    def configure(self, args: Mapping[str, Any] | None = None):
         """The default provider's Configure: args are the `pulumi-python:*` config (normally none)."""
         request = provider_pb2.ConfigureRequest(
             args=marshal(args or {}, keep_secrets=True, keep_unknowns=True),

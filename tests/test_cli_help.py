@@ -85,7 +85,8 @@ def test_the_help_lists_every_exit_code_the_commands_return():
 
     exit_constants = {name for name in vars(keystore_export) if name.startswith("EXIT_")}
     assert {name for name, _ in cli.KEYSTORE_EXIT_MEANINGS} == exit_constants
-    returned = set(re.findall(r"return (?:_fail\([^)]*\), )?(EXIT_[A-Z_]+)", (ROOT / "components/mytimetable_o365/commands/keystore_export.py").read_text()))
+    source = (ROOT / "components/mytimetable_o365/commands/keystore_export.py").read_text()
+    returned = set(re.findall(r"return (?:_fail\([^)]*\), )?(EXIT_[A-Z_]+)", source))
     assert returned <= exit_constants
     verify_codes = {getattr(verify, name) for name, _ in cli.VERIFY_EXIT_MEANINGS}
     source = (ROOT / "components/mytimetable_o365/commands/verify.py").read_text()

@@ -185,7 +185,8 @@ def test_no_description_of_the_legacy_permission_calls_it_an_ews_permission():
 
     from conftest import ROOT
 
-    texts = [ROOT / "README.md", *ROOT.glob("Pulumi.*.yaml"), *(ROOT / "components" / "mytimetable_o365").rglob("*.py"), *(ROOT / "policy").glob("*.py")]
+    texts = [ROOT / "README.md", *ROOT.glob("Pulumi.*.yaml"), *(ROOT / "components" / "mytimetable_o365").rglob("*.py"),
+             *(ROOT / "policy").glob("*.py")]
     for path in texts:
         for line in path.read_text().splitlines():
             if re.search(r"\bEWS\b", line):

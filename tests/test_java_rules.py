@@ -117,7 +117,7 @@ def java_results(tmp_path_factory):
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(keytool_jobs) + 1) as pool:
         jvm = pool.submit(run_jvm, list(api_jobs.values()))
         tools = {name: pool.submit(run_keytool, *job, folder) for name, job in keytool_jobs.items()}
-        results = dict(zip(api_jobs, jvm.result()))
+        results = dict(zip(api_jobs, jvm.result(), strict=True))
         results.update({name: future.result() for name, future in tools.items()})
     return results
 

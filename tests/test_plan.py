@@ -1,7 +1,10 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+from mytimetable_o365.commands.stack_file import StackFileError, read_stack_config
 
 
 def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_path):
@@ -25,10 +28,6 @@ def test_plan_reports_config_errors_by_key(tmp_path):
     assert result.returncode == 1
     assert "mytimetable-o365:siteUrl" in result.stderr and "https" in result.stderr
 
-
-import pytest
-
-from mytimetable_o365.commands.stack_file import StackFileError, read_stack_config
 
 
 def stack_file(tmp_path, text):

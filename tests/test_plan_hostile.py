@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -79,7 +78,7 @@ def test_plan_shows_the_names_another_stack_warnings_first(tmp_path):
     assert result.returncode == 0, result.stderr
     warnings = [i for i, line in enumerate(result.stdout.splitlines()) if line.startswith("warning:")]
     assert warnings and "appName" in result.stdout.splitlines()[warnings[0]] and "prod" in result.stdout.splitlines()[warnings[0]]
-    assert warnings[0] < result.stdout.splitlines().index(next(l for l in result.stdout.splitlines() if l.startswith("App registration")))
+    assert warnings[0] < result.stdout.splitlines().index(next(line for line in result.stdout.splitlines() if line.startswith("App registration")))
 
 
 @pytest.mark.parametrize("layout", ["no program", "no stack file", "not a folder"])

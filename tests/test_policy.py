@@ -7,7 +7,7 @@ import pytest
 from conftest import ROOT, minimal_config, own_certificate
 
 sys.path.insert(0, str(ROOT / "policy"))
-import rules  # noqa: E402
+import rules
 
 APP = rules.APPLICATION
 GOOD_APP = {

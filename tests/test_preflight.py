@@ -1,4 +1,5 @@
-"""`mytimetable-o365 preflight` against the local Entra stand-in, a fake `az` and a fake `pulumi`: one line per check, one exit code per blocking problem."""
+"""`mytimetable-o365 preflight` against the local Entra stand-in, a fake `az` and a fake `pulumi`: one line per check,
+one exit code per blocking problem."""
 
 import json
 import os

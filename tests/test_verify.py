@@ -252,12 +252,11 @@ class SilentServer:
         self.url = f"https://127.0.0.1:{self.socket.getsockname()[1]}"
 
     def _accept(self):
-        import socket
 
         while not self.stop.is_set():
             try:
                 connection, _ = self.socket.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.held.append(connection)
 

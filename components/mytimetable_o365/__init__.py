@@ -29,7 +29,7 @@ _PUBLIC = {
     "InvalidConfigError": "mytimetable_o365.rules.settings",
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = sorted(_PUBLIC)  # noqa: PLE0605 - a list built from the lazy table, so the two cannot disagree
 
 
 def __getattr__(name: str) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 from .outputs import UsageError
 
@@ -48,7 +48,7 @@ def exit_codes(module, meanings) -> str:
     return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in rows)
 
 
-def find_project_dir(start: str, passed: Optional[list] = None) -> Optional[str]:
+def find_project_dir(start: str, passed: list | None = None) -> str | None:
     """The nearest directory at or above `start` whose Pulumi.yaml is this project's; the folders
     of other projects' Pulumi.yaml on the way are appended to `passed`."""
     import yaml
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -123,6 +123,7 @@ def render_plan(deployment, stack: str) -> str:
         info = inspect_certificate(credential.inputs["value"])
         if generated:
             end = parse_rfc3339(credential.inputs["endDate"])
+            assert deploy_time is not None  # generated: the credentials give it
             lines.append(f"  - {credential.name}: {info.subject}, {info.key_size}-bit RSA, valid "
                          f"{(end - deploy_time).days} days from the deploy, thumbprint {AT_DEPLOY}")
         else:

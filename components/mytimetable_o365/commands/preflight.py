@@ -26,9 +26,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any
 
 CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
 
@@ -68,10 +67,13 @@ class Blocked(Exception):
 
 @dataclass
 class Context:
-    args: object
-    settings: object = None
-    credentials: Optional[dict] = None
-    claims: Optional[dict] = None
+    """What the checks hand on: argparse's namespace, then the parsed settings, the credentials
+    found and the token's claims (each set by the check that finds it)."""
+
+    args: Any
+    settings: Any = None
+    credentials: Any = None
+    claims: Any = None
 
 
 def say(status: str, message: str) -> None:
@@ -103,7 +105,7 @@ def check_cli(ctx: Context) -> None:
     if verdict is None:
         raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` gave no version "
                                    f"({(text or result.stderr.strip() or 'no output').splitlines()[0]})")
-    version = ".".join(map(str, parse_version(text)))
+    version = ".".join(map(str, parse_version(text) or ()))
     if not verdict:
         raise Blocked(CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
                                    "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it: "
@@ -150,7 +152,7 @@ def check_config(ctx: Context) -> None:
 
 
 # --- credentials -----------------------------------------------------------------------
-def find_credentials() -> Optional[dict]:
+def find_credentials() -> dict | None:
     """What the azuread provider would authenticate with, in its order (module docstring)."""
     client_id, tenant_id = _env("ARM_CLIENT_ID"), _env("ARM_TENANT_ID")
     if client_id and tenant_id:
@@ -247,7 +249,7 @@ def _client_certificate() -> dict:
         "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()).decode(),
         "public_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),  # noqa: S303 Entra's x5t
+        "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
     }
 
 
@@ -278,6 +280,7 @@ def _msal_token(ctx: Context) -> str:
 
     found = ctx.credentials
     session = _session(ctx)
+    credential: Any
     if found["method"] == "client certificate":
         credential = _client_certificate()
     elif found["method"] == "client secret":
@@ -321,7 +324,7 @@ def check_token(ctx: Context) -> None:
 
 
 # --- tenant ----------------------------------------------------------------------------
-def _recorded_tenant(ctx: Context) -> tuple[Optional[str], str]:
+def _recorded_tenant(ctx: Context) -> tuple[str | None, str]:
     """(tenantId of the last deployment, where it came from) or (None, why not)."""
     if ctx.args.outputs:
         from .outputs import read_outputs

@@ -154,7 +154,7 @@ def _construct_set(loader, node):
 
 
 _Loader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))  # type: ignore[arg-type]
 _Loader.add_constructor("tag:yaml.org,2002:set", _construct_set)
 _Loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)

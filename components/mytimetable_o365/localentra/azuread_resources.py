@@ -29,7 +29,7 @@ import os
 import threading
 import time
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from .graph_client import GraphCallError, GraphClient
 
@@ -77,7 +77,7 @@ def has_unknown(value: Any) -> bool:
 
 
 def _wait_until_found(read):
-    last: Optional[GraphCallError] = None
+    last: GraphCallError | None = None
     for attempt in range(POLLS):
         try:
             return read()
@@ -86,7 +86,8 @@ def _wait_until_found(read):
                 raise
             last = error
             time.sleep(POLL_SECONDS * (attempt + 1))
-    raise last  # type: ignore[misc]
+    assert last is not None
+    raise last
 
 
 class Resource:
@@ -124,7 +125,7 @@ class Resource:
 class Application(Resource):
     computed = ("clientId", "objectId", "publisherDomain")
 
-    def _duplicate(self, news: dict, object_id: str = "") -> Optional[str]:
+    def _duplicate(self, news: dict, object_id: str = "") -> str | None:
         if not news.get("preventDuplicateNames") or has_unknown(news.get("displayName")):
             return None
         found = [a for a in self.g.find("applications", "displayName", news["displayName"]) if a["id"] != object_id]
@@ -137,7 +138,8 @@ class Application(Resource):
         return {"displayName": news.get("displayName", ""), "signInAudience": news.get("signInAudience", "AzureADMyOrg"),
                 "web": {"redirectUris": (news.get("web") or {}).get("redirectUris", [])},
                 "requiredResourceAccess": [
-                    {"resourceAppId": r["resourceAppId"], "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccesses", [])]}
+                    {"resourceAppId": r["resourceAppId"],
+                     "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccesses", [])]}
                     for r in news.get("requiredResourceAccesses", [])]}
 
     def preview(self, news: dict) -> dict:
@@ -159,18 +161,19 @@ class Application(Resource):
         except GraphCallError as error:
             raise PartialFailure(f"/applications/{object_id}", self._outputs(app, news.get("owners") or [caller], news),
                                  f"creating application: {error}") from None
-        return f"/applications/{object_id}", self.read(f"/applications/{object_id}", news)
+        return f"/applications/{object_id}", self.read(f"/applications/{object_id}", news) or {}
 
     def _outputs(self, app: dict, owners: list, inputs: dict) -> dict:
         return {"objectId": app["id"], "clientId": app["appId"], "displayName": app["displayName"],
                 "signInAudience": app["signInAudience"], "publisherDomain": app.get("publisherDomain", ""),
                 "web": {"redirectUris": app.get("web", {}).get("redirectUris", []), "implicitGrant": {}},
                 "requiredResourceAccesses": [
-                    {"resourceAppId": r["resourceAppId"], "resourceAccesses": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccess", [])]}
+                    {"resourceAppId": r["resourceAppId"],
+                     "resourceAccesses": [{"id": a["id"], "type": a["type"]} for a in r.get("resourceAccess", [])]}
                     for r in app.get("requiredResourceAccess", [])],
                 "owners": sorted(owners), "preventDuplicateNames": bool(inputs.get("preventDuplicateNames", False))}
 
-    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+    def read(self, resource_id: str, inputs: dict) -> dict | None:
         object_id = resource_id.rsplit("/", 1)[-1]
         try:
             app = self.g.call("GET", f"/applications/{object_id}")
@@ -229,7 +232,7 @@ class ServicePrincipal(Resource):
         except GraphCallError as error:
             raise PartialFailure(resource_id, self._outputs(sp, news.get("owners") or [caller], news),
                                  f"Could not create service principal: {error}") from None
-        return resource_id, self.read(resource_id, news)
+        return resource_id, self.read(resource_id, news) or {}
 
     def _outputs(self, sp: dict, owners: list, inputs: dict) -> dict:
         return {"objectId": sp["id"], "clientId": sp["appId"], "displayName": sp.get("displayName", ""),
@@ -238,7 +241,7 @@ class ServicePrincipal(Resource):
                 "oauth2PermissionScopeIds": {s["value"]: s["id"] for s in sp.get("oauth2PermissionScopes", [])},
                 "useExisting": bool(inputs.get("useExisting", False)), "type": sp.get("servicePrincipalType", "Application")}
 
-    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+    def read(self, resource_id: str, inputs: dict) -> dict | None:
         object_id = resource_id.rsplit("/", 1)[-1]
         try:
             sp = self.g.call("GET", f"/servicePrincipals/{object_id}")
@@ -279,7 +282,7 @@ class AppRoleAssignment(Resource):
                 "principalDisplayName": a.get("principalDisplayName", ""), "principalType": a.get("principalType", ""),
                 "resourceDisplayName": a.get("resourceDisplayName", "")}
 
-    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+    def read(self, resource_id: str, inputs: dict) -> dict | None:
         try:
             return self._outputs(self.g.call("GET", resource_id))
         except GraphCallError as error:
@@ -312,7 +315,7 @@ class DelegatedPermissionGrant(Resource):
         return {"claimValues": sorted(grant["scope"].split()), "resourceServicePrincipalObjectId": grant["resourceId"],
                 "servicePrincipalObjectId": grant["clientId"]}
 
-    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+    def read(self, resource_id: str, inputs: dict) -> dict | None:
         try:
             return self._outputs(self.g.call("GET", resource_id))
         except GraphCallError as error:
@@ -384,7 +387,7 @@ class ApplicationCertificate(Resource):
             raise GraphCallError(404, "Request_ResourceNotFound", f"Resource '{key_id}' does not exist.")
         return found
 
-    def read(self, resource_id: str, inputs: dict) -> Optional[dict]:
+    def read(self, resource_id: str, inputs: dict) -> dict | None:
         app_object_id, _, key_id = resource_id.split("/")
         try:
             self._credential(app_object_id, key_id)

@@ -25,7 +25,6 @@ import datetime as dt
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..rules import access
 from ..rules.permissions import EXCHANGE_ONLINE, MICROSOFT_GRAPH
@@ -36,7 +35,7 @@ MAX_OWNERS = 100
 class GraphError(Exception):
     """What Graph answers with an error: `{"error": {"code", "message"}}` and an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, headers: Optional[dict] = None):
+    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message, self.headers = status, code, message, headers or {}
 
@@ -150,16 +149,16 @@ class Directory:
             self.secrets[client_id] = secret
             sp = self.add_service_principal({"appId": client_id, "displayName": name, "appRoles": [],
                                              "oauth2PermissionScopes": []}, first_party=True)
-            graph_sp = self.sp_by_app_id(MICROSOFT_GRAPH.app_id)
+            graph_sp = self.graph_sp()
             for role in roles:
                 self._assign(graph_sp, sp["id"], access.GRAPH_PERMISSION_IDS[role])
             return self.caller_for_sp(sp)
 
-    def caller_by_client(self, client_id: str) -> Optional[Caller]:
+    def caller_by_client(self, client_id: str) -> Caller | None:
         sp = self.sp_by_app_id(client_id)
         return self.caller_for_sp(sp) if sp else self.user_logins.get(client_id)
 
-    def caller_by_object(self, object_id: str) -> Optional[Caller]:
+    def caller_by_object(self, object_id: str) -> Caller | None:
         """The caller a token names, with its permissions as they are now (a revoked role counts at once)."""
         sp = self.service_principals.get(object_id)
         if sp is not None:
@@ -169,7 +168,7 @@ class Directory:
     def set_roles(self, caller: Caller, roles) -> Caller:
         """Replace a deploying service principal's Graph application permissions."""
         with self.lock:
-            graph_sp = self.sp_by_app_id(MICROSOFT_GRAPH.app_id)
+            graph_sp = self.graph_sp()
             for assignment_id in [i for i, a in self.assignments.items()
                                   if a["principalId"] == caller.object_id and a["resourceId"] == graph_sp["id"]]:
                 del self.assignments[assignment_id]
@@ -178,14 +177,14 @@ class Directory:
             return self.caller_for_sp(self.service_principals[caller.object_id])
 
     def caller_for_sp(self, sp: dict) -> Caller:
-        graph_sp = self.sp_by_app_id(MICROSOFT_GRAPH.app_id)
+        graph_sp = self.graph_sp()
         names = {r["id"]: r["value"] for r in graph_sp["appRoles"]}
         roles = frozenset(names[a["appRoleId"]] for a in self.assignments.values()
                           if a["principalId"] == sp["id"] and a["resourceId"] == graph_sp["id"] and a["appRoleId"] in names)
         return Caller(sp["id"], sp["appId"], "app", roles=roles, display_name=sp["displayName"])
 
     # --- authorization ------------------------------------------------------------------------
-    def authorize(self, caller: Caller, requirement: access.Requirement, target: Optional[str] = None) -> None:
+    def authorize(self, caller: Caller, requirement: access.Requirement, target: str | None = None) -> None:
         """Refuse as the tenant does (403 Authorization_RequestDenied)."""
         if caller.kind == "user":
             if not requirement.allows_user(set(caller.directory_roles)):
@@ -197,7 +196,7 @@ class Directory:
         if only_owned and target is not None and caller.object_id not in self.owners.get(target, []):
             raise denied()
 
-    def can_read_directory(self, caller: Caller, target: Optional[str] = None) -> bool:
+    def can_read_directory(self, caller: Caller, target: str | None = None) -> bool:
         """Reading applications and service principals: the table's lookup step (rules.access,
         READ_API_REQUIREMENT, from Learn's serviceprincipal-get, which also lets
         Application.ReadWrite.OwnedBy list and read every application and service principal).
@@ -225,7 +224,13 @@ class Directory:
                 self.lag("servicePrincipals", object_id)
             return sp
 
-    def sp_by_app_id(self, app_id: str) -> Optional[dict]:
+    def graph_sp(self) -> dict:
+        """Microsoft Graph's service principal: always in the directory (added at start)."""
+        found = self.sp_by_app_id(MICROSOFT_GRAPH.app_id)
+        assert found is not None
+        return found
+
+    def sp_by_app_id(self, app_id: str) -> dict | None:
         return next((sp for sp in self.service_principals.values() if sp["appId"].lower() == str(app_id).lower()), None)
 
     def lag(self, collection: str, object_id: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..rules import access
 from ..rules.permissions import MICROSOFT_GRAPH
@@ -62,7 +62,7 @@ class Graph:
 
     def __init__(self, directory: Directory):
         self.d = directory
-        self.routes: list[tuple[str, re.Pattern, Callable]] = []
+        self.routes: list[tuple[str, re.Pattern, Any]] = []
         for method, pattern, handler in [
             ("POST", r"/applications", self.create_application),
             ("GET", r"/applications", self.list_applications),
@@ -91,7 +91,7 @@ class Graph:
         ]:
             self.routes.append((method, re.compile(rf"^/(?:v1\.0|beta){pattern}/?$"), handler))
 
-    def handle(self, caller: Caller, method: str, path: str, query: dict, body: Optional[dict]):
+    def handle(self, caller: Caller, method: str, path: str, query: dict, body: dict | None):
         known_path = False
         for route_method, pattern, handler in self.routes:
             match = pattern.match(path)
@@ -226,7 +226,8 @@ class Graph:
     def create_service_principal(self, caller, query, body):
         app = next((a for a in self.d.applications.values() if a["appId"] == str(body.get("appId", "")).lower()), None)
         if app is None:
-            raise GraphError(400, "Request_BadRequest", f"The appId '{body.get('appId')}' of the service principal does not reference a valid application object.")
+            raise GraphError(400, "Request_BadRequest", f"The appId '{body.get('appId')}' of the service principal "
+                                                        "does not reference a valid application object.")
         self.d.authorize(caller, access.SERVICE_PRINCIPAL_REQUIREMENT, app["id"])
         owners = [_owner_id(ref) for ref in body.get("owners@odata.bind", [])]
         self._check_new_owners(caller, owners)

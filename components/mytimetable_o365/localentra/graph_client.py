@@ -15,7 +15,7 @@ import http
 import os
 import time
 import urllib.parse
-from typing import Any, Optional
+from typing import Any
 
 import requests
 
@@ -39,7 +39,7 @@ class GraphClient:
         endpoints = self._json("GET", f"https://{metadata_host}/metadata/endpoints?api-version=2022-09-01", auth=False)
         self.graph = endpoints["microsoftGraphResourceId"].rstrip("/")
         self.login = endpoints["authentication"]["loginEndpoint"].rstrip("/")
-        self._token: Optional[str] = None
+        self._token: str | None = None
         self._expires = 0.0
 
     def token(self) -> str:
@@ -58,7 +58,7 @@ class GraphClient:
 
         return read_claims(self.token())
 
-    def _json(self, method: str, url: str, body: Optional[dict] = None, auth: bool = True) -> Any:
+    def _json(self, method: str, url: str, body: dict | None = None, auth: bool = True) -> Any:
         for attempt in range(1, MAX_TRIES + 1):
             headers = {"Authorization": f"Bearer {self.token()}"} if auth else {}
             answer = self.session.request(method, url, json=body, headers=headers, timeout=TIMEOUT, verify=self.verify)
@@ -78,7 +78,7 @@ class GraphClient:
             return answer.json() if answer.content else None
         raise AssertionError("unreachable")
 
-    def call(self, method: str, path: str, body: Optional[dict] = None, version: str = "v1.0") -> Any:
+    def call(self, method: str, path: str, body: dict | None = None, version: str = "v1.0") -> Any:
         return self._json(method, f"{self.graph}/{version}{path}", body)
 
     def find(self, collection: str, prop: str, value: str) -> list[dict]:

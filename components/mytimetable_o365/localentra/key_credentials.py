@@ -43,13 +43,13 @@ def _checked(credential: dict) -> dict:
     certificate = certificate_of(credential)
     if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
         raise _bad("Key credential's key must be an RSA certificate.")
-    start = _when(credential.get("startDateTime"), "startDateTime")
-    end = _when(credential.get("endDateTime"), "endDateTime")
+    start = _when(str(credential.get("startDateTime")), "startDateTime")
+    end = _when(str(credential.get("endDateTime")), "endDateTime")
     if end > certificate.not_valid_after_utc or start < certificate.not_valid_before_utc - dt.timedelta(seconds=1):
         raise _bad("Key credential end date is invalid.")
     entry = dict(credential)
     entry.setdefault("usage", "Verify")
-    entry["customKeyIdentifier"] = certificate.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 (x5t)
+    entry["customKeyIdentifier"] = certificate.fingerprint(hashes.SHA1()).hex().upper()
     return entry
 
 

@@ -22,7 +22,7 @@ import sys
 import traceback
 from concurrent import futures
 from importlib import metadata
-from typing import Any, Optional
+from typing import Any
 
 import grpc
 from google.protobuf import any_pb2, empty_pb2, json_format, struct_pb2
@@ -64,7 +64,7 @@ def _type_of(urn: str) -> str:
 
 class AzureADProvider(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self):
-        self.graph: Optional[GraphClient] = None
+        self.graph: GraphClient | None = None
         self.config: dict[str, str] = {}
 
     # --- lifecycle -------------------------------------------------------------------------------

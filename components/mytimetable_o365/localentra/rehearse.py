@@ -20,7 +20,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Optional
 
 import yaml
 
@@ -89,7 +88,7 @@ def summary(workspace: Workspace) -> str:
     return "\n".join(lines)
 
 
-def rehearse(root: Path, stack: str, pulumi: Optional[str] = None, project_dir: Optional[Path] = None) -> int:
+def rehearse(root: Path, stack: str, pulumi: str | None = None, project_dir: Path | None = None) -> int:
     """`root`: the checkout with venv/, .tools/ and policy/; `project_dir`: where the program and
     its stack files are (default: root)."""
     project_dir = project_dir or root

@@ -33,7 +33,6 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Optional
 
 from .directory import Caller, Directory, GraphError
 from .graph import Graph
@@ -90,7 +89,7 @@ def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
 class LocalEntra:
     """`with LocalEntra(folder) as entra:` serves on https://127.0.0.1:<entra.port>."""
 
-    def __init__(self, folder: Path, tenant_id: Optional[str] = None):
+    def __init__(self, folder: Path, tenant_id: str | None = None):
         self.folder = Path(folder)
         self.directory = Directory(tenant_id or str(uuid.uuid4()))
         self.graph = Graph(self.directory)
@@ -114,7 +113,7 @@ class LocalEntra:
     def base(self) -> str:
         return f"https://{self.host}"
 
-    def __enter__(self) -> "LocalEntra":
+    def __enter__(self) -> LocalEntra:
         self._thread.start()
         return self
 
@@ -173,14 +172,16 @@ class LocalEntra:
                              f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory."}
             if not hmac.compare_digest(known, form.get("client_secret", "")):
                 return 401, {"error": "invalid_client", "error_description":
-                             f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."}
+                             "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is "
+                             f"the client secret value, not the client secret ID, for a secret added to app '{client_id}'."}
             caller = self.directory.caller_by_client(client_id)
         if caller is None:
-            return 401, {"error": "invalid_client", "error_description": "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application."}
+            return 401, {"error": "invalid_client", "error_description": "AADSTS700027: The certificate with identifier "
+                         "used to sign the client assertion is not registered on application."}
         return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
                      "access_token": self.token_for(caller)}
 
-    def _assertion_caller(self, client_id: str, assertion: str) -> Optional[Caller]:
+    def _assertion_caller(self, client_id: str, assertion: str) -> Caller | None:
         """A certificate credential: the assertion's x5t names a keyCredential of the app, and its
         RS256 signature verifies with that certificate."""
         from cryptography.hazmat.primitives import hashes
@@ -199,9 +200,13 @@ class LocalEntra:
             credential = next((k for k in (app or {}).get("keyCredentials", []) if k["customKeyIdentifier"] == thumbprint), None)
             if credential is None:
                 return None
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
+            public_key = certificate_of(credential).public_key()
+            if not isinstance(public_key, rsa.RSAPublicKey):
+                return None
             try:
-                certificate_of(credential).public_key().verify(_unb64(signature), f"{head}.{body}".encode(),
-                                                              padding.PKCS1v15(), hashes.SHA256())
+                public_key.verify(_unb64(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
             except Exception:  # noqa: BLE001 - any verification failure is a refusal
                 return None
             sp = self.directory.sp_by_app_id(client_id)
@@ -222,7 +227,7 @@ class LocalEntra:
                                    "tenant": "common", "identityProvider": "AAD"}}
 
     # --- faults ----------------------------------------------------------------------------------
-    def fault_for(self, method: str, path: str) -> Optional[GraphError]:
+    def fault_for(self, method: str, path: str) -> GraphError | None:
         faults = self.directory.faults
         with self.directory.lock:
             for entry in faults.throttle:
@@ -243,7 +248,7 @@ def _handler_for(entra: LocalEntra):
         def log_message(self, *args) -> None:  # quiet: tests read `entra.requests`
             pass
 
-        def _send(self, status: int, body, headers: Optional[dict] = None) -> None:
+        def _send(self, status: int, body, headers: dict | None = None) -> None:
             data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
             if body is not None:

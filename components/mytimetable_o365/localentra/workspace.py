@@ -24,7 +24,6 @@ import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Optional
 
 from .directory import Caller
 from .server import LocalEntra
@@ -40,9 +39,9 @@ class Workspace:
     deployer: Caller
     deployer_secret: str
     stack: str = "e2e"
-    pulumi: Optional[str] = None
+    pulumi: str | None = None
     extra_env: dict = field(default_factory=dict)
-    program_dir: Optional[Path] = None  # where Pulumi.yaml and __main__.py come from (default: root)
+    program_dir: Path | None = None  # where Pulumi.yaml and __main__.py come from (default: root)
 
     @property
     def project(self) -> Path:

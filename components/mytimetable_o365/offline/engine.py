@@ -28,7 +28,8 @@ import base64
 import runpy
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
+from collections.abc import Callable
 
 import pulumi
 from pulumi.runtime import mocks as _mocks
@@ -84,7 +85,8 @@ EXCHANGE_SCOPES = {
 }
 MICROSOFT_SERVICE_PRINCIPALS = {
     "00000003-0000-0000-c000-000000000000": ("Microsoft Graph", "2b3c6e1a-0f0e-4c59-9d52-5e0b4bb6a1f1", GRAPH_APP_ROLES, GRAPH_SCOPES),
-    "00000002-0000-0ff1-ce00-000000000000": ("Office 365 Exchange Online", "8c1a4d7e-25f3-4b8e-bb61-0f6b3c2de7a9", EXCHANGE_APP_ROLES, EXCHANGE_SCOPES),
+    "00000002-0000-0ff1-ce00-000000000000": ("Office 365 Exchange Online", "8c1a4d7e-25f3-4b8e-bb61-0f6b3c2de7a9",
+                                             EXCHANGE_APP_ROLES, EXCHANGE_SCOPES),
 }
 PUBLISHED_APP_IDS = {"MicrosoftGraph": "00000003-0000-0000-c000-000000000000", "Office365ExchangeOnline": "00000002-0000-0ff1-ce00-000000000000"}
 
@@ -134,11 +136,11 @@ class DeployingIdentity:
     directory_roles: frozenset = frozenset()
 
     @classmethod
-    def service_principal(cls, *permissions: str, object_id: str = DEPLOYER_OBJECT_ID) -> "DeployingIdentity":
+    def service_principal(cls, *permissions: str, object_id: str = DEPLOYER_OBJECT_ID) -> DeployingIdentity:
         return cls("servicePrincipal", object_id, app_permissions=frozenset(permissions))
 
     @classmethod
-    def user(cls, *roles: str, object_id: str = "0d9c3b7e-1a4f-4e8b-9c2d-7f6e5a4b3c21") -> "DeployingIdentity":
+    def user(cls, *roles: str, object_id: str = "0d9c3b7e-1a4f-4e8b-9c2d-7f6e5a4b3c21") -> DeployingIdentity:
         return cls("user", object_id, directory_roles=frozenset(roles))
 
     def check(self, requirement: access.Requirement, owns_target: bool, where: str) -> None:
@@ -252,7 +254,7 @@ class _Hook:
 
 
 class _Emulator(_mocks.Mocks):
-    def __init__(self, prior: Optional[Deployment], preview: bool, identity: DeployingIdentity,
+    def __init__(self, prior: Deployment | None, preview: bool, identity: DeployingIdentity,
                  existing_applications: tuple, replication_delays: dict, hook_secrets: str):
         self.prior = {r.urn: r for r in prior.resources.values()} if prior else {}
         self.prior_stack_outputs = dict(prior.outputs) if prior else {}
@@ -338,7 +340,7 @@ class _Emulator(_mocks.Mocks):
         state = {k: (rpc.wrap_rpc_secret(v) if k in marked else v) for k, v in values.items()}
         return _sync_await(rpc.serialize_properties(state, {}))
 
-    def run_after_hooks(self, record: ResourceRecord, kind: str, old: Optional[ResourceRecord]) -> None:
+    def run_after_hooks(self, record: ResourceRecord, kind: str, old: ResourceRecord | None) -> None:
         """after_create / after_update: a failing after-hook fails the deployment (Pulumi CLI 3.238+)."""
         for name in record.hooks.get(kind, []):
             hook = self._hook(name, "resource")
@@ -476,14 +478,14 @@ class _Emulator(_mocks.Mocks):
         return ResourceRecord(urn, typ, name, id_, inputs, {**inputs, **computed}, operation)
 
     # --- the tenant ----------------------------------------------------------------------
-    def _owns_application(self, object_id: Optional[str]) -> bool:
+    def _owns_application(self, object_id: str | None) -> bool:
         app = self.applications.get(object_id or "")
         return app is not None and self.identity.object_id in app["owners"]
 
-    def _application_by_client_id(self, client_id: str) -> Optional[str]:
+    def _application_by_client_id(self, client_id: str) -> str | None:
         return next((k for k, v in self.applications.items() if v["clientId"] == client_id), None)
 
-    def _authorize(self, typ: str, name: str, inputs: dict, prior: Optional[ResourceRecord]) -> None:
+    def _authorize(self, typ: str, name: str, inputs: dict, prior: ResourceRecord | None) -> None:
         check = self.identity.check
         if typ in (APPLICATION, SERVICE_PRINCIPAL):
             others = {o.lower() for o in inputs.get("owners") or []} - {self.identity.object_id}
@@ -517,7 +519,7 @@ class _Emulator(_mocks.Mocks):
         self._check_duplicate_name(inputs, exclude=object_id)
         app.update(displayName=inputs.get("displayName"), owners=self._owners_after_write(inputs))
 
-    def _check_duplicate_name(self, inputs: dict, exclude: Optional[str]) -> None:
+    def _check_duplicate_name(self, inputs: dict, exclude: str | None) -> None:
         # prevent_duplicate_names: at create and every update the provider lists applications by
         # display name and refuses any other with exactly that name (applicationFindByName;
         # message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
@@ -626,14 +628,14 @@ class _Monitor(_mocks.MockMonitor):
 def evaluate(
     program: Callable[[], None] | str = "__main__.py",
     *,
-    config: Optional[dict] = None,
+    config: dict | None = None,
     stack: str = "prod",
-    prior: Optional[Deployment] = None,
+    prior: Deployment | None = None,
     preview: bool = False,
     project: str = PROJECT,
     identity: DeployingIdentity = PIPELINE,
     existing_applications: tuple = (),
-    replication_delays: Optional[dict] = None,
+    replication_delays: dict | None = None,
     hook_secrets: str = "marked",
     secret_keys: tuple = (),
 ) -> Deployment:
@@ -683,7 +685,8 @@ def evaluate(
         exc.declared_resources = list(emulator.records.values())  # type: ignore[attr-defined]
         raise
     outputs, secret = {}, set()
-    for name, value in get_root_resource().outputs.items():
+    root = get_root_resource()
+    for name, value in (root.outputs if root is not None else {}).items():  # type: ignore[attr-defined]
         out = pulumi.Output.from_input(value)
         outputs[name] = _sync_await(out.future())
         if _sync_await(out.is_secret()):

@@ -33,5 +33,5 @@ def parse_version(text: str) -> tuple[int, int, int] | None:
 def meets_floor(text: str, floor: str = PULUMI_CLI_FLOOR) -> bool | None:
     """Whether the version in `text` is at or above `floor`; None when `text` is not a version.
     A pre-release of the floor itself (3.274.0-alpha) counts as the floor: it carries its fixes."""
-    version = parse_version(text)
-    return None if version is None else version >= parse_version(floor)
+    version, least = parse_version(text), parse_version(floor)
+    return None if version is None or least is None else version >= least

@@ -97,7 +97,7 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
         ]
     else:
         lines += [
-            f"$AdministrativeUnitId = {ps_quote(scope.administrative_unit_id)}",
+            f"$AdministrativeUnitId = {ps_quote(scope.administrative_unit_id or '')}",
             "if (-not (Get-ManagementRoleAssignment -Identity $AssignmentName -ErrorAction SilentlyContinue)) {",
             f"    New-ManagementRoleAssignment -Name $AssignmentName -App $ServicePrincipalObjectId -Role {ps_quote(ROLE)} "
             "-RecipientAdministrativeUnitScope $AdministrativeUnitId",
@@ -110,7 +110,8 @@ def mailbox_scope_script(scope: MailboxScopeSettings, app_name: str, client_id: 
               "# where RBAC for Applications is not available. It works together with the Entra consent."]
     if scope.group_address:
         lines += [
-            f"# $Existing = Get-ApplicationAccessPolicy | Where-Object {{ $_.AppId -eq $AppId -and $_.ScopeName -eq {ps_quote(scope.group_address)} }}",
+            "# $Existing = Get-ApplicationAccessPolicy | Where-Object { $_.AppId -eq $AppId -and $_.ScopeName -eq "
+            f"{ps_quote(scope.group_address)} }}",
             f"# if (-not $Existing) {{ New-ApplicationAccessPolicy -AppId $AppId -PolicyScopeGroupId {ps_quote(scope.group_address)} "
             "-AccessRight RestrictAccess -Description $ScopeName }",
             "# Test-ApplicationAccessPolicy -Identity $SampleMember -AppId $AppId   # AccessCheckResult: Granted",

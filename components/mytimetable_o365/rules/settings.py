@@ -13,7 +13,8 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
+from collections.abc import Mapping
 
 from pulumi.errors import RunError
 
@@ -96,11 +97,11 @@ class CertificateSettings:
     key_size: int = 2048
     validity_days: int = 730
     renew_before_days: int = 30
-    certificate_pem: Optional[str] = None
-    private_key_pem: Optional[str] = field(default=None, repr=False)
+    certificate_pem: str | None = None
+    private_key_pem: str | None = field(default=None, repr=False)
     # Your previous certificate, kept registered while the new keystore is delivered (README,
     # "Replacing your own certificate"); public, so no key.
-    retiring_certificate_pem: Optional[str] = None
+    retiring_certificate_pem: str | None = None
 
     @property
     def bring_your_own(self) -> bool:
@@ -112,14 +113,14 @@ class KeystoreSettings:
     path: str
     format: str = "jks"
     alias: str = "mytimetable"
-    password: Optional[str] = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
     delivery: str = "file"
 
 
 @dataclass(frozen=True)
 class MailboxScopeSettings:
-    group_address: Optional[str] = None
-    administrative_unit_id: Optional[str] = None
+    group_address: str | None = None
+    administrative_unit_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Settings:
     owners: tuple[str, ...]
     certificate: CertificateSettings
     keystore: KeystoreSettings
-    mailbox_scope: Optional[MailboxScopeSettings] = None
+    mailbox_scope: MailboxScopeSettings | None = None
     warnings: tuple[str, ...] = ()
     # The identity that runs `pulumi up` stays an owner of the app and service principal (see
     # component.integration); a person may opt out for a deployment they run themselves.
@@ -146,7 +147,7 @@ def key(name: str) -> str:
 
 
 def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = (),
-                   secret_keys: Optional[frozenset] = None) -> Settings:
+                   secret_keys: frozenset | None = None) -> Settings:
     """Validate raw config values (strings, or JSON strings for lists and objects).
 
     `now` is only used to judge a brought-your-own certificate's expiry; `stacks` are the
@@ -245,7 +246,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
         raise InvalidConfigError(problems)
     return Settings(
         stack=stack,
-        site_url=site_url,
+        site_url=str(site_url or ""),
         redirect_uri=redirect_uri,
         app_name=app_name,
         permission_mode=mode,
@@ -366,7 +367,7 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
         from .certificate import CertificateProblem, inspect_own_certificate, rotation_due
 
         try:
-            info = inspect_own_certificate(cert_pem, key_pem, now)
+            info = inspect_own_certificate(cert_pem, str(key_pem), now)
         except CertificateProblem as exc:
             problem(f"certificate.{exc.field}", str(exc), exc.example)
         else:
@@ -380,7 +381,7 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
     return CertificateSettings(key_size, validity, renew, cert_pem, key_pem, retiring)
 
 
-def _retiring_certificate(value: dict, cert_pem, problem) -> Optional[str]:
+def _retiring_certificate(value: dict, cert_pem, problem) -> str | None:
     """certificate.retiringCertificatePem: the certificate being replaced, kept registered in the
     same up so that MyTimetable, still holding the old keystore, keeps signing in (Entra accepts
     any registered keyCredential; https://learn.microsoft.com/entra/identity-platform/certificate-credentials)."""
@@ -439,8 +440,9 @@ def _path_warnings(path: str) -> list[str]:
     """Legal file names that are almost surely a mistake: nothing expands variables or ~, and a
     Windows path names a relative file here."""
     said = []
-    if _VARIABLE.search(path):
-        said.append(f"{path!r} holds {_VARIABLE.search(path).group(0)}, which nothing expands (Pulumi runs no shell): "
+    variable = _VARIABLE.search(path)
+    if variable:
+        said.append(f"{path!r} holds {variable.group(0)}, which nothing expands (Pulumi runs no shell): "
                     "the file would be written under that literal name; give the path itself")
     if "~" in path.split("/", 1)[0] or "/~" in path:
         said.append(f"{path!r} holds ~, which nothing expands; give the path itself")
@@ -494,7 +496,7 @@ def _printable_ascii(text: str) -> bool:
     return all(0x20 <= ord(ch) <= 0x7E for ch in text)
 
 
-def _app_name_problem(name) -> Optional[str]:
+def _app_name_problem(name) -> str | None:
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         return "must be a non-empty name without surrounding spaces"
     if _control_characters(name):
@@ -511,7 +513,7 @@ def _app_name_problem(name) -> Optional[str]:
     return None
 
 
-def _alias_problem(alias) -> Optional[str]:
+def _alias_problem(alias) -> str | None:
     # Java's JKS looks aliases up lower-cased with Locale.ENGLISH (sun/security/provider/
     # JavaKeyStore.java, convertAlias), which agrees with the lower-casing of the stored alias
     # only for ASCII, and reads them with DataInputStream.readUTF (modified UTF-8), which the
@@ -528,7 +530,7 @@ def _alias_problem(alias) -> Optional[str]:
     return None
 
 
-def _password_problem(password, fmt: str) -> Optional[str]:
+def _password_problem(password, fmt: str) -> str | None:
     """What is wrong with a requested keystore password; never quotes it."""
     if isinstance(password, bool) or isinstance(password, (int, float)):
         return ("is a number or true/false, not text (YAML reads unquoted digits as a number); "
@@ -551,7 +553,7 @@ def _password_problem(password, fmt: str) -> Optional[str]:
     return None
 
 
-def _path_problem(path, fmt: str) -> Optional[str]:
+def _path_problem(path, fmt: str) -> str | None:
     """Where the post-deploy hook may write: a keystore file name, in the project or absolute."""
     extensions = KEYSTORE_FILE_EXTENSIONS[fmt]
     if not isinstance(path, str) or not path.strip():
@@ -622,7 +624,7 @@ def _strings(value: Any):
             yield from _strings(item)
 
 
-def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
+def _mailbox_scope(raw, mode, problem) -> MailboxScopeSettings | None:
     example = '{"groupAddress": "mytimetable-calendars@school.example"}'
     value = _structured(raw, "mailboxScope", dict, problem, example)
     if value is None:
@@ -637,7 +639,8 @@ def _mailbox_scope(raw, mode, problem) -> Optional[MailboxScopeSettings]:
         problem("mailboxScope", "needs exactly one of groupAddress or administrativeUnitId", example)
         return None
     if group is not None and (not isinstance(group, str) or not _EMAIL.fullmatch(group)):
-        problem("mailboxScope.groupAddress", f"{group!r} is not an e-mail address of a mail-enabled security group", "mytimetable-calendars@school.example")
+        problem("mailboxScope.groupAddress", f"{group!r} is not an e-mail address of a mail-enabled security group",
+                "mytimetable-calendars@school.example")
         return None
     if unit is not None and (not isinstance(unit, str) or not _GUID.fullmatch(unit)):
         problem("mailboxScope.administrativeUnitId", f"{unit!r} is not an object ID (GUID)", "3f2504e0-4f89-11d3-9a0c-0305e82c3301")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 NAMESPACE = "mytimetable-o365"  # settings.NAMESPACE; not imported, settings imports this module
 
@@ -35,11 +36,11 @@ def words(name: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(name.lower()))
 
 
-def _environment(word: str) -> Optional[frozenset]:
+def _environment(word: str) -> frozenset | None:
     return next((group for group in ENVIRONMENT_WORDS if word in group), None)
 
 
-def foreign_words(name: str, stack: str, stacks: Optional[Iterable[str]] = None) -> list[str]:
+def foreign_words(name: str, stack: str, stacks: Iterable[str] | None = None) -> list[str]:
     """The words of `name` that point at an environment or stack other than `stack`."""
     own = set(words(stack))
     own_environments = {_environment(w) for w in own} - {None}
@@ -61,8 +62,8 @@ def foreign_words(name: str, stack: str, stacks: Optional[Iterable[str]] = None)
     return found
 
 
-def stack_name_warnings(stack: str, app_name: Optional[str], keystore_path: Optional[str],
-                        stacks: Optional[Iterable[str]] = None) -> list[str]:
+def stack_name_warnings(stack: str, app_name: str | None, keystore_path: str | None,
+                        stacks: Iterable[str] | None = None) -> list[str]:
     """Warnings for an explicit appName / keystore.path (None: left to its default) naming another stack.
 
     `stacks` are the names of the project's stacks (from its Pulumi.<name>.yaml files) when known;
@@ -87,7 +88,7 @@ def stack_name_warnings(stack: str, app_name: Optional[str], keystore_path: Opti
     return warnings
 
 
-def explicit_names(raw: Mapping[str, Any]) -> tuple[Optional[str], Optional[str]]:
+def explicit_names(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The appName and keystore.path a stack's config sets explicitly (None where it leaves the default)."""
     keystore = raw.get("keystore")
     if isinstance(keystore, str):

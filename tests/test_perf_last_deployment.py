@@ -1,0 +1,123 @@
+"""Issue 18: one StackReference per program, shared by every integration in it, read by plain
+lookups that mark each output secret exactly as StackReference.get_output does."""
+
+import dataclasses
+import os
+
+import pulumi
+import pytest
+
+from mytimetable_o365.component.config import last_deployment, load_settings
+from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
+from mytimetable_o365.offline import engine
+from mytimetable_o365.offline.engine import evaluate
+from conftest import minimal_config
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
+
+def integrations(count: int):
+    """A program with `count` integrations, each with its own output prefix, app name and keystore file."""
+
+    def program():
+        base = load_settings()
+        for i in range(count):
+            settings = dataclasses.replace(base, app_name=f"{base.app_name}-{i}",
+                                           keystore=dataclasses.replace(base.keystore, path=f"keystore-{i}.jks"))
+            MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
+
+    return program
+
+
+@pytest.fixture
+def reads(monkeypatch, tmp_path):
+    """What the program asks the engine to read: (type, name, parent URN) per read."""
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    original = engine._Emulator.new_resource
+
+    def new_resource(self, args):
+        seen.append((args.typ, args.name))
+        return original(self, args)
+
+    monkeypatch.setattr(engine._Emulator, "new_resource", new_resource)
+    return seen
+
+
+def test_a_program_with_several_integrations_reads_its_stack_once(reads):
+    first = evaluate(integrations(3), config=minimal_config())
+    assert reads == [(STACK_REFERENCE, "mytimetable0-last-deployment")]
+    reads.clear()
+    again = evaluate(integrations(3), config=minimal_config(), prior=first, preview=True)
+    assert again.changes() == []
+    assert reads == [(STACK_REFERENCE, "mytimetable0-last-deployment")]
+    reads.clear()
+    evaluate(integrations(3), config=minimal_config(), prior=first)  # a new deployment reads afresh
+    assert reads == [(STACK_REFERENCE, "mytimetable0-last-deployment")]
+
+
+def test_the_one_integration_program_keeps_its_reference_name(reads, monkeypatch):
+    from conftest import ROOT
+
+    evaluate(str(ROOT / "__main__.py"), config=minimal_config())
+    assert reads == [(STACK_REFERENCE, "mytimetable-last-deployment")]
+
+
+def test_each_integration_still_checks_its_own_outputs_through_the_shared_reference(reads):
+    first = evaluate(integrations(3), config=minimal_config())
+    assert all(os.path.exists(f"keystore-{i}.jks") for i in range(3))
+    os.remove("keystore-0.jks")
+    os.remove("keystore-2.jks")
+    preview = evaluate(integrations(3), config=minimal_config(), prior=first, preview=True)
+    missing = sorted(w.split()[2] for w in preview.warnings if w.startswith("keystore file") and "is missing" in w)
+    assert missing == ["keystore-0.jks", "keystore-2.jks"]
+
+
+@pytest.mark.parametrize("engine_sends_secret_names", [True, False])
+def test_plain_lookups_mark_secrets_exactly_as_get_output(reads, monkeypatch, engine_sends_secret_names):
+    first = evaluate(integrations(1), config=minimal_config())
+    if not engine_sends_secret_names:  # an older engine: no secretOutputNames in the read
+        answer = engine._Emulator.new_resource
+
+        def without_names(self, args):
+            id_, state = answer(self, args)
+            return id_, {k: v for k, v in state.items() if k != "secretOutputNames"}
+
+        monkeypatch.setattr(engine._Emulator, "new_resource", without_names)
+    assert {"i0Keystore", "i0KeystorePassword"} <= first.secret_outputs
+    names = ["i0Keystore", "i0KeystorePassword", "i0ClientId", "i0CertificateState", "i0CertificateRenewAt", "absent"]
+    seen = {}
+
+    def program():
+        shared = last_deployment("probe", None)
+        for name in names:
+            ours, sdk = shared.get_output(name), shared.reference.get_output(name)
+
+            async def compare(ours=ours, sdk=sdk, name=name):
+                seen[name] = ((await ours.future(), await ours.is_secret(), await ours.is_known()),
+                              (await sdk.future(), await sdk.is_secret(), await sdk.is_known()))
+
+            pulumi.Output.from_input(compare()).apply(lambda _: None)
+
+    for preview in (False, True):
+        seen.clear()
+        evaluate(program, config=minimal_config(), prior=first, preview=preview)
+        assert set(seen) == set(names)
+        for name, (ours, sdk) in seen.items():
+            assert ours == sdk, name
+        if engine_sends_secret_names:  # else both fall back to whether the outputs as a whole are secret
+            assert seen["i0Keystore"][0][1] is True and seen["i0ClientId"][0][1] is False
+            assert seen["absent"][0] == (None, False, True)
+
+
+def test_the_shared_reference_is_per_deployment(reads):
+    made = []
+
+    def program():
+        made.append(last_deployment("a", None))
+        made.append(last_deployment("b", None))
+
+    evaluate(program, config={})
+    evaluate(program, config={})
+    assert made[0] is made[1] and made[2] is made[3] and made[0] is not made[2]
+    assert reads == [(STACK_REFERENCE, "a-last-deployment")] * 2
