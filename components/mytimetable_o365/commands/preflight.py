@@ -26,66 +26,11 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
-from typing import Any
 
-CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
-
-# Exit codes, one per blocking check (documented in the CLI epilog and README).
-OK = 0
-USAGE = 2
-CLI_PROBLEM = 10
-CONFIG_PROBLEM = 11
-NO_CREDENTIALS = 12
-NO_TOKEN = 13
-WRONG_TENANT = 14
-MISSING_PERMISSIONS = 15
-EXIT_CODES = {
-    OK: "every check passed (or was skipped with a note)",
-    USAGE: "bad arguments",
-    CLI_PROBLEM: "the Pulumi CLI is missing or older than the supported floor",
-    CONFIG_PROBLEM: "the stack's config is missing or invalid",
-    NO_CREDENTIALS: "no Azure credentials the azuread provider would use",
-    NO_TOKEN: "no Microsoft Graph token for the identity (rejected, expired or unreadable)",
-    WRONG_TENANT: "the identity's tenant is not the stack's tenant",
-    MISSING_PERMISSIONS: "the identity lacks a permission or role a step of this stack needs",
-}
-
-DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-GRAPH = "https://graph.microsoft.com"
-# The audience GitHub's OIDC token must carry for Entra's workload identity federation
-# (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
-GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
-TIMEOUT_SECONDS = 30
-
-
-class Blocked(Exception):
-    def __init__(self, code: int, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class Context:
-    """What the checks hand on: argparse's namespace, then the parsed settings, the credentials
-    found and the token's claims (each set by the check that finds it)."""
-
-    args: Any
-    settings: Any = None
-    credentials: Any = None
-    claims: Any = None
-
-
-def say(status: str, message: str) -> None:
-    print(f"{status:<6}{message}", flush=True)
-
-
-def _env(name: str) -> str:
-    return (os.environ.get(name) or "").strip()
-
-
-def _true(name: str) -> bool:
-    return _env(name).lower() in ("true", "1", "yes")
+from .preflight_base import (  # noqa: F401 - the exit codes and context, re-exported where callers look
+    CHECKS, CLI_PROBLEM, CONFIG_PROBLEM, DEFAULT_AUTHORITY, EXIT_CODES, GITHUB_OIDC_AUDIENCE, GRAPH, MISSING_PERMISSIONS,
+    NO_CREDENTIALS, NO_TOKEN, OK, TIMEOUT_SECONDS, USAGE, WRONG_TENANT, Blocked, Context, _env, _true, say,
+)
 
 
 # --- cli -------------------------------------------------------------------------------
@@ -189,126 +134,14 @@ def check_credentials(ctx: Context) -> None:
 
 
 # --- token -----------------------------------------------------------------------------
-def _az_token(az: str) -> str:
-    # `az account get-access-token --resource-type ms-graph` prints {"accessToken", "expiresOn",
-    # "expires_on", "tenant", "tokenType", ...} (https://learn.microsoft.com/cli/azure/account#az-account-get-access-token).
-    try:
-        result = subprocess.run([az, "account", "get-access-token", "--resource-type", "ms-graph", "--output", "json"],
-                                capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: `{az} account get-access-token` did not run ({exc})") from None
-    if result.returncode != 0:
-        first = next((line for line in result.stderr.splitlines() if line.strip()), "no message")
-        if "az login" in result.stderr:
-            raise Blocked(NO_CREDENTIALS, f"Azure credentials: the Azure CLI is not logged in; run `az login` ({first.strip()})")
-        raise Blocked(NO_TOKEN, f"Graph token: the Azure CLI gave none ({first.strip()})")
-    try:
-        token = json.loads(result.stdout)["accessToken"]
-    except (ValueError, KeyError, TypeError):
-        raise Blocked(NO_TOKEN, "Graph token: `az account get-access-token` did not print its JSON") from None
-    return token
-
-
-def _session(ctx: Context):
-    import requests
-
-    verify = ctx.args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
-
-    class Session(requests.Session):
-        def request(self, method, url, **kwargs):
-            kwargs.setdefault("verify", verify)  # the bundle the user chose wins over REQUESTS_CA_BUNDLE
-            kwargs.setdefault("timeout", TIMEOUT_SECONDS)
-            return super().request(method, url, **kwargs)
-
-    return Session()
-
-
-def _client_certificate() -> dict:
-    """ARM_CLIENT_CERTIFICATE_PATH / ARM_CLIENT_CERTIFICATE: a PKCS#12 bundle, as the provider takes it."""
-    import base64
-
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    path = _env("ARM_CLIENT_CERTIFICATE_PATH")
-    try:
-        data = open(path, "rb").read() if path else base64.b64decode(_env("ARM_CLIENT_CERTIFICATE"))
-    except OSError as exc:
-        raise Blocked(NO_CREDENTIALS, f"ARM_CLIENT_CERTIFICATE_PATH: cannot read {path} ({exc.strerror})") from None
-    except ValueError:
-        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE: not base64 of a PKCS#12 bundle") from None
-    password = os.environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")
-    try:
-        key, certificate, _ = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
-    except ValueError:
-        raise Blocked(NO_CREDENTIALS, ("ARM_CLIENT_CERTIFICATE_PATH" if path else "ARM_CLIENT_CERTIFICATE")
-                      + ": not a PKCS#12 bundle, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it") from None
-    if key is None or certificate is None:
-        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE_PATH: the bundle holds no key and certificate")
-    return {
-        "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.NoEncryption()).decode(),
-        "public_certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
-        "thumbprint": certificate.fingerprint(hashes.SHA1()).hex(),
-    }
-
-
-def _oidc_assertion(session) -> str:
-    if _env("ARM_OIDC_TOKEN"):
-        return _env("ARM_OIDC_TOKEN")
-    path = _env("ARM_OIDC_TOKEN_FILE_PATH")
-    if path:
-        try:
-            return open(path, encoding="utf-8").read().strip()
-        except OSError as exc:
-            raise Blocked(NO_CREDENTIALS, f"ARM_OIDC_TOKEN_FILE_PATH: cannot read {path} ({exc.strerror})") from None
-    # GitHub Actions: ask the runner for an ID token with Entra's audience
-    # (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect).
-    import requests
-
-    try:
-        answer = session.get(_env("ACTIONS_ID_TOKEN_REQUEST_URL"), params={"audience": GITHUB_OIDC_AUDIENCE},
-                             headers={"Authorization": f"Bearer {_env('ACTIONS_ID_TOKEN_REQUEST_TOKEN')}"})
-        return answer.json()["value"]
-    except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: GitHub gave no OIDC token ({type(exc).__name__})") from None
-
-
-def _msal_token(ctx: Context) -> str:
-    import msal
-    import requests
-
-    found = ctx.credentials
-    session = _session(ctx)
-    credential: Any
-    if found["method"] == "client certificate":
-        credential = _client_certificate()
-    elif found["method"] == "client secret":
-        credential = _env("ARM_CLIENT_SECRET")
-    else:
-        assertion = _oidc_assertion(session)
-        credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
-    authority = ctx.args.authority.rstrip("/")
-    try:
-        app = msal.ConfidentialClientApplication(
-            found["client_id"], authority=f"{authority}/{found['tenant_id']}", client_credential=credential,
-            http_client=session, instance_discovery=None if authority == DEFAULT_AUTHORITY else False,
-            token_cache=msal.TokenCache(), timeout=TIMEOUT_SECONDS)
-        result = app.acquire_token_for_client(scopes=[f"{GRAPH}/.default"])
-    except (ValueError, requests.RequestException) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
-    if "access_token" not in result:
-        description = (result.get("error_description") or result.get("error") or "unknown error").splitlines()[0]
-        raise Blocked(NO_TOKEN, f"Graph token: Entra refused the {found['method']} of {found['client_id']} ({description})")
-    return result["access_token"]
-
-
 def check_token(ctx: Context) -> None:
     from .. import clock
     from ..rules.token_claims import NotAToken, identity_kind, read_claims
 
+    from .entra_token import az_token, msal_token
+
     found = ctx.credentials
-    token = _az_token(found["az"]) if found["method"] == "Azure CLI" else _msal_token(ctx)
+    token = az_token(found["az"]) if found["method"] == "Azure CLI" else msal_token(ctx)
     try:
         claims = read_claims(token)
     except NotAToken as exc:

@@ -30,9 +30,20 @@ from google.rpc import code_pb2, status_pb2
 
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
-from .azuread_resources import RESOURCES, PartialFailure, ProviderError, invoke
+from .azuread_certificate import ApplicationCertificate
+from .azuread_data import invoke
+from .azuread_resources import (AppRoleAssignment, Application, DelegatedPermissionGrant, PartialFailure, ProviderError,
+                                ServicePrincipal)
 from .graph_client import GraphCallError, GraphClient
 
+# The engine's type tokens -> the implementations (pulumi-azuread 6.x tokens).
+RESOURCES = {
+    "azuread:index/application:Application": Application,
+    "azuread:index/servicePrincipal:ServicePrincipal": ServicePrincipal,
+    "azuread:index/appRoleAssignment:AppRoleAssignment": AppRoleAssignment,
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": DelegatedPermissionGrant,
+    "azuread:index/applicationCertificate:ApplicationCertificate": ApplicationCertificate,
+}
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"

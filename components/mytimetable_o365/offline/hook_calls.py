@@ -28,6 +28,7 @@ class EmulatedHooks:
     """The hook side of the emulator; the constructor of engine._Emulator sets `hooks`."""
 
     hooks: dict
+    hook_secrets: str
 
     # --- hooks ---------------------------------------------------------------------------
     def register_hook(self, name: str, kind: str, callback) -> None:

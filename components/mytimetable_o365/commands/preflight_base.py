@@ -1,0 +1,66 @@
+"""What preflight's checks share: the exit codes (one per blocking check), the context they hand
+on, Entra's endpoints and the small helpers for environment variables and output lines."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
+
+# Exit codes, one per blocking check (documented in the CLI epilog and README).
+OK = 0
+USAGE = 2
+CLI_PROBLEM = 10
+CONFIG_PROBLEM = 11
+NO_CREDENTIALS = 12
+NO_TOKEN = 13
+WRONG_TENANT = 14
+MISSING_PERMISSIONS = 15
+EXIT_CODES = {
+    OK: "every check passed (or was skipped with a note)",
+    USAGE: "bad arguments",
+    CLI_PROBLEM: "the Pulumi CLI is missing or older than the supported floor",
+    CONFIG_PROBLEM: "the stack's config is missing or invalid",
+    NO_CREDENTIALS: "no Azure credentials the azuread provider would use",
+    NO_TOKEN: "no Microsoft Graph token for the identity (rejected, expired or unreadable)",
+    WRONG_TENANT: "the identity's tenant is not the stack's tenant",
+    MISSING_PERMISSIONS: "the identity lacks a permission or role a step of this stack needs",
+}
+
+DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+GRAPH = "https://graph.microsoft.com"
+# The audience GitHub's OIDC token must carry for Entra's workload identity federation
+# (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
+GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
+TIMEOUT_SECONDS = 30
+
+
+class Blocked(Exception):
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Context:
+    """What the checks hand on: argparse's namespace, then the parsed settings, the credentials
+    found and the token's claims (each set by the check that finds it)."""
+
+    args: Any
+    settings: Any = None
+    credentials: Any = None
+    claims: Any = None
+
+
+def say(status: str, message: str) -> None:
+    print(f"{status:<6}{message}", flush=True)
+
+
+def _env(name: str) -> str:
+    return (os.environ.get(name) or "").strip()
+
+
+def _true(name: str) -> bool:
+    return _env(name).lower() in ("true", "1", "yes")
