@@ -108,3 +108,9 @@ def test_the_layers_are_the_folders():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and not p.name.startswith("__")}
     assert folders == {"rules", "resources", "component", "commands", "offline", "localentra"}
     assert {layer(name) for name in modules()} == set(ALLOWED)
+
+
+def test_no_module_of_the_package_is_over_400_lines():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}

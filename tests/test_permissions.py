@@ -60,3 +60,27 @@ def test_a_missing_role_name_fails_loudly():
 def test_legacy_with_delegated_is_refused():
     with pytest.raises(ValueError):
         permissions_for("delegated", True)
+
+
+def test_each_permission_mode_is_one_entry_of_the_table_with_its_traits():
+    from mytimetable_o365.rules.permissions import MODES, PERMISSION_MODES
+    from mytimetable_o365.rules.settings import parse_settings
+    import datetime as dt
+
+    assert set(MODES) == set(PERMISSION_MODES)
+    for name, mode in MODES.items():
+        settings = parse_settings({"siteUrl": "https://rooster.school.nl", "permissionMode": name}, "prod",
+                                  dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc))
+        assert settings.admin_consent is mode.consent_by_default
+        assert permissions_for(name, False) == mode.permissions
+        if mode.legacy_exchange is None:
+            with pytest.raises(ValueError):
+                permissions_for(name, True)
+        else:
+            assert permissions_for(name, True) == mode.permissions + (mode.legacy_exchange,)
+
+
+@pytest.mark.parametrize("name", ["Application", "app", "", "exchange"])
+def test_an_unknown_mode_is_refused(name):
+    with pytest.raises(ValueError, match="unknown permission mode"):
+        permissions_for(name, False)

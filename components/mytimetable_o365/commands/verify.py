@@ -161,7 +161,10 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     if "access_token" not in result:
         return [classify_token_error(result)]
     outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
-    if outputs.get("permissionMode") == "delegated":
+    from ..rules.permissions import MODES
+
+    mode = MODES.get(str(outputs.get("permissionMode") or "application"))
+    if mode is not None and not mode.token_carries_roles:
         outcomes.append(Outcome(OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
                                     "user; the app and its certificate are fine"))
         return outcomes

@@ -103,8 +103,10 @@ def rehearse(root: Path, stack: str, pulumi: str | None = None, project_dir: Pat
     folder.mkdir(parents=True)
     config, notes = rehearsal_config(stack_file, folder)
     settings = (yaml.safe_load(config) or {}).get("config", {})
-    mode = settings.get(f"{NS}:permissionMode", "application")
-    consent = settings.get(f"{NS}:adminConsent", mode == "application")
+    from ..rules.permissions import APPLICATION, MODES
+
+    mode = settings.get(f"{NS}:permissionMode", APPLICATION)
+    consent = settings.get(f"{NS}:adminConsent", MODES[mode].consent_by_default if mode in MODES else True)
     legacy = bool(settings.get(f"{NS}:legacyExchangePermission", False))
     roles = access.least_app_permissions(access.requirements_for(mode, legacy, bool(consent),
                                                                  other_owners=bool(settings.get(f"{NS}:owners"))))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .permissions import APPLICATION, MICROSOFT_GRAPH, Permission, permissions_for
+from .permissions import APPLICATION, DELEGATED, MICROSOFT_GRAPH, Permission, permissions_for
 
 # Microsoft Graph application permissions (app role IDs on Graph's service principal), from
 # https://learn.microsoft.com/graph/permissions-reference (permission IDs table).
@@ -163,7 +163,7 @@ def requirements_for(permission_mode: str, legacy_exchange: bool, admin_consent:
 
 # Every step any configuration takes: what a pipeline that deploys every kind of stack needs.
 ALL_REQUIREMENTS: tuple[Requirement, ...] = tuple(dict.fromkeys(
-    requirements_for(APPLICATION, True, True, other_owners=True) + requirements_for("delegated", False, True)))
+    requirements_for(APPLICATION, True, True, other_owners=True) + requirements_for(DELEGATED, False, True)))
 
 
 def least_app_permissions(requirements: tuple[Requirement, ...]) -> tuple[str, ...]:

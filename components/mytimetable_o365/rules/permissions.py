@@ -100,18 +100,49 @@ ALL_PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class PermissionMode:
+    """One permission mode and its traits: a third mode is one more entry in MODES.
+
+    name:                the `permissionMode` value
+    permissions:         what the app requests, in a stable order
+    legacy_exchange:     the Exchange Online permission it may add (None: the mode cannot)
+    consent_by_default:  `adminConsent`'s default (tenant-wide consent for app roles; users consent
+                         to delegated scopes themselves)
+    mailbox_scoping:     whether Exchange can scope it to mailboxes (application access only)
+    token_carries_roles: whether an app-only token shows the consent (verify checks it)
+    """
+
+    name: str
+    permissions: tuple[Permission, ...]
+    legacy_exchange: Permission | None
+    consent_by_default: bool
+    mailbox_scoping: bool
+    token_carries_roles: bool
+
+
+MODES: dict[str, PermissionMode] = {
+    APPLICATION: PermissionMode(APPLICATION, (GRAPH_CALENDARS_READWRITE_APPLICATION,),
+                                EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION, consent_by_default=True,
+                                mailbox_scoping=True, token_carries_roles=True),
+    DELEGATED: PermissionMode(DELEGATED, (GRAPH_CALENDARS_READWRITE_DELEGATED,), None, consent_by_default=False,
+                              mailbox_scoping=False, token_carries_roles=False),
+}
+
+
+def mode_named(name: str) -> PermissionMode:
+    """The mode of a `permissionMode` value (ValueError for an unknown one)."""
+    if name not in MODES:
+        raise ValueError(f"unknown permission mode {name!r}")
+    return MODES[name]
+
+
 def permissions_for(mode: str, legacy_exchange: bool) -> tuple[Permission, ...]:
     """Exactly the permissions MyTimetable needs in `mode`, in a stable order."""
-    if mode == APPLICATION:
-        chosen = [GRAPH_CALENDARS_READWRITE_APPLICATION]
-        if legacy_exchange:
-            chosen.append(EXCHANGE_CALENDARS_READWRITE_ALL_APPLICATION)
-        return tuple(chosen)
-    if mode == DELEGATED:
-        if legacy_exchange:
-            raise ValueError("the legacy Exchange permission is an application permission")
-        return (GRAPH_CALENDARS_READWRITE_DELEGATED,)
-    raise ValueError(f"unknown permission mode {mode!r}")
+    spec = mode_named(mode)
+    if legacy_exchange and spec.legacy_exchange is None:
+        raise ValueError("the legacy Exchange permission is an application permission")
+    return spec.permissions + ((spec.legacy_exchange,) if legacy_exchange and spec.legacy_exchange else ())
 
 
 def required_resource_access(permissions: tuple[Permission, ...]) -> list[dict]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from pulumi.errors import RunError
 
-from .permissions import APPLICATION, DELEGATED, PERMISSION_MODES
+from .permissions import APPLICATION, MODES, PERMISSION_MODES
 from .redirect_uri import is_example_site, SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
 from .stack_names import explicit_names, stack_name_warnings
 # The concepts of the config, one module each; re-exported here, where callers look for them.
@@ -152,13 +152,13 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
         mode = APPLICATION
 
     legacy = _boolean(raw, "legacyExchangePermission", False, problem)
-    if legacy and mode == DELEGATED:
+    if legacy and MODES[mode].legacy_exchange is None:
         problem(
             "legacyExchangePermission",
             "is an application permission and cannot be combined with permissionMode delegated",
             "false",
         )
-    consent = _boolean(raw, "adminConsent", mode == APPLICATION, problem)
+    consent = _boolean(raw, "adminConsent", MODES[mode].consent_by_default, problem)
 
     owners: tuple[str, ...] = ()
     owners_example = '["3f2504e0-4f89-11d3-9a0c-0305e82c3301"]'
@@ -232,7 +232,7 @@ def _mailbox_scope(raw, mode, problem) -> MailboxScopeSettings | None:
     if value is None:
         return None
     _unknown_subkeys("mailboxScope", value, MAILBOX_SCOPE_KEYS, problem, example)
-    if mode != APPLICATION:
+    if not MODES[mode].mailbox_scoping:
         problem("mailboxScope", "only applies to permissionMode application (delegated users reach only their own calendars)", "remove mailboxScope")
         return None
     group = value.get("groupAddress")
