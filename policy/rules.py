@@ -16,12 +16,21 @@ APPLICATION_CERTIFICATE = "azuread:index/applicationCertificate:ApplicationCerti
 GENERATED_CERTIFICATE = "pulumi-python:dynamic/mytimetable:Certificate"
 
 # (resource app ID, permission ID, type): Graph Calendars.ReadWrite (app role and scope) and
-# Exchange Online Calendars.ReadWrite.All - see components/mytimetable_o365/rules/permissions.py for the sources.
+# Exchange Online Calendars.ReadWrite.All, from the package's one table (rules/permissions.py, with
+# the sources): the pack runs in the project's venv (PulumiPolicy.yaml), which has the package.
+# The literal is kept for one reason: a pack published with `pulumi policy publish` runs where only
+# its own requirements.txt is installed; tests/test_policy.py keeps the two equal.
 ALLOWED_PERMISSIONS = {
     ("00000003-0000-0000-c000-000000000000", "ef54d2bf-783f-4e0f-bca1-3210c0444d99", "Role"),
     ("00000003-0000-0000-c000-000000000000", "1ec239c2-d7c9-4623-a91a-a9775856bb36", "Scope"),
     ("00000002-0000-0ff1-ce00-000000000000", "ef54d2bf-783f-4e0f-bca1-3210c0444d99", "Role"),
 }
+try:
+    from mytimetable_o365.rules.permissions import ALL_PERMISSIONS as _ALL
+
+    ALLOWED_PERMISSIONS = {(p.resource.app_id, p.id, p.access_type) for p in _ALL}
+except ImportError:  # pragma: no cover - a published pack without the package
+    pass
 # The engine's names of the provider properties the rules read; a test checks each against the
 # pulumi-azuread SDK's getters, so a misspelt name (a rule that can never fire) fails the tests.
 APPLICATION_PROPERTIES_READ = ("signInAudience", "requiredResourceAccesses", "password", "web",
