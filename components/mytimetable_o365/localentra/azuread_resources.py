@@ -93,6 +93,29 @@ class Resource:
     def __init__(self, graph: GraphClient):
         self.g = graph
 
+    def _outputs(self, found: dict, *context) -> dict:
+        raise NotImplementedError
+
+    def _create_and_confirm(self, collection: str, body: dict, id_of, what: str) -> tuple[str, dict]:
+        """POST (retried while a principal it names replicates), then read it back as the provider
+        does; when Graph never shows it, a partial failure that carries the new ID."""
+        made = _wait_until_found(lambda: self.g.call("POST", collection, body))
+        resource_id = id_of(made)
+        try:
+            _wait_until_found(lambda: self.g.call("GET", resource_id))
+        except GraphCallError as error:
+            raise PartialFailure(resource_id, self._outputs(made), f"waiting for {what}: {error}") from None
+        return resource_id, self._outputs(made)
+
+    def _get_or_none(self, path: str) -> dict | None:
+        """The object at `path`, or None when Graph answers 404 (gone: a refresh drops it)."""
+        try:
+            return self.g.call("GET", path)
+        except GraphCallError as error:
+            if error.status == 404:
+                return None
+            raise
+
     def check(self, news: dict) -> list[tuple[str, str]]:
         return []
 
@@ -170,14 +193,7 @@ class Application(Resource):
                 "owners": sorted(owners), "preventDuplicateNames": bool(inputs.get("preventDuplicateNames", False))}
 
     def read(self, resource_id: str, inputs: dict) -> dict | None:
-        object_id = resource_id.rsplit("/", 1)[-1]
-        try:
-            app = self.g.call("GET", f"/applications/{object_id}")
-        except GraphCallError as error:
-            if error.status == 404:
-                return None
-            raise
-        return self._outputs(app, self._owner_ids("applications", object_id), inputs)
+        return _read_owned(self, "applications", resource_id, inputs)
 
     def update(self, resource_id: str, olds: dict, news: dict) -> dict:
         object_id = resource_id.rsplit("/", 1)[-1]
@@ -190,6 +206,13 @@ class Application(Resource):
 
     def delete(self, resource_id: str, olds: dict) -> None:
         _delete(self.g, f"/applications/{resource_id.rsplit('/', 1)[-1]}")
+
+
+def _read_owned(resource, collection: str, resource_id: str, inputs: dict) -> dict | None:
+    """An application's or service principal's outputs with its owners, or None when it is gone."""
+    object_id = resource_id.rsplit("/", 1)[-1]
+    found = resource._get_or_none(f"/{collection}/{object_id}")
+    return None if found is None else resource._outputs(found, resource._owner_ids(collection, object_id), inputs)
 
 
 def _delete(graph: GraphClient, path: str) -> None:
@@ -238,14 +261,7 @@ class ServicePrincipal(Resource):
                 "useExisting": bool(inputs.get("useExisting", False)), "type": sp.get("servicePrincipalType", "Application")}
 
     def read(self, resource_id: str, inputs: dict) -> dict | None:
-        object_id = resource_id.rsplit("/", 1)[-1]
-        try:
-            sp = self.g.call("GET", f"/servicePrincipals/{object_id}")
-        except GraphCallError as error:
-            if error.status == 404:
-                return None
-            raise
-        return self._outputs(sp, self._owner_ids("servicePrincipals", object_id), inputs)
+        return _read_owned(self, "servicePrincipals", resource_id, inputs)
 
     def update(self, resource_id: str, olds: dict, news: dict) -> dict:
         object_id = resource_id.rsplit("/", 1)[-1]
@@ -265,13 +281,9 @@ class AppRoleAssignment(Resource):
         resource = news["resourceObjectId"]
         body = {"appRoleId": news["appRoleId"], "principalId": news["principalObjectId"], "resourceId": resource}
         # The provider retries the POST while Graph answers 404 for a principal that is replicating.
-        assignment = _wait_until_found(lambda: self.g.call("POST", f"/servicePrincipals/{resource}/appRoleAssignedTo", body))
-        resource_id = f"/servicePrincipals/{resource}/appRoleAssignedTo/{assignment['id']}"
-        try:
-            _wait_until_found(lambda: self.g.call("GET", resource_id))
-        except GraphCallError as error:
-            raise PartialFailure(resource_id, self._outputs(assignment), f"waiting for the app role assignment: {error}") from None
-        return resource_id, self._outputs(assignment)
+        return self._create_and_confirm(f"/servicePrincipals/{resource}/appRoleAssignedTo", body,
+                                        lambda made: f"/servicePrincipals/{resource}/appRoleAssignedTo/{made['id']}",
+                                        "the app role assignment")
 
     def _outputs(self, a: dict) -> dict:
         return {"appRoleId": a["appRoleId"], "principalObjectId": a["principalId"], "resourceObjectId": a["resourceId"],
@@ -279,12 +291,8 @@ class AppRoleAssignment(Resource):
                 "resourceDisplayName": a.get("resourceDisplayName", "")}
 
     def read(self, resource_id: str, inputs: dict) -> dict | None:
-        try:
-            return self._outputs(self.g.call("GET", resource_id))
-        except GraphCallError as error:
-            if error.status == 404:
-                return None
-            raise
+        found = self._get_or_none(resource_id)
+        return None if found is None else self._outputs(found)
 
     def update(self, resource_id, olds, news):
         return self.read(resource_id, news) or olds
@@ -299,25 +307,16 @@ class DelegatedPermissionGrant(Resource):
     def create(self, news: dict) -> tuple[str, dict]:
         body = {"clientId": news["servicePrincipalObjectId"], "resourceId": news["resourceServicePrincipalObjectId"],
                 "scope": " ".join(news.get("claimValues", [])), "consentType": "AllPrincipals"}
-        grant = _wait_until_found(lambda: self.g.call("POST", "/oauth2PermissionGrants", body))
-        resource_id = f"/oauth2PermissionGrants/{grant['id']}"
-        try:
-            _wait_until_found(lambda: self.g.call("GET", resource_id))
-        except GraphCallError as error:
-            raise PartialFailure(resource_id, self._outputs(grant), f"waiting for the delegated permission grant: {error}") from None
-        return resource_id, self._outputs(grant)
+        return self._create_and_confirm("/oauth2PermissionGrants", body, lambda made: f"/oauth2PermissionGrants/{made['id']}",
+                                        "the delegated permission grant")
 
     def _outputs(self, grant: dict) -> dict:
         return {"claimValues": sorted(grant["scope"].split()), "resourceServicePrincipalObjectId": grant["resourceId"],
                 "servicePrincipalObjectId": grant["clientId"]}
 
     def read(self, resource_id: str, inputs: dict) -> dict | None:
-        try:
-            return self._outputs(self.g.call("GET", resource_id))
-        except GraphCallError as error:
-            if error.status == 404:
-                return None
-            raise
+        found = self._get_or_none(resource_id)
+        return None if found is None else self._outputs(found)
 
     def update(self, resource_id: str, olds: dict, news: dict) -> dict:
         self.g.call("PATCH", resource_id, {"scope": " ".join(news.get("claimValues", []))})

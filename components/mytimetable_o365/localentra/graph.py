@@ -106,14 +106,18 @@ class Graph:
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
 
     # --- applications: application-post-applications, application-get, application-update, application-delete
-    def _application(self, caller: Caller, object_id: str) -> dict:
+    def _readable(self, caller: Caller, objects: dict, object_id: str) -> dict:
+        """An application or service principal the caller may read (404 while it replicates)."""
         self.d.visible(object_id)
-        app = self.d.applications.get(object_id)
-        if app is None:
+        found = objects.get(object_id)
+        if found is None:
             raise not_found(object_id)
         if not self.d.can_read_directory(caller, object_id):
             raise denied()
-        return app
+        return found
+
+    def _application(self, caller: Caller, object_id: str) -> dict:
+        return self._readable(caller, self.d.applications, object_id)
 
     def _check_new_owners(self, caller: Caller, owners: list[str]) -> None:
         """Adding an owner other than the caller needs Directory.Read.All beside
@@ -215,13 +219,7 @@ class Graph:
 
     # --- service principals: serviceprincipal-post-serviceprincipals, -get, -update, -delete, -list
     def _sp(self, caller, object_id) -> dict:
-        self.d.visible(object_id)
-        sp = self.d.service_principals.get(object_id)
-        if sp is None:
-            raise not_found(object_id)
-        if not self.d.can_read_directory(caller, object_id):
-            raise denied()
-        return sp
+        return self._readable(caller, self.d.service_principals, object_id)
 
     def create_service_principal(self, caller, query, body):
         app = next((a for a in self.d.applications.values() if a["appId"] == str(body.get("appId", "")).lower()), None)
