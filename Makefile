@@ -15,7 +15,7 @@ PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulu
 
 POLICY_PACK := policy
 
-.PHONY: help setup jdk pulumi-cli up preview plan preflight test keystore clean package-check tools e2e rehearse
+.PHONY: help setup jdk pulumi-cli up preview plan preflight test keystore clean package-check tools e2e rehearse lint bench
 
 # `make` alone: what each target does.
 help:
@@ -26,10 +26,12 @@ help:
 	@echo "make keystore STACK=prod [OUT=file]"
 	@echo "                            write the keystore from the stack outputs (default: its keystorePath)"
 	@echo "make test                   the test suite (creates venv/, installs a JDK if missing)"
+	@echo "make lint                   ruff and mypy, as configured in ruff.toml and mypy.ini"
 	@echo "make tools                  build the real Pulumi CLI and language host from Go modules into .tools/"
 	@echo "make e2e                    the real-engine tests: real CLI, language host and engine against local Entra"
 	@echo "make rehearse STACK=prod    deploy the stack's config against local Entra (kept in .rehearsal/)"
 	@echo "make package-check          install the package into a fresh venv and evaluate the example"
+	@echo "make bench                  the benchmark: floor, first run, no-op, N integrations, plan, keystores (docs/benchmarks.md)"
 	@echo "make clean                  remove venv/, caches and build leftovers; .pulumi-state/ only when"
 	@echo "                            no stack in it holds resources; keystore files stay"
 	@echo "make setup                  venv/ with the package (editable) and the test tools"
@@ -59,6 +61,11 @@ pulumi-cli: setup
 # Two workers (pytest-xdist) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 test: setup jdk
 	$(PY) -m pytest -q -n auto tests
+
+# The house rules: ruff (ruff.toml) and mypy (mypy.ini).
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The real Pulumi CLI and language host, built from Go modules (pins: tools/*/go.mod); needs Go.
 # Later runs reuse Go's caches and the built binaries (seconds).
@@ -150,3 +157,8 @@ package-check:
 	   d = evaluate("__main__.py", config=c, stack="dev", project="school-entra"); \
 	   print("example evaluated with the installed package:", sorted(d.outputs))'
 	rm -rf .package-check
+
+# The project's benchmark (not a test): fresh processes, paired rounds, min and median against a
+# one-Application floor; the measured output with the machine is in docs/benchmarks.md.
+bench: setup
+	$(PY) tools/bench.py

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import pathlib
 import shutil
 import subprocess
+import threading
 
 import pytest
 import yaml
 
 from mytimetable_o365 import clock
+from mytimetable_o365.rules import certificate as certificate_module
 from mytimetable_o365.offline.engine import evaluate
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -26,6 +29,74 @@ def minimal_config(**overrides) -> dict:
     for key, value in overrides.items():
         config[f"{NS}:{key}"] = value
     return config
+
+
+# RSA keys for the tests, drawn from a pool instead of generated afresh (a 2048-bit generation costs
+# 10-70 ms of CPU, a 4096-bit one seconds, and the suite makes hundreds). The pool is per test
+# process (xdist worker) and per key size, filled as it is drawn from: inside one test every draw is
+# a different key, and the next test draws the same keys again from the start. Only
+# `rules.certificate.new_rsa_key` is replaced, during a test: certificates, PEM texts and keystores
+# are made as always. Keys made outside a test (module level, wider-scoped fixtures) and in the
+# modules below, which test generation itself, are generated afresh.
+FRESH_KEY_MODULES = frozenset({"test_certificate"})
+
+
+class RsaKeyPool:
+    def __init__(self, generate):
+        self.generate = generate
+        self.keys: dict[int, list] = {}
+        self.drawn: dict[int, int] | None = None  # draws per key size in the running test; None outside one
+        self.lock = threading.Lock()
+
+    def draw(self, key_size: int):
+        if self.drawn is None:
+            return self.generate(key_size)
+        with self.lock:  # the Certificate provider generates its two slots' keys in two threads
+            index = self.drawn.get(key_size, 0)
+            self.drawn[key_size] = index + 1
+            keys = self.keys.setdefault(key_size, [])
+            while len(keys) <= index:
+                keys.append(self.generate(key_size))
+            return keys[index]
+
+
+RSA_KEY_POOL = RsaKeyPool(certificate_module.new_rsa_key)
+
+
+@pytest.fixture(autouse=True)
+def rsa_key_pool(request, monkeypatch):
+    # MYTIMETABLE_TESTS_FRESH_KEYS=1: every key generated afresh (to measure what the pool saves).
+    if request.module.__name__ in FRESH_KEY_MODULES or os.environ.get("MYTIMETABLE_TESTS_FRESH_KEYS") == "1":
+        yield None
+        return
+    monkeypatch.setattr(certificate_module, "new_rsa_key", RSA_KEY_POOL.draw)
+    RSA_KEY_POOL.drawn = {}
+    try:
+        yield RSA_KEY_POOL
+    finally:
+        RSA_KEY_POOL.drawn = None
+
+
+@pytest.fixture(autouse=True)
+def lean_emulation(monkeypatch):
+    """What evaluating under pytest costs beyond what the emulator looks at, removed:
+    - the SDK computes every resource's source position by walking the whole Python stack
+      (pulumi.runtime.resource._get_stack_trace), which under pytest is some sixty frames deep, on
+      each registration; the engine emulator never reads it (the real-engine tests still send it);
+    - each evaluation leaves a non-propagating logger (offline.engine.evaluate), and pytest attaches
+      its log handlers to every such logger around every test phase: drop them after the test."""
+    import logging
+
+    import pulumi.runtime.resource as sdk_resource
+
+    if hasattr(sdk_resource, "_get_stack_trace"):
+        from pulumi.runtime.proto import source_pb2
+
+        monkeypatch.setattr(sdk_resource, "_get_stack_trace", source_pb2.StackTrace)
+    yield
+    loggers = logging.root.manager.loggerDict
+    for name in [n for n in loggers if n.startswith("mytimetable-o365.emulation.")]:
+        del loggers[name]
 
 
 @pytest.fixture

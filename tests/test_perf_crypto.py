@@ -3,7 +3,6 @@ byte as pyjks writes it), and pyjks/cryptography imported only where they are ne
 
 import datetime as _dt
 import json
-import os
 import subprocess
 import sys
 from unittest import mock
@@ -13,7 +12,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mytimetable_o365.rules import certificate as certificate_module
-from mytimetable_o365.rules import keystore as keystore_module
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_own_certificate, load_private_key
 from mytimetable_o365.rules.keystore import build_keystore, jks_bytes, read_keystore
 from conftest import ROOT, stack_config
@@ -103,26 +101,31 @@ def test_the_jks_is_byte_for_byte_what_pyjks_writes(password, alias):
 
 
 PROBE = """
-import json, pickle, sys
+import json, sys
 from mytimetable_o365.offline.engine import evaluate
-config = json.load(open({config!r}))
-evaluate({main!r}, config=config, stack="prod")
-print(json.dumps(sorted(m for m in ("jks", "cryptography") if m in sys.modules)))
+for config in json.load(open({configs!r})):  # a JKS first run, then a PKCS#12 one
+    evaluate({main!r}, config=config, stack="prod")
+    print(json.dumps(sorted(m for m in ("jks", "cryptography") if m in sys.modules)))
 """
 
 
-@pytest.mark.parametrize("fmt", ["jks", "pkcs12"])
-def test_a_first_run_uses_cryptography_but_never_imports_pyjks(fmt, tmp_path):
-    config = stack_config("prod")
-    config["mytimetable-o365:keystore"] = {**config["mytimetable-o365:keystore"], "format": fmt, "path": f"k.{'jks' if fmt == 'jks' else 'p12'}"}
-    (tmp_path / "config.json").write_text(json.dumps(config))
-    script = PROBE.format(config=str(tmp_path / "config.json"), main=str(ROOT / "__main__.py"))
+def test_a_first_run_uses_cryptography_but_never_imports_pyjks(tmp_path):
+    configs = []
+    for fmt, path in (("jks", "k.jks"), ("pkcs12", "k.p12")):
+        config = stack_config("prod")
+        config["mytimetable-o365:keystore"] = {**config["mytimetable-o365:keystore"], "format": fmt, "path": path}
+        configs.append(config)
+    (tmp_path / "configs.json").write_text(json.dumps(configs))
+    script = PROBE.format(configs=str(tmp_path / "configs.json"), main=str(ROOT / "__main__.py"))
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["cryptography"]
+    assert [json.loads(line) for line in result.stdout.strip().splitlines()[-2:]] == [["cryptography"]] * 2
+    assert (tmp_path / "k.jks").read_bytes()[:4] == bytes.fromhex("feedfeed")
 
 
 def test_the_suite_draws_generated_keys_from_the_pool_each_different_within_a_test(rsa_key_pool):
+    if rsa_key_pool is None:
+        pytest.skip("MYTIMETABLE_TESTS_FRESH_KEYS=1: the pool is off")
     keys = [certificate_module.new_rsa_key(2048) for _ in range(3)]
     numbers = {k.private_numbers().p for k in keys}
     assert len(numbers) == 3
-    assert rsa_key_pool is not None and rsa_key_pool.drawn == {2048: 3}
+    assert rsa_key_pool.drawn == {2048: 3}

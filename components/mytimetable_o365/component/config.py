@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Optional
+import weakref
+from typing import Any
 
 import pulumi
 
@@ -34,20 +35,65 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
         return ()
 
 
-def last_deployment(name: str, parent: pulumi.Resource) -> pulumi.StackReference:
+class LastDeployment:
+    """This stack's outputs as its last deployment left them, read through one StackReference.
+
+    `get_output(name)` answers what `StackReference.get_output(name)` answers, value and secret
+    marking alike, by a plain lookup in the reference's outputs: the SDK's get_output passes the
+    reference's whole `outputs` through `Output.all`, which lifts every output of the stack into
+    Outputs of its own on each call, so N integrations reading theirs cost N x (16 N) Outputs.
+    """
+
+    def __init__(self, reference: pulumi.StackReference):
+        self.reference = reference
+        self.outputs = reference.outputs
+
+    def get_output(self, name: str) -> pulumi.Output:
+        import asyncio
+
+        value = self.outputs.apply(lambda outputs: outputs.get(name))
+        return pulumi.Output(value.resources(), value.future(), value.is_known(),
+                             asyncio.ensure_future(self._is_secret(name)))
+
+    async def _is_secret(self, name: str) -> bool:
+        # As StackReference.__is_secret_name: the engine's secretOutputNames when it sent them,
+        # else whether any output of the stack is secret (older engines).
+        names_output = self.reference.secret_output_names
+        if await names_output.is_known():
+            names = await names_output.future()
+            if names is not None:
+                return name in names
+        return await self.outputs.is_secret()
+
+
+# One reference per deployment (per running program), shared by every integration in it: keyed by
+# the engine connection the program runs against, as resources/hooks.py keys its hooks.
+_references: weakref.WeakKeyDictionary[Any, LastDeployment] = weakref.WeakKeyDictionary()
+
+
+def last_deployment(name: str, parent: pulumi.Resource) -> LastDeployment:
     """This stack's outputs as its last deployment left them.
 
     A stack may read its own previous outputs through a StackReference to itself
     (pulumi/pulumi#3722): the engine reads the last saved state, so in preview and up alike it
     sees the previous update's outputs (none on a first deployment). `get_organization()` is
-    "organization" on the file backends, which they accept. Named after the component, so that
-    several integrations in one program each have their own.
+    "organization" on the file backends, which they accept. One reference per program: the first
+    integration to ask makes it, named `<its name>-last-deployment` and parented to it (the name
+    every one-integration stack has always had), and the others share it; they read their own
+    outputs from it under their output prefix.
     """
-    stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-    return pulumi.StackReference(f"{name}-last-deployment", stack_name=stack, opts=pulumi.ResourceOptions(parent=parent))
+    from pulumi.runtime.settings import SETTINGS
+
+    shared = _references.get(SETTINGS.monitor)
+    if shared is None:
+        stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
+        reference = pulumi.StackReference(f"{name}-last-deployment", stack_name=stack,
+                                          opts=pulumi.ResourceOptions(parent=parent))
+        shared = _references[SETTINGS.monitor] = LastDeployment(reference)
+    return shared
 
 
-def warn_when_rotation_due(settings: Settings, previous: pulumi.StackReference, renew_at_name: str,
+def warn_when_rotation_due(settings: Settings, previous: LastDeployment, renew_at_name: str,
                            state_name: str) -> None:
     """Warn in preview and up when the last deployment's certificate is due for rotation, and
     loudly when the coming rotation would remove a certificate whose keystore was delivered only
@@ -65,7 +111,7 @@ def warn_when_rotation_due(settings: Settings, previous: pulumi.StackReference, 
     previous.get_output(state_name).apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
 
 
-def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> Optional[str]:
+def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> str | None:
     """The loud warning when this up would unregister the brought-your-own certificate that the
     last deployment delivered, with nothing keeping it registered. Pure."""
     from ..rules.certificate import inspect_certificate
@@ -73,7 +119,7 @@ def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) ->
     own = settings.certificate
     if not own.bring_your_own or not isinstance(previous_thumbprint, str) or not previous_thumbprint:
         return None
-    current = inspect_certificate(own.certificate_pem).thumbprint
+    current = inspect_certificate(str(own.certificate_pem)).thumbprint
     retiring = inspect_certificate(own.retiring_certificate_pem).thumbprint if own.retiring_certificate_pem else None
     if previous_thumbprint.upper() in (current, retiring):
         return None
@@ -84,7 +130,7 @@ def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) ->
             "\"Replacing your own certificate\").")
 
 
-def warn_when_own_certificate_replaced(settings: Settings, previous: pulumi.StackReference, thumbprint_name: str) -> None:
+def warn_when_own_certificate_replaced(settings: Settings, previous: LastDeployment, thumbprint_name: str) -> None:
     def warn(value):
         warning = own_certificate_replaced_warning(settings, value)
         if warning:

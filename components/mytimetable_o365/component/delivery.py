@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Optional
 
 import pulumi
 
 from ..rules.settings import Settings
 
-def delivery_problem(path: str, expected_digest: str, delivery: str) -> Optional[str]:
+def delivery_problem(path: str, expected_digest: str, delivery: str) -> str | None:
     """What is wrong with the file at `path` (None: it holds the expected keystore)."""
     try:
         with open(path, "rb") as handle:
@@ -44,12 +43,12 @@ def warning_text(path: str, problem: str, stack: str) -> str:
             "or set keystore.delivery: elsewhere when the pipeline delivers it")
 
 
-def warn_when_keystore_not_delivered(settings: Settings, previous: pulumi.StackReference, keystore_name: str,
-                                     current_keystore: Optional[pulumi.Output] = None) -> None:
+def warn_when_keystore_not_delivered(settings: Settings, previous, keystore_name: str,
+                                     current_keystore: pulumi.Output | None = None) -> None:
     """Warn (pulumi.log.warn) when `keystore.path` does not hold the stack's keystore."""
     stack = pulumi.get_stack()
 
-    async def expected() -> Optional[str]:
+    async def expected() -> str | None:
         if current_keystore is not None and await current_keystore.is_known():
             return await current_keystore.future()
         return await previous.get_output(keystore_name).future()

@@ -7,8 +7,9 @@ is a short method that returns what it made.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any
 
 import pulumi
 import pulumi_azuread as azuread
@@ -16,7 +17,8 @@ import pulumi_azuread as azuread
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
 from ..rules.consent import granted_permissions
-from ..rules.permissions import APPLICATION, LEGACY_EXCHANGE_WARNING, Permission, permissions_for, required_resource_access, resolve_role_id, resolve_scope_id
+from ..rules.permissions import (APPLICATION, LEGACY_EXCHANGE_WARNING, Permission, permissions_for, required_resource_access,
+                                 resolve_role_id, resolve_scope_id)
 from ..rules.settings import Settings
 
 TYPE_TOKEN = "mytimetable:o365:Integration"
@@ -52,6 +54,12 @@ OUTPUTS = (
 )
 
 
+# Reads of the tenant that are the same for every integration of a program using the same azuread
+# provider (the deploying identity, Microsoft's service principals): one invoke per deployment and
+# provider, keyed by the engine connection as resources/hooks.py keys its hooks.
+_invokes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
+
+
 @dataclass(frozen=True)
 class CertificateMaterial:
     """What the keystore is built from: the active certificate, its key and its expiry."""
@@ -78,18 +86,18 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     keystore_password: pulumi.Output[str]
     keystore_alias: pulumi.Output[str]
     keystore_path: pulumi.Output[str]
-    mailbox_scope_script: Optional[pulumi.Output[str]]
+    mailbox_scope_script: pulumi.Output[str] | None
     # The generated certificate's non-secret state (slots, thumbprints, since when active), exported
     # so the next preview can warn before a rotation removes a certificate still being delivered.
-    certificate_state: Optional[pulumi.Output[dict]] = None
+    certificate_state: pulumi.Output[dict] | None = None
 
-    def __init__(self, name: str, args: IntegrationArgs, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, args: IntegrationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name = name
         self._settings = args.settings
         self._output_prefix = args.output_prefix
         self._permissions = permissions_for(self._settings.permission_mode, self._settings.legacy_exchange_permission)
-        client = azuread.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        client = self._lookup("getClientConfig", lambda opts: azuread.get_client_config_output(opts=opts))
         self._owners = self._owners_with(client)
 
         application = self._register_application()
@@ -103,6 +111,17 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     # --- options shared by the steps ----------------------------------------------------------
     def _child(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **kwargs)
+
+    def _lookup(self, what: str, invoke) -> pulumi.Output:
+        """A read of the tenant (an invoke) made once per program and azuread provider, whichever
+        integration asks first, and shared by the others (see _invokes)."""
+        from pulumi.runtime.settings import SETTINGS
+
+        shared = _invokes.setdefault(SETTINGS.monitor, {})
+        key = (what, self.get_provider("azuread::"))  # None: the default provider
+        if key not in shared:
+            shared[key] = invoke(pulumi.InvokeOutputOptions(parent=self))
+        return shared[key]
 
     def _retried(self) -> pulumi.ResourceOptions:
         """Steps that Entra may answer with "not found" while a new object replicates."""
@@ -170,7 +189,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         if not self._settings.admin_consent:
             return []
         resource_principals = {
-            app_id: azuread.get_service_principal_output(client_id=app_id, opts=pulumi.InvokeOutputOptions(parent=self))
+            app_id: self._lookup(f"getServicePrincipal/{app_id}",
+                                 lambda opts, app_id=app_id: azuread.get_service_principal_output(client_id=app_id, opts=opts))
             for app_id in sorted({p.resource.app_id for p in self._permissions})
         }
         grants = []
@@ -210,20 +230,21 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         if own.bring_your_own:
             from ..rules.certificate import inspect_certificate, rfc3339
 
+            assert own.certificate_pem is not None  # bring_your_own
             info = inspect_certificate(own.certificate_pem)
-            credentials = [self._credential("own", application, own.certificate_pem,
+            own_credentials = [self._credential("own", application, own.certificate_pem,
                                             rfc3339(info.not_before), rfc3339(info.not_after))]
             if own.retiring_certificate_pem:
                 # The certificate being replaced stays registered until the operator removes
                 # retiringCertificatePem, after the new keystore reached MyTimetable.
                 old = inspect_certificate(own.retiring_certificate_pem)
-                credentials.append(self._credential("own-retiring", application, own.retiring_certificate_pem,
+                own_credentials.append(self._credential("own-retiring", application, own.retiring_certificate_pem,
                                                     rfc3339(old.not_before), rfc3339(old.not_after)))
             return CertificateMaterial(
                 pulumi.Output.from_input(own.certificate_pem),
                 pulumi.Output.secret(own.private_key_pem),
                 pulumi.Output.from_input(rfc3339(info.not_after)),
-                tuple(credentials),
+                tuple(own_credentials),
             )
         certificate = Certificate(
             f"{self._name}-certificate",
@@ -340,7 +361,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
             if value is not None:
                 pulumi.export(self.output_name(name), value)
 
-    def _mailbox_scope_script(self, application, service_principal) -> Optional[pulumi.Output]:
+    def _mailbox_scope_script(self, application, service_principal) -> pulumi.Output | None:
         scope = self._settings.mailbox_scope
         if scope is None:
             return None

@@ -13,7 +13,8 @@ import asyncio
 import base64
 import re
 import weakref
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from pulumi import ErrorHookArgs, ResourceHookArgs
 
@@ -76,7 +77,7 @@ async def retry_on_replication_delay(args: ErrorHookArgs, sleep=asyncio.sleep) -
 
 
 # One registration per deployment: keyed by the engine connection the program runs against.
-_registered: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_registered: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _once(name: str, make):

@@ -137,7 +137,7 @@ def inspect_certificate(cert_pem: str) -> CertificateInfo:
     public_key = certificate.public_key()
     return CertificateInfo(
         subject=certificate.subject.rfc4514_string(),
-        thumbprint=certificate.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 Entra's thumbprint is SHA-1
+        thumbprint=certificate.fingerprint(hashes.SHA1()).hex().upper(),
         thumbprint_sha256=certificate.fingerprint(hashes.SHA256()).hex().upper(),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -250,7 +250,7 @@ def recent_rotation_warning(prior: dict, news: dict, now: _dt.datetime,
     rekey = [name for name in KEY_INPUTS if _differs(prior.get(name), news.get(name))]
     not_after = prior.get(f"{active}NotAfter")
     try:
-        due = bool(not_after) and rotation_due(parse_rfc3339(not_after), int(news.get("renewBeforeDays")), now)
+        due = bool(not_after) and rotation_due(parse_rfc3339(str(not_after)), int(news.get("renewBeforeDays")), now)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         due = False
     if not rekey and not due:

@@ -1,6 +1,7 @@
 """Certificate + private key -> the bytes of the Java keystore MyTimetable loads, and back. Pure.
 
-- jks: pyjks; the classic Sun JKS format that every Java runtime reads.
+- jks: the classic Sun JKS format that every Java runtime reads; written here (`jks_bytes`, the
+  layout pyjks writes), read back with pyjks.
 - pkcs12: cryptography, PBES2/AES-256-CBC with HMAC-SHA256; Java reads this from 11.0.12 on.
 JKS aliases are case-insensitive in Java (it lower-cases them on lookup but not on load),
 so the alias is stored lower-case in JKS files: see `stored_alias`.
@@ -20,22 +21,18 @@ def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: 
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    certificate = x509.load_pem_x509_certificate(cert_pem.encode())
-    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
-    if fmt == "jks":
-        import jks
+    from .certificate import load_private_key, remember_checked_key
 
-        entry = jks.PrivateKeyEntry.new(
-            stored_alias(fmt, alias),
-            [certificate.public_bytes(serialization.Encoding.DER)],
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-            "pkcs8",
-        )
-        return jks.KeyStore.new("jks", [entry]).saves(password)
+    certificate = x509.load_pem_x509_certificate(cert_pem.encode())
+    # RSA key validation once per key and process: not again for a key this process generated
+    # (the Certificate provider, just before) or already validated (the settings, a BYO key).
+    key = load_private_key(key_pem.encode())
+    if fmt == "jks":
+        pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption())
+        remember_checked_key(pkcs8)  # the same key, checked: reading the keystore back skips the check
+        return jks_bytes(stored_alias(fmt, alias), certificate.public_bytes(serialization.Encoding.DER),
+                         pkcs8, password)
     if fmt == "pkcs12":
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.serialization import pkcs12
@@ -53,6 +50,64 @@ def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: 
     raise ValueError(f"unknown keystore format {fmt!r}")
 
 
+# JKS, as pyjks 20.0.0 writes it (jks/jks.py KeyStore.saves, _write_private_key; jks/sun_crypto.py
+# jks_pkey_encrypt), which is the JDK's layout (sun/security/provider/JavaKeyStore.engineStore and
+# KeyProtector.protect). Written here rather than with pyjks because importing pyjks (pyasn1
+# modules, pycryptodomex) costs more than a whole 2048-bit key generation; pyjks still reads
+# keystores (read_keystore) and tests/test_perf_crypto.py holds the two byte for byte together.
+_JKS_VERSION = 2
+_JKS_PRIVATE_KEY_ENTRY = 1
+_JKS_WHITENING = b"Mighty Aphrodite"  # JavaKeyStore.getPreKeyedHash
+# AlgorithmIdentifier { 1.3.6.1.4.1.42.2.17.1.1 (Sun's JKS key protector), NULL }
+_JKS_KEY_PROTECTOR = bytes.fromhex("300e060a2b060104012a021101010500")
+
+
+def _der_encode(tag: int, body: bytes) -> bytes:
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(raw))) + raw + body
+
+
+def _jks_protect(pkcs8: bytes, password: str, salt: bytes) -> bytes:
+    """KeyProtector.protect: salt, the key XOR a SHA-1 keystream of (password, salt), SHA-1(password, key)."""
+    import hashlib
+
+    secret = password.encode("utf-16be")  # Java chars, two bytes each
+    stream, block = bytearray(), salt
+    while len(stream) < len(pkcs8):
+        block = hashlib.sha1(secret + block).digest()
+        stream += block
+    encrypted = bytes(a ^ b for a, b in zip(pkcs8, stream, strict=False))  # the stream may run longer
+    check = hashlib.sha1(secret + pkcs8).digest()
+    return _der_encode(0x30, _JKS_KEY_PROTECTOR + _der_encode(0x04, salt + encrypted + check))
+
+
+def jks_bytes(alias: str, cert_der: bytes, pkcs8: bytes, password: str,
+              salt: bytes | None = None, timestamp_ms: int | None = None) -> bytes:
+    """A JKS keystore with one private-key entry `alias` (stored as given) and its certificate."""
+    import hashlib
+    import os
+    import struct
+    import time
+
+    salt = os.urandom(20) if salt is None else salt
+    timestamp_ms = int(time.time()) * 1000 if timestamp_ms is None else timestamp_ms
+
+    def utf(text: str) -> bytes:
+        data = text.encode("utf-8")
+        return struct.pack(">H", len(data)) + data
+
+    def sized(data: bytes) -> bytes:
+        return struct.pack(">L", len(data)) + data
+
+    body = (JKS_MAGIC + struct.pack(">LLL", _JKS_VERSION, 1, _JKS_PRIVATE_KEY_ENTRY) + utf(alias)
+            + struct.pack(">Q", timestamp_ms) + sized(_jks_protect(pkcs8, password, salt))
+            + struct.pack(">L", 1) + utf("X.509") + sized(cert_der))
+    return body + hashlib.sha1(password.encode("utf-16be") + _JKS_WHITENING + body).digest()
+
+
 def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str, str]:
     """(certificate PEM, private key PEM) of the entry `alias`, as MyTimetable would load it."""
     from cryptography import x509
@@ -67,7 +122,9 @@ def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str
             raise KeyError(f"no private key entry {alias!r} in the keystore")
         if not entry.is_decrypted():
             entry.decrypt(password)
-        key = serialization.load_der_private_key(entry.pkey_pkcs8, password=None)
+        from .certificate import load_private_key
+
+        key = load_private_key(entry.pkey_pkcs8, der=True)
         certificate = x509.load_der_x509_certificate(entry.cert_chain[0][1])
     elif fmt == "pkcs12":
         from cryptography.hazmat.primitives.serialization import pkcs12

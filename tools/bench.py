@@ -1,0 +1,259 @@
+"""`make bench`: how long the program takes under the offline engine, against a floor. Not a test.
+
+Every measurement is a fresh process (interpreter start, imports, one evaluation), timed from the
+parent as wall time; cases alternate within each round (paired), several rounds, and each case is
+reported with its min and median and, for the program cases, its ratio to the floor paired by round.
+
+  floor      a program with one azuread.Application under the same offline engine (offline/engine.py)
+  first      __main__.py with Pulumi.prod.yaml, no prior state (two RSA keys, the keystore, its file)
+  no-op      the same again with prior = the first run's result (nothing changes)
+  N=1/10/50  no-op of a program with N integrations (output prefixes i0.., own app names and paths)
+  plan       `mytimetable-o365 plan --stack prod --project-dir <a temp copy>`
+  jks/pkcs12 rules/keystore.py build_keystore of one 2048-bit key, in a fresh process
+  keytool    `keytool -importkeystore` of the same key (PKCS#12 -> JKS), in a fresh JVM
+Peak memory: ru_maxrss of each child (os.wait4), the max over its rounds.
+
+Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import pickle
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+
+FLOOR_PROGRAM = '''\
+import pulumi_azuread as azuread
+
+azuread.Application("floor-app", display_name="MyTimetable-floor", sign_in_audience="AzureADMyOrg")
+'''
+
+# N integrations in one program, as README's "the component in your own program" allows: each with
+# its own output prefix, app name and keystore path (names must differ: prevent_duplicate_names).
+MULTI_PROGRAM = '''\
+import dataclasses, os
+
+from mytimetable_o365.component.config import load_settings
+from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
+
+base = load_settings()
+for i in range(int(os.environ["BENCH_N"])):
+    settings = dataclasses.replace(
+        base, app_name=f"{base.app_name}-{i}",
+        keystore=dataclasses.replace(base.keystore, path=f"keystore-{i}.jks"))
+    MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
+'''
+
+
+def _config() -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+
+
+# --- what runs inside a child ---------------------------------------------------------------------
+def child(case: str, work: str) -> None:
+    os.chdir(work)
+    sys.path.insert(0, str(ROOT / "components"))
+    if case in ("jks", "pkcs12"):
+        from mytimetable_o365.rules.keystore import build_keystore
+
+        cert_pem = pathlib.Path("cert.pem").read_text()
+        key_pem = pathlib.Path("key.pem").read_text()
+        data = build_keystore(cert_pem, key_pem, case, "mytimetable", PASSWORD)
+        assert data
+        return
+    from mytimetable_o365.offline.engine import evaluate
+
+    config = json.loads(pathlib.Path("config.json").read_text())
+    prior = pickle.loads(pathlib.Path("prior.pickle").read_bytes()) if os.path.exists("prior.pickle") else None
+    if case == "floor":
+        deployment = evaluate("floor.py", config=config, stack="prod")
+    elif case.startswith("multi"):
+        os.environ["BENCH_N"] = case[len("multi"):]
+        deployment = evaluate("multi.py", config=config, stack="prod", prior=prior)
+    else:  # first, noop
+        deployment = evaluate(str(ROOT / "__main__.py"), config=config, stack="prod", prior=prior)
+    if os.environ.get("BENCH_SAVE"):
+        pathlib.Path(os.environ["BENCH_SAVE"]).write_bytes(pickle.dumps(deployment))
+    if prior is not None and deployment.changes():
+        raise SystemExit(f"{case}: expected no changes, got {deployment.changes()[:3]}")
+
+
+# --- the parent -----------------------------------------------------------------------------------
+def run(argv: list, cwd: str, env: dict | None = None) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB) of one child process."""
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a chatty child never blocks
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        # wait4 gives this child's own rusage (ru_maxrss: its peak resident set, KiB on Linux).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(map(str, argv))} failed ({proc.returncode}):\n{errors.read().decode()[-3000:]}")
+    return wall, usage.ru_maxrss
+
+
+def python_child(case: str, work: str, env_extra: dict | None = None):
+    env = {**os.environ, **(env_extra or {})}
+    return run([sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work], cwd=work, env=env)
+
+
+class Bench:
+    def __init__(self, scratch: pathlib.Path, keytool: str | None):
+        self.scratch = scratch
+        self.keytool = keytool
+        self.config = _config()
+        self.counter = 0
+
+    def fresh(self, name: str, prior: pathlib.Path | None = None, files=()) -> str:
+        """A new working folder for one child: config, program files, and the prior state if any."""
+        self.counter += 1
+        folder = self.scratch / f"{name}-{self.counter}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(self.config))
+        (folder / "floor.py").write_text(FLOOR_PROGRAM)
+        (folder / "multi.py").write_text(MULTI_PROGRAM)
+        if prior is not None:
+            shutil.copy(prior, folder / "prior.pickle")
+        for path in files:
+            shutil.copy(path, folder / pathlib.Path(path).name)
+        return str(folder)
+
+    def prepare(self, cases: list[str]) -> dict:
+        """Untimed: the prior states (a first run of each program), key material, a project copy."""
+        ready = {}
+        for case in cases:
+            if case == "noop" or case.startswith("multi"):
+                source = "first" if case == "noop" else case
+                save = self.scratch / f"{case}.prior.pickle"
+                python_child(source, self.fresh(f"setup-{case}"), {"BENCH_SAVE": str(save)})
+                ready[case] = save
+        if any(c in cases for c in ("jks", "pkcs12", "keytool")):
+            sys.path.insert(0, str(ROOT / "components"))
+            import datetime as _dt
+
+            from mytimetable_o365.rules.certificate import generate_certificate
+            from mytimetable_o365.rules.keystore import build_keystore
+
+            cert_pem, key_pem = generate_certificate("MyTimetable-bench", 2048, 730,
+                                                     _dt.datetime.now(_dt.timezone.utc))
+            (self.scratch / "cert.pem").write_text(cert_pem)
+            (self.scratch / "key.pem").write_text(key_pem)
+            (self.scratch / "src.p12").write_bytes(build_keystore(cert_pem, key_pem, "pkcs12", "mytimetable", PASSWORD))
+        if "plan" in cases:
+            project = self.scratch / "project"
+            project.mkdir()
+            for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py"):
+                shutil.copy(ROOT / name, project / name)
+            ready["plan"] = project
+        return ready
+
+    def once(self, case: str, ready: dict) -> tuple[float, int]:
+        if case == "plan":
+            return run([str(pathlib.Path(sys.executable).parent / "mytimetable-o365"), "plan", "--stack", "prod",
+                        "--project-dir", str(ready["plan"])], cwd=self.fresh("plan"))
+        if case in ("jks", "pkcs12"):
+            return python_child(case, self.fresh(case, files=(self.scratch / "cert.pem", self.scratch / "key.pem")))
+        if case == "keytool":
+            work = self.fresh("keytool", files=(self.scratch / "src.p12",))
+            return run([self.keytool, "-importkeystore", "-noprompt", "-srckeystore", "src.p12", "-srcstoretype", "pkcs12",
+                        "-srcstorepass", PASSWORD, "-destkeystore", "out.jks", "-deststoretype", "jks",
+                        "-deststorepass", PASSWORD], cwd=work)
+        return python_child(case, self.fresh(case, prior=ready.get(case)))
+
+
+LABELS = {"floor": "floor (one azuread.Application)", "first": "first run (__main__.py, prod)",
+          "noop": "no-op (prior = first run)", "multi1": "N=1 integration, no-op", "multi10": "N=10 integrations, no-op",
+          "multi50": "N=50 integrations, no-op", "plan": "plan --stack prod (CLI)", "jks": "keystore build jks (process)",
+          "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore p12->jks (JVM)"}
+PROGRAM_CASES = ("first", "noop", "multi1", "multi10", "multi50", "plan")
+ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "plan", "jks", "pkcs12", "keytool")
+
+
+def machine() -> str:
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"machine: {os.cpu_count()} cores (nproc {len(os.sched_getaffinity(0))}), {model}; "
+            f"Python {platform.python_version()}; load average at start {load}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "7")))
+    parser.add_argument("--only", default="", help="comma-separated cases: " + ",".join(ALL_CASES))
+    parser.add_argument("--child", nargs=2, metavar=("CASE", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    cases = [c for c in ALL_CASES if not args.only or c in args.only.split(",")]
+    if "floor" not in cases:
+        cases.insert(0, "floor")
+    keytool = shutil.which("keytool")
+    notes = []
+    if "keytool" in cases and not keytool:
+        cases.remove("keytool")
+        notes.append("keytool: skipped, no keytool on PATH (make jdk)")
+    print(machine(), flush=True)
+    print(f"rounds: {args.rounds}, each case a fresh process, cases alternating within a round", flush=True)
+    with tempfile.TemporaryDirectory(prefix="mytimetable-bench-") as scratch:
+        bench = Bench(pathlib.Path(scratch), keytool)
+        ready = bench.prepare(cases)
+        times = {c: [] for c in cases}
+        rss = {c: 0 for c in cases}
+        for round_ in range(args.rounds):
+            # Rotate the order each round, so that no case always runs right after the same one.
+            order = cases[round_ % len(cases):] + cases[:round_ % len(cases)]
+            for case in order:
+                wall, peak = bench.once(case, ready)
+                times[case].append(wall)
+                rss[case] = max(rss[case], peak)
+    floor = times["floor"]
+    print(f"\n{'case':40} {'min ms':>8} {'median ms':>10} {'x floor':>8} {'x floor':>9} {'peak RSS':>9}")
+    print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(paired)':>9} {'MiB':>9}")
+    for case in cases:
+        values = times[case]
+        line = f"{LABELS[case]:40} {min(values) * 1000:8.0f} {statistics.median(values) * 1000:10.0f}"
+        if case in PROGRAM_CASES:
+            paired = statistics.median(v / f for v, f in zip(values, floor, strict=True))
+            line += f" {min(values) / min(floor):8.2f} {paired:9.2f}"
+        else:
+            line += f" {'':8} {'':9}"
+        print(line + f" {rss[case] / 1024:9.0f}")
+    multi = {n: times.get(f"multi{n}") for n in (1, 10, 50)}
+    if multi[1] and multi[50]:
+        per = (statistics.median(multi[50]) - statistics.median(multi[1])) / 49 * 1000
+        per_min = (min(multi[50]) - min(multi[1])) / 49 * 1000
+        print(f"\nper extra integration on a no-op, N=1 -> 50: {per:.1f} ms (medians), {per_min:.1f} ms (mins)")
+    if multi[1] and multi[10]:
+        per = (statistics.median(multi[10]) - statistics.median(multi[1])) / 9 * 1000
+        print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")
+    for note in notes:
+        print(note)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
