@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mytimetable_o365.commands.keystore_export import decode_keystore
 from mytimetable_o365.commands.outputs import UsageError, read_outputs
-from mytimetable_o365.commands.stack_file import StackFileError, read_stack_config
+from mytimetable_o365.resources.stack_file import StackFileError, read_stack_config
 from mytimetable_o365.rules.settings import InvalidConfigError, parse_settings
 
 NOW = _dt.datetime(2026, 12, 2, tzinfo=_dt.timezone.utc)

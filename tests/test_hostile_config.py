@@ -142,3 +142,49 @@ def test_a_plain_text_private_key_is_warned_about_and_a_secure_one_is_not():
     assert any("certificate.privateKeyPem is plain text" in w for w in plain.warnings)
     secure = parse_settings(raw, "prod", NOW, secret_keys=frozenset({"certificate"}))
     assert not any("plain text" in w for w in secure.warnings)
+
+
+@pytest.mark.parametrize("theirs,mine", [("shared.jks", "shared.jks"), ("./shared.jks", "shared.jks"),
+                                         ("keys/../shared.jks", "shared.jks"), ("ABSOLUTE", "shared.jks")])
+def test_two_stacks_with_one_keystore_file_are_refused_naming_both(deploy, tmp_path, theirs, mine):
+    from conftest import minimal_config
+
+    path = str(tmp_path / "shared.jks") if theirs == "ABSOLUTE" else theirs
+    (tmp_path / "Pulumi.acc.yaml").write_text(f"config:\n  mytimetable-o365:keystore:\n    path: {path}\n")
+    with pytest.raises(InvalidConfigError) as refused_:
+        deploy(minimal_config(keystore={"path": mine}))
+    said = str(refused_.value)
+    assert "mytimetable-o365:keystore.path" in said and "stack acc" in said and "prod" in said
+
+
+def test_stacks_with_their_own_keystore_files_deploy(deploy, tmp_path):
+    from conftest import minimal_config
+
+    (tmp_path / "Pulumi.acc.yaml").write_text("config:\n  mytimetable-o365:keystore:\n    path: keystore-acc.jks\n")
+    (tmp_path / "Pulumi.broken.yaml").write_text("config: [not, a, map]\n")  # another stack's own problem
+    deploy(minimal_config(keystore={"path": "keystore-prod.jks"}))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "huge", "folder"])
+def test_the_delivery_check_refuses_what_is_not_a_keystore_file_at_once(tmp_path, kind):
+    import os
+    import threading
+
+    from mytimetable_o365.component.delivery import delivery_problem
+
+    if kind == "fifo":
+        path = str(tmp_path / "k.jks")
+        os.mkfifo(path)
+    elif kind == "device":
+        path = "/dev/zero"
+    elif kind == "folder":
+        path = str(tmp_path)
+    else:
+        path = str(tmp_path / "k.jks")
+        with open(path, "wb") as handle:
+            handle.truncate(1 << 30)
+    said = []
+    worker = threading.Thread(target=lambda: said.append(delivery_problem(path, "0" * 64, "file")), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert said and said[0] and said[0].startswith("cannot be read")

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from mytimetable_o365.commands.stack_file import StackFileError, read_stack_config
+from mytimetable_o365.resources.stack_file import StackFileError, read_stack_config
 
 
 def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_path):

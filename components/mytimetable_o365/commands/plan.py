@@ -165,7 +165,7 @@ def print_plan(stack: str, project_dir: str) -> int:
     from ..resources import hooks, keystore_file
     from ..rules.settings import NAMESPACE, InvalidConfigError
     from ..rules.stack_names import stacks_from_files
-    from .stack_file import StackFileError, read_stack_config, without_secure_values
+    from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):

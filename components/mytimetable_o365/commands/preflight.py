@@ -63,7 +63,7 @@ def check_config(ctx: Context) -> None:
     from .. import clock
     from ..rules.stack_names import stacks_from_files
     from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
-    from .stack_file import StackFileError, read_stack_config, without_secure_values
+    from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
 
     stack = ctx.args.stack
     path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")

@@ -23,13 +23,15 @@ from ..rules.settings import Settings
 
 def delivery_problem(path: str, expected_digest: str, delivery: str) -> str | None:
     """What is wrong with the file at `path` (None: it holds the expected keystore)."""
+    from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
+
     try:
-        with open(path, "rb") as handle:
-            digest = hashlib.sha256(handle.read()).hexdigest()
-    except FileNotFoundError:
-        return None if delivery == "elsewhere" else "is missing"
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        # A FIFO, a device or a huge file at the path is refused at once, never read to the end.
+        digest = hashlib.sha256(read_regular_file(path, MAX_KEYSTORE_BYTES)).hexdigest()
+    except BoundedReadError as exc:
+        if str(exc) == "does not exist":
+            return None if delivery == "elsewhere" else "is missing"
+        return f"cannot be read (it {exc})"
     if digest != expected_digest:
         return "holds a different keystore than the stack's (stale or replaced)"
     return None

@@ -171,7 +171,7 @@ def _where(path: str, exc: yaml.YAMLError) -> str:
 
 def read_stack_config(path: str) -> dict:
     """The `config:` map of a stack file, values as Pulumi hands them on: strings, or JSON-able lists/maps."""
-    from ..resources.keystore_file import BoundedReadError, read_regular_file
+    from .keystore_file import BoundedReadError, read_regular_file
 
     try:
         text = read_regular_file(path, MAX_STACK_FILE_BYTES).decode("utf-8")
