@@ -155,6 +155,8 @@ class Bench:
             (self.scratch / "cert.pem").write_text(cert_pem)
             (self.scratch / "key.pem").write_text(key_pem)
             (self.scratch / "src.p12").write_bytes(build_keystore(cert_pem, key_pem, "pkcs12", "mytimetable", PASSWORD))
+        if any(c.startswith("real") for c in cases):
+            ready.update(self.prepare_real_engine())
         if "plan" in cases:
             project = self.scratch / "project"
             project.mkdir()
@@ -163,7 +165,33 @@ class Bench:
             ready["plan"] = project
         return ready
 
+    def prepare_real_engine(self) -> dict:
+        """Untimed: local Entra in this process, and two workspaces deployed once with the real CLI
+        (.tools/bin/pulumi): the project's __main__.py and a one-Application program."""
+        sys.path.insert(0, str(ROOT / "components"))
+        from mytimetable_o365.localentra.server import LocalEntra
+        from mytimetable_o365.localentra.workspace import Workspace
+        from mytimetable_o365.rules import access
+
+        self.entra = LocalEntra(self.scratch / "entra").__enter__()
+        roles = access.least_app_permissions(access.requirements_for("application", False, True))
+        deployer = self.entra.directory.add_deployer("bench", "bench-secret", roles=roles)
+        ready = {}
+        for case, program in (("real-floor", REAL_FLOOR_PROGRAM), ("real-noop", None)):
+            workspace = Workspace(ROOT, self.scratch / case, self.entra, deployer, "bench-secret", stack="bench")
+            workspace.create("config:\n  mytimetable-o365:siteUrl: https://rooster.school.nl\n"
+                             f"  mytimetable-o365:keystore:\n    path: {self.scratch / case / 'k.jks'}\n")
+            if program:
+                (workspace.project / "__main__.py").write_text(program)
+            workspace.run("up", "--yes", "--skip-preview", check=True)
+            ready[case] = workspace
+        return ready
+
     def once(self, case: str, ready: dict) -> tuple[float, int]:
+        if case.startswith("real"):
+            start = time.perf_counter()
+            ready[case].run("preview", "--expect-no-changes", check=True)
+            return time.perf_counter() - start, 0
         if case == "plan":
             return run([str(pathlib.Path(sys.executable).parent / "mytimetable-o365"), "plan", "--stack", "prod",
                         "--project-dir", str(ready["plan"])], cwd=self.fresh("plan"))
@@ -180,9 +208,15 @@ class Bench:
 LABELS = {"floor": "floor (one azuread.Application)", "first": "first run (__main__.py, prod)",
           "noop": "no-op (prior = first run)", "multi1": "N=1 integration, no-op", "multi10": "N=10 integrations, no-op",
           "multi50": "N=50 integrations, no-op", "plan": "plan --stack prod (CLI)", "jks": "keystore build jks (process)",
-          "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore p12->jks (JVM)"}
+          "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore p12->jks (JVM)",
+          "real-floor": "real CLI: preview, one Application", "real-noop": "real CLI: preview no-op, __main__.py"}
 PROGRAM_CASES = ("first", "noop", "multi1", "multi10", "multi50", "plan")
-ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "plan", "jks", "pkcs12", "keytool")
+ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "plan", "jks", "pkcs12", "keytool",
+             "real-floor", "real-noop")
+# The real engine's no-op floor: one azuread.Application, previewed by the real CLI against local Entra.
+REAL_FLOOR_PROGRAM = """import pulumi_azuread as azuread
+azuread.Application("floor", display_name="Bench floor", sign_in_audience="AzureADMyOrg")
+"""
 
 
 def machine() -> str:
@@ -216,6 +250,9 @@ def main(argv=None) -> int:
     if "keytool" in cases and not keytool:
         cases.remove("keytool")
         notes.append("keytool: skipped, no keytool on PATH (make jdk)")
+    if not (ROOT / ".tools" / "bin" / "pulumi").exists():
+        cases = [c for c in cases if not c.startswith("real")]
+        notes.append("real CLI: skipped, no .tools/bin/pulumi (make tools)")
     print(machine(), flush=True)
     print(f"rounds: {args.rounds}, each case a fresh process, cases alternating within a round", flush=True)
     with tempfile.TemporaryDirectory(prefix="mytimetable-bench-") as scratch:
@@ -242,6 +279,10 @@ def main(argv=None) -> int:
         else:
             line += f" {'':8} {'':9}"
         print(line + f" {rss[case] / 1024:9.0f}")
+    if times.get("real-floor") and times.get("real-noop"):
+        paired = statistics.median(n / f for n, f in zip(times["real-noop"], times["real-floor"], strict=True))
+        print(f"\nreal CLI no-op preview of __main__.py vs one Application: {min(times['real-noop']) / min(times['real-floor']):.2f}x "
+              f"(mins), {paired:.2f}x (paired)")
     multi = {n: times.get(f"multi{n}") for n in (1, 10, 50)}
     if multi[1] and multi[50]:
         per = (statistics.median(multi[50]) - statistics.median(multi[1])) / 49 * 1000
