@@ -58,9 +58,9 @@ pulumi-cli: setup
 	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/" >&2; exit 1; }
 	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi $(PULUMI)
 
-# Two workers (pytest-xdist) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
+# Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 test: setup jdk
-	$(PY) -m pytest -q -n auto tests
+	$(PY) -m pytest -q -n auto --dist worksteal tests
 
 # The house rules: ruff (ruff.toml) and mypy (mypy.ini).
 lint: setup

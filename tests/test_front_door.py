@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 
 import pytest
 
@@ -14,7 +14,30 @@ EXAMPLE = ROOT / "examples" / "alongside-your-resources"
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "mytimetable_o365", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return cli(*args, cwd=cwd)
+
+
+def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """The console script in this process (as a subprocess would see it, without its start-up cost)."""
+    import contextlib
+    import io
+
+    from mytimetable_o365.commands.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
 
 
 def test_the_legacy_exchange_grant_is_labelled_with_its_own_api_in_the_plan(tmp_path):
