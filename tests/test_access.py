@@ -151,3 +151,31 @@ def test_the_readme_lists_exactly_the_table():
     start = readme.index("<!-- access-table -->") + len("<!-- access-table -->")
     end = readme.index("<!-- /access-table -->")
     assert readme[start:end].strip() == access.markdown_table().strip()
+
+
+@pytest.mark.parametrize("name", ["MyTimetable-prod", "MyTimetable-acc"])
+def test_a_duplicate_name_already_fails_the_preview_as_the_providers_customize_diff_does(name):
+    config = minimal_config(appName=name)
+    with pytest.raises(Exception, match=f'existing "azuread_application" with name "{name}"'):
+        evaluate(MAIN, config=config, existing_applications=(name,), preview=True)
+    evaluate(MAIN, config=config, existing_applications=(name + "-old",), preview=True)
+
+
+def test_the_delegated_grant_has_the_providers_id_shape():
+    deployment = evaluate(MAIN, config=minimal_config(permissionMode="delegated", adminConsent=True))
+    (grant,) = deployment.of_type("azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant")
+    assert grant.id.startswith("/oauth2PermissionGrants/") and len(grant.id) > len("/oauth2PermissionGrants/")
+
+
+@pytest.mark.parametrize("owners_extra,allowed", [((), True), (("Directory.Read.All",), True)])
+def test_configured_owners_need_directory_read_in_the_emulated_tenant_too(owners_extra, allowed):
+    from mytimetable_o365.offline.engine import AccessDenied, DeployingIdentity
+
+    base = access.least_app_permissions(access.requirements_for("application", False, True))
+    identity = DeployingIdentity.service_principal(*base, *owners_extra)
+    config = minimal_config(owners=["3f2504e0-4f89-11d3-9a0c-0305e82c3301"])
+    if "Directory.Read.All" in base or owners_extra:
+        evaluate(MAIN, config=config, identity=identity)
+    else:
+        with pytest.raises(AccessDenied, match="add the configured owners"):
+            evaluate(MAIN, config=config, identity=identity)
