@@ -55,7 +55,7 @@ jdk:
 pulumi-cli: setup
 	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
 	  curl -fsSL https://get.pulumi.com | sh; }; \
-	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
 	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi $(PULUMI)
 
 # Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
