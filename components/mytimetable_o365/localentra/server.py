@@ -182,8 +182,8 @@ class LocalEntra:
                      "access_token": self.token_for(caller)}
 
     def _assertion_caller(self, client_id: str, assertion: str) -> Caller | None:
-        """A certificate credential: the assertion's x5t names a keyCredential of the app, and its
-        RS256 signature verifies with that certificate."""
+        """A certificate credential: the assertion's x5t#S256 or x5t names a keyCredential of the
+        app, and its RS256 or PS256 signature verifies with that certificate."""
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
@@ -192,12 +192,21 @@ class LocalEntra:
         try:
             head, body, signature = assertion.split(".")
             header = json.loads(_unb64(head))
-            thumbprint = _unb64(header.get("x5t", "")).hex().upper()
-        except (ValueError, TypeError):
+            # Entra takes the certificate's SHA-256 thumbprint (x5t#S256) or its SHA-1 one (x5t)
+            # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
+            sha256 = _unb64(header["x5t#S256"]).hex() if "x5t#S256" in header else None
+            sha1 = _unb64(header.get("x5t", "")).hex().upper()
+        except (ValueError, TypeError, KeyError):
             return None
         with self.directory.lock:
             app = next((a for a in self.directory.applications.values() if a["appId"] == client_id), None)
-            credential = next((k for k in (app or {}).get("keyCredentials", []) if k["customKeyIdentifier"] == thumbprint), None)
+
+            def matches(k: dict) -> bool:
+                if sha256 is not None:
+                    return certificate_of(k).fingerprint(hashes.SHA256()).hex() == sha256
+                return k["customKeyIdentifier"] == sha1
+
+            credential = next((k for k in (app or {}).get("keyCredentials", []) if matches(k)), None)
             if credential is None:
                 return None
             from cryptography.hazmat.primitives.asymmetric import rsa
@@ -205,8 +214,11 @@ class LocalEntra:
             public_key = certificate_of(credential).public_key()
             if not isinstance(public_key, rsa.RSAPublicKey):
                 return None
+            # RS256 or PS256, the two algorithms Entra accepts for client assertions (RFC 7518, 3.3 and 3.5).
+            scheme = (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if header.get("alg") == "PS256"
+                      else padding.PKCS1v15())
             try:
-                public_key.verify(_unb64(signature), f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256())
+                public_key.verify(_unb64(signature), f"{head}.{body}".encode(), scheme, hashes.SHA256())
             except Exception:  # noqa: BLE001 - any verification failure is a refusal
                 return None
             sp = self.directory.sp_by_app_id(client_id)
