@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from conftest import ROOT, assert_ok, stack_needs, up
+from conftest import assert_ok, stack_needs, up
 
 SITE = "https://rooster.school.nl"
 
