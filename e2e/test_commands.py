@@ -65,3 +65,19 @@ def test_verify_signs_in_with_the_delivered_keystore_and_reaches_a_calendar(entr
     assert "the keystore file is the stack's current keystore" in result.stdout
     unknown = command(workspace, *base, "--mailbox", "nobody@school.nl")
     assert unknown.returncode != 0 and "mailbox not found" in unknown.stdout
+
+
+def test_preflight_refuses_a_keystore_path_another_stacks_last_deployment_wrote(entra, make_workspace, tmp_path):
+    workspace = make_workspace(config(tmp_path))
+    assert_ok(up(workspace))
+    # Stack "acc" of the same backend, whose config names the same keystore file; the first
+    # stack's own file is gone from this checkout, so only the state still knows its path.
+    (workspace.project / f"Pulumi.{workspace.stack}.yaml").rename(tmp_path / "elsewhere.yaml")
+    other = subprocess.run([workspace.pulumi_binary(), "stack", "init", "acc", "--non-interactive"], cwd=workspace.project,
+                           env=workspace.env(), capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    (workspace.project / "Pulumi.acc.yaml").write_text(config(tmp_path))
+    workspace.stack = "acc"
+    result = preflight(workspace)
+    assert result.returncode == 11, result.stdout + result.stderr
+    assert "stack e2e's last deployment wrote its keystore" in result.stdout

@@ -100,8 +100,9 @@ class TestAServicePrincipal:
         code, out = preflight(project, standin, capsys)
         assert code == OK, out
         lines = out.splitlines()
-        assert [line.split()[0] for line in lines] == ["OK", "OK", "OK", "OK", "SKIP", "OK", "OK"]
+        assert [line.split()[0] for line in lines] == ["OK", "OK", "OK", "OK", "SKIP", "SKIP", "OK", "OK"]
         assert "Pulumi CLI 3.276.0" in lines[0] and "client secret" in lines[2] and "no previous deployment" in lines[4]
+        assert "keystore path: `pulumi stack ls` listed no stacks" in lines[5]  # the fake CLI lists none
 
     def test_without_app_role_assignment_permission_is_told_the_consent_step_would_fail(self, project, standin, capsys, monkeypatch):
         service_principal(standin, monkeypatch, roles=[r for r in APPLICATION_NEEDS if r != "AppRoleAssignment.ReadWrite.All"])

@@ -189,11 +189,46 @@ def check_tenant(ctx: Context) -> None:
     token_tenant = (ctx.claims or {}).get("tid")
     if not tenant:
         say("SKIP", f"tenant: no previous deployment recorded one ({source}); the token's tenant {token_tenant} will be used")
+        check_keystore_in_state(ctx)
         return
     if str(tenant).lower() != str(token_tenant).lower():
         raise Blocked(WRONG_TENANT, f"tenant: the identity signs in to tenant {token_tenant}, but the stack was deployed "
                                     f"to {tenant} ({source}); use that tenant's credentials (ARM_TENANT_ID, `az login --tenant`)")
     say("OK", f"tenant {tenant}: the stack's tenant ({source})")
+    check_keystore_in_state(ctx)
+
+
+def _pulumi_json(ctx: Context, *args: str):
+    try:
+        result = subprocess.run([ctx.args.pulumi, *args, "--json"], capture_output=True, text=True, timeout=60,
+                                cwd=ctx.args.project_dir)
+        return json.loads(result.stdout) if result.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+
+
+def check_keystore_in_state(ctx: Context) -> None:
+    """No other stack in the backend delivered its keystore to this stack's keystore.path (its last
+    deployment's keystorePath output): the second deploy would replace the first's keystore. The
+    stack files are compared by the program itself; this finds stacks whose file is gone or elsewhere."""
+    if ctx.settings is None or ctx.args.outputs:
+        return
+    stacks = _pulumi_json(ctx, "stack", "ls")
+    if not isinstance(stacks, list):
+        say("SKIP", "keystore path: `pulumi stack ls` listed no stacks to compare with")
+        return
+    mine = os.path.normpath(os.path.join(os.path.abspath(ctx.args.project_dir), ctx.settings.keystore.path))
+    for entry in stacks:
+        name = str((entry or {}).get("name", "")).rsplit("/", 1)[-1]
+        if not name or name == ctx.args.stack:
+            continue
+        theirs = _pulumi_json(ctx, "stack", "output", "--stack", name, "keystorePath")
+        if isinstance(theirs, str) and theirs and \
+                os.path.normpath(os.path.join(os.path.abspath(ctx.args.project_dir), theirs)) == mine:
+            raise Blocked(CONFIG_PROBLEM, f"keystore path: stack {name}'s last deployment wrote its keystore to {theirs}, "
+                                          f"which is this stack's keystore.path: stacks {ctx.args.stack} and {name} would "
+                                          "replace each other's keystore; give this stack its own keystore.path")
+    say("OK", f"keystore path {ctx.settings.keystore.path}: no other stack's last deployment wrote there")
 
 
 # --- permissions -----------------------------------------------------------------------
