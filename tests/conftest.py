@@ -155,3 +155,25 @@ def running_standin(tmp_path_factory):
 
     with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
         yield server
+
+
+def cli(*args, cwd=None) -> subprocess.CompletedProcess:
+    """The console script in this process (as a subprocess would see it, without its start-up cost)."""
+    import contextlib
+    import io
+
+    from mytimetable_o365.commands.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())

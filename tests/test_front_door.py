@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, cli
 
 EXAMPLE = ROOT / "examples" / "alongside-your-resources"
 
@@ -16,27 +14,6 @@ EXAMPLE = ROOT / "examples" / "alongside-your-resources"
 def run(*args, cwd=ROOT):
     return cli(*args, cwd=cwd)
 
-
-def cli(*args, cwd=None) -> subprocess.CompletedProcess:
-    """The console script in this process (as a subprocess would see it, without its start-up cost)."""
-    import contextlib
-    import io
-
-    from mytimetable_o365.commands.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    try:
-        if cwd is not None:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else 2
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 

@@ -111,7 +111,7 @@ def test_outputs_files_that_are_not_what_pulumi_prints_end_in_one_line_not_a_tra
     outputs.write_text(text)
     args = ["keystore", "--outputs", str(outputs), "--out", str(tmp_path / "k.jks")] if command == "keystore" \
         else ["verify", "--outputs", str(outputs)]
-    from test_plan_hostile import cli
+    from conftest import cli
 
     result = cli(*args)  # in this process: an exception would fail the test as a traceback would
     assert result.returncode in (2, 3), result.stderr

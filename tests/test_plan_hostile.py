@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, cli
 
 FAKE_JKS = b"\xfe\xed\xfe\xed" + b"\x00\x00\x00\x02" + b"\x00" * 200  # a JKS header: "a keystore" to the checks
 
@@ -26,27 +25,6 @@ def project(tmp_path, stack: str, config: str, **other_stacks: str):
 
 def plan(folder, stack: str) -> subprocess.CompletedProcess:
     return cli("plan", "--stack", stack, "--project-dir", str(folder), cwd=folder)
-
-def cli(*args, cwd=None) -> subprocess.CompletedProcess:
-    """The console script in this process (as a subprocess would see it, without its start-up cost)."""
-    import contextlib
-    import io
-
-    from mytimetable_o365.commands.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    try:
-        if cwd is not None:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else 2
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 
