@@ -192,7 +192,7 @@ def certificate_inputs(deployment):
 
 def coming_warning(prior, config, deploy, now):
     """What the preview of `config` over `prior` would warn, from the provider's prior outputs and new inputs."""
-    from mytimetable_o365.resources.providers import recent_rotation_warning
+    from mytimetable_o365.component.rotation_warnings import recent_rotation_warning
 
     preview = deploy(config, prior=prior, preview=True)
     return recent_rotation_warning(certificate_state(prior), certificate_inputs(preview), now)
@@ -241,7 +241,7 @@ def test_a_renewal_window_a_week_after_the_last_rotation_is_accepted(deploy):
 
 
 def test_a_no_op_run_warns_nothing_and_state_from_before_active_since_is_judged_by_not_before(deploy, frozen_clock):
-    from mytimetable_o365.resources.providers import recent_rotation_warning
+    from mytimetable_o365.component.rotation_warnings import recent_rotation_warning
 
     first = deploy(minimal_config())
     frozen_clock.advance(days=1)

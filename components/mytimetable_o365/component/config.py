@@ -145,7 +145,7 @@ def warn_when_rotation_due(settings: Settings, previous: LastDeployment, renew_a
     loudly when the coming rotation would remove a certificate whose keystore was delivered only
     days ago. The certificate resource's own outputs cannot serve: while it is being rotated they
     are unknown in preview."""
-    from ..resources.providers import warn_if_rotation_removes_recent
+    from .rotation_warnings import warn_if_rotation_removes_recent
     from ..rules.certificate import rotation_notice
 
     def warn(value):

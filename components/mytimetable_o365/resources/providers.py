@@ -85,34 +85,10 @@ def _rfc3339(now) -> str:
     return rfc3339(now)
 
 
-def recent_rotation_warning(prior_outputs: dict[str, Any], news: dict[str, Any], now=None) -> str | None:
-    """The preview warning for the coming update of a Certificate (see rules.certificate)."""
-    from ..rules.certificate import recent_rotation_warning as warning
-
-    return warning(prior_outputs, news, now or clock.utcnow())
-
-
 # The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
 # program may export them and read them back next time through a StackReference to itself.
 CERTIFICATE_STATE = ("active", *CERTIFICATE_INPUTS,
                      *(f"{slot}{field}" for slot in SLOTS for field in ("Thumbprint", "NotBefore", "NotAfter", ACTIVE_SINCE)))
-
-
-def certificate_inputs_for(settings) -> dict[str, Any]:
-    """The inputs the program gives the Certificate for these Settings (the `news` of its next update)."""
-    certificate = settings.certificate
-    return {"commonName": settings.app_name, "keySize": certificate.key_size,
-            "validityDays": certificate.validity_days, "renewBeforeDays": certificate.renew_before_days}
-
-
-def warn_if_rotation_removes_recent(prior_state, settings, log=None) -> str | None:
-    """For `previous.get_output("certificateState").apply(...)`: log and return the warning, if any."""
-    if not isinstance(prior_state, dict):
-        return None
-    warning = recent_rotation_warning(prior_state, certificate_inputs_for(settings))
-    if warning:
-        (log or pulumi.log.warn)(warning)
-    return warning
 
 
 class CertificateProvider(ResourceProvider):
