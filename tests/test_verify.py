@@ -307,3 +307,30 @@ def test_a_mailbox_out_of_scope_mentions_exchanges_delay_and_nested_groups(messa
     outcome = classify_graph_response(403, {"error": {"code": "ErrorAccessDenied", "message": message}}, "a@school.example")
     assert outcome.code == MAILBOX_OUT_OF_SCOPE
     assert "30 minutes to 2 hours" in outcome.message and "nested group" in outcome.message
+
+
+@pytest.mark.parametrize("authority,says", [
+    ("https://127.0.0.1:9", "127.0.0.1:9 refused the connection"),
+    ("https://login.nowhere.invalid", "cannot resolve login.nowhere.invalid: no network, or no DNS"),
+    ("https://[::1]:9", "refused the connection"),
+])
+def test_verify_without_a_network_says_so_in_one_line(tmp_path, authority, says):
+    import base64
+    import datetime as dt
+    import json
+    import subprocess
+    import sys
+
+    from mytimetable_o365.rules.certificate import generate_certificate
+    from mytimetable_o365.rules.keystore import build_keystore
+
+    cert, key = generate_certificate("MyTimetable-x", 2048, 365, dt.datetime.now(dt.timezone.utc))
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"tenantId": "t", "clientId": "c", "keystoreAlias": "mytimetable",
+                                   "keystorePassword": "pw-pw-pw", "keystoreFormat": "jks",
+                                   "keystore": base64.b64encode(build_keystore(cert, key, "jks", "mytimetable", "pw-pw-pw")).decode()}))
+    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "verify", "--outputs", str(outputs), "--authority", authority,
+                             "--graph", authority, "--timeout", "3"], capture_output=True, text=True, timeout=60)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert result.returncode != 0 and len(lines) == 1, result.stdout
+    assert says in lines[0] and "HTTPSConnectionPool" not in lines[0]

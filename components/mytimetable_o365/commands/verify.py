@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -118,6 +119,14 @@ def _network_failure(exc: Exception, timeout: float) -> str:
     if isinstance(exc, requests.Timeout):
         return f"no answer within {timeout:g} s ({type(exc).__name__}); is the endpoint reachable? (--timeout)"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    host = re.search(r"host='([^']+)'(?:, port=(\d+))?", text)
+    where = f"{host.group(1)}" + (f":{host.group(2)}" if host and host.group(2) not in (None, "443") else "") if host else "the endpoint"
+    if "NameResolutionError" in text or "Name or service not known" in text or "Temporary failure in name resolution" in text:
+        return f"cannot resolve {where}: no network, or no DNS for it (check the connection and --authority/--graph)"
+    if "Connection refused" in text:
+        return f"{where} refused the connection: nothing listens there (check --authority/--graph)"
+    if isinstance(exc, requests.ConnectionError):
+        return f"cannot reach {where}: no network route ({type(exc).__name__})"
     return text
 
 
