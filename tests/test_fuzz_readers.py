@@ -18,7 +18,7 @@ from mytimetable_o365.resources.stack_file import StackFileError, read_stack_con
 from mytimetable_o365.rules.settings import InvalidConfigError, parse_settings
 
 NOW = _dt.datetime(2026, 12, 2, tzinfo=_dt.timezone.utc)
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40),
                     st.sampled_from(["!!binary aGk=", "!!timestamp 2026-01-01", "!!set {a, b}", "*nowhere", "&a x",

@@ -318,8 +318,6 @@ def test_verify_without_a_network_says_so_in_one_line(tmp_path, authority, says)
     import base64
     import datetime as dt
     import json
-    import subprocess
-    import sys
 
     from mytimetable_o365.rules.certificate import generate_certificate
     from mytimetable_o365.rules.keystore import build_keystore
@@ -329,8 +327,9 @@ def test_verify_without_a_network_says_so_in_one_line(tmp_path, authority, says)
     outputs.write_text(json.dumps({"tenantId": "t", "clientId": "c", "keystoreAlias": "mytimetable",
                                    "keystorePassword": "pw-pw-pw", "keystoreFormat": "jks",
                                    "keystore": base64.b64encode(build_keystore(cert, key, "jks", "mytimetable", "pw-pw-pw")).decode()}))
-    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "verify", "--outputs", str(outputs), "--authority", authority,
-                             "--graph", authority, "--timeout", "3"], capture_output=True, text=True, timeout=60)
+    from conftest import cli
+
+    result = cli("verify", "--outputs", str(outputs), "--authority", authority, "--graph", authority, "--timeout", "3")
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert result.returncode != 0 and len(lines) == 1, result.stdout
     assert says in lines[0] and "HTTPSConnectionPool" not in lines[0]
