@@ -17,13 +17,14 @@ import binascii
 import os
 import sys
 
+from .exit_codes import KeystoreExit
 from .outputs import read_outputs
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_BAD_KEYSTORE = 3
-EXIT_WRITE_FAILED = 4
+EXIT_OK = KeystoreExit.OK
+EXIT_REFUSED = KeystoreExit.REFUSED
+EXIT_USAGE = KeystoreExit.USAGE
+EXIT_BAD_KEYSTORE = KeystoreExit.BAD_KEYSTORE
+EXIT_WRITE_FAILED = KeystoreExit.WRITE_FAILED
 KEYSTORE_NAME_ENDINGS = (".jks", ".p12", ".pfx")
 
 

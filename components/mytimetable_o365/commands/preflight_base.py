@@ -7,17 +7,19 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .exit_codes import PreflightExit
+
 CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
 
 # Exit codes, one per blocking check (documented in the CLI epilog and README).
-OK = 0
-USAGE = 2
-CLI_PROBLEM = 10
-CONFIG_PROBLEM = 11
-NO_CREDENTIALS = 12
-NO_TOKEN = 13
-WRONG_TENANT = 14
-MISSING_PERMISSIONS = 15
+OK = PreflightExit.OK
+USAGE = PreflightExit.USAGE
+CLI_PROBLEM = PreflightExit.CLI_PROBLEM
+CONFIG_PROBLEM = PreflightExit.CONFIG_PROBLEM
+NO_CREDENTIALS = PreflightExit.NO_CREDENTIALS
+NO_TOKEN = PreflightExit.NO_TOKEN
+WRONG_TENANT = PreflightExit.WRONG_TENANT
+MISSING_PERMISSIONS = PreflightExit.MISSING_PERMISSIONS
 EXIT_CODES = {
     OK: "every check passed (or was skipped with a note)",
     USAGE: "bad arguments",

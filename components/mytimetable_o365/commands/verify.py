@@ -17,19 +17,21 @@ import re
 import sys
 from dataclasses import dataclass
 
+from .exit_codes import VerifyExit
+
 GRAPH_ROLE = "Calendars.ReadWrite"
 
-# Exit codes, one per outcome.
-OK = 0
-USAGE = 2
-CERTIFICATE_NOT_REGISTERED = 3
-CONSENT_MISSING = 4
-APP_NOT_FOUND = 5
-MAILBOX_OUT_OF_SCOPE = 6
-MAILBOX_NOT_FOUND = 7
-TOKEN_FAILED = 8
-GRAPH_FAILED = 9
-KEYSTORE_UNUSABLE = 10
+# Exit codes, one per outcome (commands/exit_codes.py, VerifyExit).
+OK = VerifyExit.OK
+USAGE = VerifyExit.USAGE
+CERTIFICATE_NOT_REGISTERED = VerifyExit.CERTIFICATE_NOT_REGISTERED
+CONSENT_MISSING = VerifyExit.CONSENT_MISSING
+APP_NOT_FOUND = VerifyExit.APP_NOT_FOUND
+MAILBOX_OUT_OF_SCOPE = VerifyExit.MAILBOX_OUT_OF_SCOPE
+MAILBOX_NOT_FOUND = VerifyExit.MAILBOX_NOT_FOUND
+TOKEN_FAILED = VerifyExit.TOKEN_FAILED
+GRAPH_FAILED = VerifyExit.GRAPH_FAILED
+KEYSTORE_UNUSABLE = VerifyExit.KEYSTORE_UNUSABLE
 
 # Every request to Entra and Graph is bounded: MSAL's requests carry no timeout of their own.
 DEFAULT_TIMEOUT_SECONDS = 30.0
