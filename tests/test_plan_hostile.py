@@ -49,6 +49,8 @@ def test_plan_writes_nothing_even_with_an_absolute_keystore_path(tmp_path, targe
     assert not (host / "not").exists()
     if target == "live/notes.jks":
         assert "mytimetable-o365:keystore.path: `up` would refuse to write the keystore" in result.stdout
+    else:  # `up` would write it: plan does not call it missing
+        assert "is missing" not in result.stdout
 
 
 def test_plan_reads_secure_values_without_the_passphrase_and_masks_them(tmp_path):

@@ -204,6 +204,9 @@ def print_plan(stack: str, project_dir: str) -> int:
             return 1
         finally:
             os.chdir(here)
+    # The keystore `up` would write is not missing: plan only recorded the write instead of making it.
+    written = {path for path, _ in recorded.writes}
+    deployment.warnings[:] = [w for w in deployment.warnings if not any(w.startswith(f"keystore file {p} ") for p in written)]
     print(render_plan(deployment, stack))
     for where in secure:
         print(f"note: {where} is a secure value: shown as {SECRET_MASK}, checked by `pulumi preview` with the "
