@@ -10,7 +10,7 @@ import os
 import subprocess
 from typing import Any
 
-from .preflight_base import (DEFAULT_AUTHORITY, GITHUB_OIDC_AUDIENCE, GRAPH, NO_CREDENTIALS, NO_TOKEN, TIMEOUT_SECONDS,
+from .preflight_base import (GITHUB_OIDC_AUDIENCE, GRAPH, NO_CREDENTIALS, NO_TOKEN, TIMEOUT_SECONDS,
                         Blocked, Context, _env)
 
 def az_token(az: str) -> str:
@@ -34,17 +34,9 @@ def az_token(az: str) -> str:
 
 
 def _session(ctx: Context):
-    import requests
+    from .entra import bounded_session
 
-    verify = ctx.args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
-
-    class Session(requests.Session):
-        def request(self, method, url, **kwargs):
-            kwargs.setdefault("verify", verify)  # the bundle the user chose wins over REQUESTS_CA_BUNDLE
-            kwargs.setdefault("timeout", TIMEOUT_SECONDS)
-            return super().request(method, url, **kwargs)
-
-    return Session()
+    return bounded_session(ctx.args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True, TIMEOUT_SECONDS)
 
 
 def _client_certificate() -> dict:
@@ -98,7 +90,6 @@ def _oidc_assertion(session) -> str:
 
 
 def msal_token(ctx: Context) -> str:
-    import msal
     import requests
 
     found = ctx.credentials
@@ -111,13 +102,11 @@ def msal_token(ctx: Context) -> str:
     else:
         assertion = _oidc_assertion(session)
         credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
-    authority = ctx.args.authority.rstrip("/")
+    from .entra import client_credentials_token
+
     try:
-        app = msal.ConfidentialClientApplication(
-            found["client_id"], authority=f"{authority}/{found['tenant_id']}", client_credential=credential,
-            http_client=session, instance_discovery=None if authority == DEFAULT_AUTHORITY else False,
-            token_cache=msal.TokenCache(), timeout=TIMEOUT_SECONDS)
-        result = app.acquire_token_for_client(scopes=[f"{GRAPH}/.default"])
+        result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority, GRAPH,
+                                          session, TIMEOUT_SECONDS)
     except (ValueError, requests.RequestException) as exc:
         raise Blocked(NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
     if "access_token" not in result:

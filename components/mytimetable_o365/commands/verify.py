@@ -137,7 +137,6 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     """The checks in order; the last outcome decides the exit code."""
     import urllib.parse
 
-    import msal
     import requests
 
     opened = open_keystore(outputs, keystore_bytes, source)
@@ -145,28 +144,14 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
         return [opened]
     cert_pem, key_pem = opened
 
-    class Session(requests.Session):
-        # requests lets REQUESTS_CA_BUNDLE override a session's `verify`; the bundle the user chose wins.
-        # MSAL passes no timeout (or None): every request gets ours.
-        def request(self, method, url, **kwargs):
-            kwargs.setdefault("verify", verify_tls)
-            if kwargs.get("timeout") is None:
-                kwargs["timeout"] = timeout
-            return super().request(method, url, **kwargs)
+    from .entra import bounded_session, client_credentials_token
 
-    session = Session()
-    default_authority = authority.rstrip("/") == "https://login.microsoftonline.com"
+    session = bounded_session(verify_tls, timeout)
     try:
         # MSAL reads the authority's OpenID configuration already here.
-        app = msal.ConfidentialClientApplication(
-            outputs["clientId"],
-            authority=f"{authority.rstrip('/')}/{outputs['tenantId']}",
-            client_credential={"private_key": key_pem, "public_certificate": cert_pem},
-            http_client=session,
-            instance_discovery=None if default_authority else False,
-            token_cache=msal.TokenCache(),
-        )
-        result = app.acquire_token_for_client(scopes=[f"{graph.rstrip('/')}/.default"])
+        result = client_credentials_token(outputs["clientId"], outputs["tenantId"],
+                                          {"private_key": key_pem, "public_certificate": cert_pem},
+                                          authority, graph, session, timeout)
     except Exception as exc:  # noqa: BLE001 - MSAL raises ValueError, requests' errors and its own
         return [Outcome(TOKEN_FAILED, f"no token: {_network_failure(exc, timeout)}")]
     if "access_token" not in result:
