@@ -191,3 +191,14 @@ def test_no_description_of_the_legacy_permission_calls_it_an_ews_permission():
         for line in path.read_text().splitlines():
             if re.search(r"\bEWS\b", line):
                 assert re.search(r"not an EWS|EWS app-only|EWS\.AccessAsUser|turns EWS|shuts EWS|Exchange Online EWS", line), (path, line)
+
+
+def test_the_outputs_are_declared_once_and_the_configuration_doc_lists_each(deploy):
+    from conftest import ROOT
+    from mytimetable_o365.rules.outputs import OUTPUTS
+
+    deployment = deploy(minimal_config(mailboxScope={"groupAddress": "g@school.nl"}, adminConsent=False))
+    assert set(deployment.outputs) == {o.name for o in OUTPUTS}
+    assert {o.name for o in OUTPUTS if o.secret} <= set(deployment.secret_outputs)
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    assert [o.name for o in OUTPUTS if f"`{o.name}`" not in doc] == []

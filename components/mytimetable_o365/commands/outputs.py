@@ -14,7 +14,7 @@ class UsageError(Exception):
 MAX_OUTPUTS_BYTES = 4 << 20
 # Values the commands read as text; anything else in them is refused by name, not traced back.
 # (The keystore, its password and alias are judged by the commands themselves, with their own exit codes.)
-TEXT_OUTPUTS = ("tenantId", "clientId", "keystorePath", "certificateThumbprint", "certificateNotAfter")
+from ..rules.outputs import TEXT_OUTPUTS  # noqa: E402 - the one declaration of the outputs
 
 
 def read_outputs(source: str) -> dict:

@@ -17,6 +17,7 @@ import pulumi_azuread as azuread
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
 from ..rules.consent import granted_permissions
+from ..rules.outputs import OUTPUTS
 from ..rules.permissions import (APPLICATION, LEGACY_EXCHANGE_WARNING, Permission, permissions_for, required_resource_access,
                                  resolve_role_id, resolve_scope_id)
 from ..rules.settings import Settings
@@ -41,17 +42,7 @@ class IntegrationArgs:
     output_prefix: str = ""
 
 
-# The stack outputs MyTimetable's configuration needs (README, "Outputs"): name -> attribute.
-OUTPUTS = (
-    ("tenantId", "tenant_id"), ("clientId", "client_id"), ("applicationObjectId", "application_object_id"),
-    ("servicePrincipalObjectId", "service_principal_object_id"), ("redirectUri", "redirect_uri"),
-    ("permissionMode", "permission_mode"), ("grantedPermissions", "granted_permissions"),
-    ("certificateThumbprint", "certificate_thumbprint"), ("certificateNotAfter", "certificate_not_after"),
-    ("certificateRenewAt", "certificate_renew_at"), ("keystore", "keystore"),
-    ("keystorePassword", "keystore_password"), ("keystoreAlias", "keystore_alias"),
-    ("keystorePath", "keystore_path"), ("keystoreFormat", "keystore_format"),
-    ("certificateState", "certificate_state"), ("mailboxScopeScript", "mailbox_scope_script"),
-)
+# The stack outputs MyTimetable's configuration needs are declared once, in rules/outputs.py.
 
 
 # Reads of the tenant that are the same for every integration of a program using the same azuread
@@ -323,12 +314,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         self.permission_mode = pulumi.Output.from_input(settings.permission_mode)
         self.keystore_format = pulumi.Output.from_input(settings.keystore.format)
         self.mailbox_scope_script = self._mailbox_scope_script(application, service_principal)
-        self.register_outputs({
-            "tenantId": self.tenant_id,
-            "clientId": self.client_id,
-            "certificateThumbprint": self.certificate_thumbprint,
-            "certificateNotAfter": self.certificate_not_after,
-        })
+        self.register_outputs({o.name: getattr(self, o.attribute) for o in OUTPUTS if o.registered})
 
     def _warn_about_this_stack(self) -> None:
         """What the operator must hear in preview and up: config warnings, rotation due or about to
@@ -356,10 +342,10 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     def export_outputs(self) -> None:
         """Export what MyTimetable's configuration needs as stack outputs (README, "Outputs");
         secrets stay secret. The next run's checks read them back."""
-        for name, attribute in OUTPUTS:
-            value = getattr(self, attribute)
+        for output in OUTPUTS:
+            value = getattr(self, output.attribute)
             if value is not None:
-                pulumi.export(self.output_name(name), value)
+                pulumi.export(self.output_name(output.name), value)
 
     def _mailbox_scope_script(self, application, service_principal) -> pulumi.Output | None:
         scope = self._settings.mailbox_scope

@@ -1,0 +1,38 @@
+"""The stack outputs, declared once: the component exports them from this table, registers the
+ones marked `registered` as its own outputs, and the commands read the `text` ones as text; a test
+keeps docs/configuration.md's outputs table to these names. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    name: str        # the documented output name (without a program's prefix)
+    attribute: str   # the component's attribute that holds it
+    secret: bool = False
+    text: bool = False        # a string the commands read (anything else is refused by name)
+    registered: bool = False  # also one of the component's own registered outputs
+
+
+OUTPUTS: tuple[StackOutput, ...] = (
+    StackOutput("tenantId", "tenant_id", text=True, registered=True),
+    StackOutput("clientId", "client_id", text=True, registered=True),
+    StackOutput("applicationObjectId", "application_object_id"),
+    StackOutput("servicePrincipalObjectId", "service_principal_object_id"),
+    StackOutput("redirectUri", "redirect_uri"),
+    StackOutput("permissionMode", "permission_mode"),
+    StackOutput("grantedPermissions", "granted_permissions"),
+    StackOutput("certificateThumbprint", "certificate_thumbprint", text=True, registered=True),
+    StackOutput("certificateNotAfter", "certificate_not_after", text=True, registered=True),
+    StackOutput("certificateRenewAt", "certificate_renew_at"),
+    StackOutput("keystore", "keystore", secret=True),
+    StackOutput("keystorePassword", "keystore_password", secret=True),
+    StackOutput("keystoreAlias", "keystore_alias"),
+    StackOutput("keystorePath", "keystore_path", text=True),
+    StackOutput("keystoreFormat", "keystore_format"),
+    StackOutput("certificateState", "certificate_state"),
+    StackOutput("mailboxScopeScript", "mailbox_scope_script"),
+)
+TEXT_OUTPUTS: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.text)
