@@ -103,5 +103,5 @@ def test_any_bytes_as_an_outputs_file_are_read_or_refused_as_usage(data):
         return
     finally:
         os.unlink(handle.name)
-    keystore, why = decode_keystore(outputs.get("keystore"))
+    keystore, why = decode_keystore(outputs.get("keystore"))  # the raw dict: any value at all
     assert (keystore is None) == bool(why)

@@ -117,3 +117,15 @@ def test_outputs_files_that_are_not_what_pulumi_prints_end_in_one_line_not_a_tra
     assert result.returncode in (2, 3), result.stderr
     assert "Traceback" not in result.stderr and result.stderr.strip()
     assert not (tmp_path / "k.jks").exists()
+
+
+def test_the_outputs_are_read_into_one_typed_object_named_as_the_component_names_them(tmp_path):
+    from mytimetable_o365.commands.outputs import StackOutputs, read_stack_outputs
+    from mytimetable_o365.rules.outputs import OUTPUTS
+
+    values = {o.name: f"value-of-{o.name}" for o in OUTPUTS}
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**values, "somethingElse": 1}))
+    outputs = read_stack_outputs(str(path))
+    assert isinstance(outputs, StackOutputs)
+    assert {o.attribute: getattr(outputs, o.attribute) for o in OUTPUTS} == {o.attribute: values[o.name] for o in OUTPUTS}

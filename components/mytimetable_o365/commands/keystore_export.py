@@ -18,7 +18,7 @@ import os
 import sys
 
 from .exit_codes import KeystoreExit
-from .outputs import read_outputs
+from .outputs import read_stack_outputs
 
 EXIT_OK = KeystoreExit.OK
 EXIT_REFUSED = KeystoreExit.REFUSED
@@ -54,14 +54,14 @@ def run_keystore_export(args) -> int:
     from ..resources.keystore_file import KeystoreFileRefused, existing_file_problem, write_private_file
     from ..rules.keystore import keystore_kind
 
-    outputs = read_outputs(args.outputs)
-    data, why = decode_keystore(outputs.get("keystore"))
+    outputs = read_stack_outputs(args.outputs)
+    data, why = decode_keystore(outputs.keystore)
     if data is None:
         return _fail(why, EXIT_BAD_KEYSTORE)
-    declared = outputs.get("keystoreFormat")
+    declared = outputs.keystore_format
     if declared in ("jks", "pkcs12") and keystore_kind(data) != declared:
         return _fail(f"the keystore output is {keystore_kind(data)}, but keystoreFormat says {declared}", EXIT_BAD_KEYSTORE)
-    target = args.out or outputs.get("keystorePath")
+    target = args.out or outputs.keystore_path
     if not target or not isinstance(target, str):
         return _fail("no --out given and no keystorePath in the outputs", EXIT_USAGE)
     if args.out and not args.out.lower().endswith(KEYSTORE_NAME_ENDINGS):
@@ -88,8 +88,8 @@ def run_keystore_export(args) -> int:
     except KeystoreFileRefused as exc:
         return _fail(str(exc), EXIT_WRITE_FAILED if exc.reason.startswith(("writing", "its folder")) else EXIT_REFUSED)
     print(
-        f"wrote {target} (mode 0600): {outputs.get('keystoreFormat', 'keystore')} with alias "
-        f"{outputs.get('keystoreAlias')}, certificate {outputs.get('certificateThumbprint')}, "
-        f"valid until {outputs.get('certificateNotAfter')}; the password is the keystorePassword output"
+        f"wrote {target} (mode 0600): {outputs.keystore_format or 'keystore'} with alias "
+        f"{outputs.keystore_alias}, certificate {outputs.certificate_thumbprint}, "
+        f"valid until {outputs.certificate_not_after}; the password is the keystorePassword output"
     )
     return EXIT_OK

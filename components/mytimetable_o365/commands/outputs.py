@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, fields
+from typing import Any
 
 
 class UsageError(Exception):
@@ -15,6 +17,43 @@ MAX_OUTPUTS_BYTES = 4 << 20
 # Values the commands read as text; anything else in them is refused by name, not traced back.
 # (The keystore, its password and alias are judged by the commands themselves, with their own exit codes.)
 from ..rules.outputs import TEXT_OUTPUTS  # noqa: E402 - the one declaration of the outputs
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """The stack outputs, typed, with the attribute names of rules/outputs.py. Values the commands
+    read as text are text or None (read_outputs refuses anything else); the keystore, its password,
+    alias and format are kept as given, for the commands to judge with their own exit codes."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    application_object_id: Any = None
+    service_principal_object_id: Any = None
+    redirect_uri: Any = None
+    permission_mode: Any = None
+    granted_permissions: Any = None
+    certificate_thumbprint: str | None = None
+    certificate_not_after: str | None = None
+    certificate_renew_at: Any = None
+    keystore: Any = None
+    keystore_password: Any = None
+    keystore_alias: Any = None
+    keystore_path: str | None = None
+    keystore_format: Any = None
+    certificate_state: Any = None
+    mailbox_scope_script: Any = None
+
+    @classmethod
+    def from_json(cls, values: dict) -> StackOutputs:
+        from ..rules.outputs import OUTPUTS
+
+        known = {f.name for f in fields(cls)}
+        return cls(**{o.attribute: values.get(o.name) for o in OUTPUTS if o.attribute in known})
+
+
+def read_stack_outputs(source: str) -> StackOutputs:
+    """read_outputs, typed."""
+    return StackOutputs.from_json(read_outputs(source))
 
 
 def read_outputs(source: str) -> dict:

@@ -160,9 +160,9 @@ def check_token(ctx: Context) -> None:
 def _recorded_tenant(ctx: Context) -> tuple[str | None, str]:
     """(tenantId of the last deployment, where it came from) or (None, why not)."""
     if ctx.args.outputs:
-        from .outputs import read_outputs
+        from .outputs import read_stack_outputs
 
-        return read_outputs(ctx.args.outputs).get("tenantId"), f"--outputs {ctx.args.outputs}"
+        return read_stack_outputs(ctx.args.outputs).tenant_id, f"--outputs {ctx.args.outputs}"
     try:
         # Without --show-secrets: tenantId is not secret.
         result = subprocess.run([ctx.args.pulumi, "stack", "output", "--stack", ctx.args.stack, "--json", "tenantId"],

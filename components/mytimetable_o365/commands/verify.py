@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 
 from .exit_codes import VerifyExit
+from .outputs import StackOutputs
 
 GRAPH_ROLE = "Calendars.ReadWrite"
 
@@ -92,17 +93,17 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
     return Outcome(GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
 
 
-def open_keystore(outputs: dict, keystore_bytes: bytes, source: str):
+def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):
     """(certificate PEM, key PEM) as MyTimetable loads them, or an Outcome saying why not (no secrets)."""
     from ..rules.keystore import keystore_kind, read_keystore
 
     kind = keystore_kind(keystore_bytes)
     if kind is None:
         return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is not a JKS or PKCS#12 keystore")
-    declared = outputs.get("keystoreFormat")
+    declared = outputs.keystore_format
     if declared in ("jks", "pkcs12") and declared != kind:
         return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is {kind}, but keystoreFormat says {declared}")
-    alias, password = outputs["keystoreAlias"], outputs["keystorePassword"]
+    alias, password = outputs.keystore_alias, outputs.keystore_password
     if not isinstance(alias, str) or not isinstance(password, str):
         return Outcome(KEYSTORE_UNUSABLE, "keystore unusable: keystoreAlias and keystorePassword must be texts")
     try:
@@ -132,7 +133,7 @@ def _network_failure(exc: Exception, timeout: float) -> str:
     return text
 
 
-def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls,
+def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls,
            timeout: float = DEFAULT_TIMEOUT_SECONDS, source: str = "the keystore output") -> list[Outcome]:
     """The checks in order; the last outcome decides the exit code."""
     import urllib.parse
@@ -149,7 +150,7 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     session = bounded_session(verify_tls, timeout)
     try:
         # MSAL reads the authority's OpenID configuration already here.
-        result = client_credentials_token(outputs["clientId"], outputs["tenantId"],
+        result = client_credentials_token(str(outputs.client_id), str(outputs.tenant_id),
                                           {"private_key": key_pem, "public_certificate": cert_pem},
                                           authority, graph, session, timeout)
     except Exception as exc:  # noqa: BLE001 - MSAL raises ValueError, requests' errors and its own
@@ -159,14 +160,14 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
     from ..rules.permissions import MODES
 
-    mode = MODES.get(str(outputs.get("permissionMode") or "application"))
+    mode = MODES.get(str(outputs.permission_mode or "application"))
     if mode is not None and not mode.token_carries_roles:
         outcomes.append(Outcome(OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
                                     "user; the app and its certificate are fine"))
         return outcomes
     # With RBAC for Applications Exchange grants per mailbox at access time and the token carries
     # no role; only a stack that relies on Entra consent must find the role in the token.
-    scoped_by_exchange = bool(outputs.get("mailboxScopeScript"))
+    scoped_by_exchange = bool(outputs.mailbox_scope_script)
     if GRAPH_ROLE not in token_roles(result["access_token"]) and not scoped_by_exchange:
         outcomes.append(Outcome(CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
                                                  "consent (adminConsent: true) and try again"))
@@ -185,7 +186,7 @@ def verify(outputs: dict, mailbox, keystore_bytes: bytes, authority: str, graph:
     return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
 
 
-def keystore_file_report(outputs: dict, keystore_bytes: bytes, outcomes: list[Outcome]) -> list[str]:
+def keystore_file_report(outputs: StackOutputs, keystore_bytes: bytes, outcomes: list[Outcome]) -> list[str]:
     """For --keystore FILE: is the file the stack's current keystore (same certificate thumbprint as
     the certificateThumbprint output) and, if not, does Entra still accept it and until when (its
     certificate's notAfter): after a rotation the predecessor stays registered until the next one."""
@@ -193,13 +194,13 @@ def keystore_file_report(outputs: dict, keystore_bytes: bytes, outcomes: list[Ou
     from ..rules.keystore import read_keystore, sniff_format
 
     try:
-        fmt = outputs.get("keystoreFormat") or sniff_format(keystore_bytes)
-        cert_pem, _ = read_keystore(keystore_bytes, fmt, outputs["keystoreAlias"], outputs["keystorePassword"])
+        fmt = outputs.keystore_format or sniff_format(keystore_bytes)
+        cert_pem, _ = read_keystore(keystore_bytes, fmt, outputs.keystore_alias, outputs.keystore_password)
         info = inspect_certificate(cert_pem)
     except Exception:  # noqa: BLE001 the token check above reports an unreadable keystore
         return []
     until = info.not_after.isoformat().replace("+00:00", "Z")
-    current = outputs.get("certificateThumbprint")
+    current = outputs.certificate_thumbprint
     if current and info.thumbprint == current.upper():
         return [f"OK    the keystore file is the stack's current keystore (certificate {info.thumbprint}, valid until {until})"]
     lines = [f"NOTE  the keystore file is not the stack's current keystore: its certificate {info.thumbprint} is not "
@@ -215,12 +216,13 @@ def keystore_file_report(outputs: dict, keystore_bytes: bytes, outcomes: list[Ou
 def run_verify(args) -> int:
     import binascii
 
-    from .outputs import read_outputs
+    from .outputs import read_stack_outputs
 
-    outputs = read_outputs(args.outputs)
-    missing = [k for k in ("tenantId", "clientId", "keystoreAlias", "keystorePassword")
-               if not outputs.get(k) or outputs.get(k) == "[secret]"]
-    if missing or (not args.keystore and outputs.get("keystore") in (None, "", "[secret]")):
+    outputs = read_stack_outputs(args.outputs)
+    needed = {"tenantId": outputs.tenant_id, "clientId": outputs.client_id, "keystoreAlias": outputs.keystore_alias,
+              "keystorePassword": outputs.keystore_password}
+    missing = [name for name, value in needed.items() if not value or value == "[secret]"]
+    if missing or (not args.keystore and outputs.keystore in (None, "", "[secret]")):
         print("the outputs lack " + ", ".join(missing or ["keystore"]) +
               ": use `pulumi stack output --json --show-secrets`", file=sys.stderr)
         return USAGE
@@ -237,7 +239,7 @@ def run_verify(args) -> int:
     else:
         source = "the keystore output"
         try:
-            keystore_bytes = base64.b64decode(str(outputs["keystore"]), validate=True)
+            keystore_bytes = base64.b64decode(str(outputs.keystore), validate=True)
         except (binascii.Error, ValueError):
             print("FAIL  keystore unusable: the keystore output is not valid base64")
             return KEYSTORE_UNUSABLE
