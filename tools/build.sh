@@ -36,8 +36,8 @@ build "$root/tools/language-host" github.com/pulumi/pulumi/sdk/v3/python/cmd/pul
 # a Python file of the same module version (sdk/v3 python/cmd/).
 sdk_dir="$(cd "$root/tools/language-host" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$libexec/pulumi-language-python-exec"
-install -m 0755 "$root/tools/plugins/pulumi-language-python" "$out/pulumi-language-python"
-install -m 0755 "$root/tools/plugins/pulumi-resource-pulumi-python" "$out/pulumi-resource-pulumi-python"
+install -m 0755 "$root/tools/plugins/pulumi-language-python.sh" "$out/pulumi-language-python"
+install -m 0755 "$root/tools/plugins/pulumi-resource-pulumi-python.sh" "$out/pulumi-resource-pulumi-python"
 # Not on PATH: the workspace installs it as the azuread plugin of the pinned version.
-install -m 0755 "$root/tools/plugins/pulumi-resource-azuread" "$plugins/pulumi-resource-azuread"
+install -m 0755 "$root/tools/plugins/pulumi-resource-azuread.sh" "$plugins/pulumi-resource-azuread"
 "$out/pulumi" version
