@@ -196,7 +196,7 @@ class Directory:
         if only_owned and target is not None and caller.object_id not in self.owners.get(target, []):
             raise denied()
 
-    def can_read_directory(self, caller: Caller, target: str | None = None) -> bool:
+    def can_read_directory(self, caller: Caller) -> bool:
         """Reading applications and service principals: the table's lookup step (rules.access,
         READ_API_REQUIREMENT, from Learn's serviceprincipal-get, which also lets
         Application.ReadWrite.OwnedBy list and read every application and service principal).

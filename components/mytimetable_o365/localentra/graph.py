@@ -112,7 +112,7 @@ class Graph:
         found = objects.get(object_id)
         if found is None:
             raise not_found(object_id)
-        if not self.d.can_read_directory(caller, object_id):
+        if not self.d.can_read_directory(caller):
             raise denied()
         return found
 
