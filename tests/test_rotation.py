@@ -5,8 +5,7 @@ import datetime as _dt
 
 import pytest
 
-import mytimetable_o365.rules.certificate as certificate_module
-import mytimetable_o365.rules.keystore as keystore_module
+import mytimetable_o365.resources.providers as providers_module
 from mytimetable_o365.rules.certificate import inspect_certificate, parse_rfc3339
 from conftest import minimal_config, stack_config
 
@@ -15,8 +14,9 @@ CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
 @pytest.fixture
 def crypto_calls(monkeypatch):
+    # Counted where the dynamic providers call them: the only place that generates keys or builds keystores.
     calls = {"keys": 0, "keystores": 0}
-    real_generate, real_build = certificate_module.generate_certificate, keystore_module.build_keystore
+    real_generate, real_build = providers_module.generate_certificate, providers_module.build_keystore
 
     def generate(*args, **kwargs):
         calls["keys"] += 1
@@ -26,8 +26,8 @@ def crypto_calls(monkeypatch):
         calls["keystores"] += 1
         return real_build(*args, **kwargs)
 
-    monkeypatch.setattr(certificate_module, "generate_certificate", generate)
-    monkeypatch.setattr(keystore_module, "build_keystore", build)
+    monkeypatch.setattr(providers_module, "generate_certificate", generate)
+    monkeypatch.setattr(providers_module, "build_keystore", build)
     return calls
 
 

@@ -15,7 +15,12 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import keystore_export
+from . import verify as verify_module
+from .keystore_export import run_keystore_export
 from .outputs import UsageError
+from .preflight_base import CHECKS, DEFAULT_AUTHORITY, epilog
+from .verify import run_verify
 
 EXIT_USAGE = 2
 PROJECT_NAME = "mytimetable-o365"  # the `name:` in this project's Pulumi.yaml
@@ -72,12 +77,12 @@ def find_project_dir(start: str, passed: list | None = None) -> str | None:
 
 
 def keystore_command(args) -> int:
-    from .keystore_export import run_keystore_export
-
     return run_keystore_export(args)
 
 
 def plan_command(args) -> int:
+    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
+    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py).
     from .plan import print_plan
 
     passed: list = []
@@ -92,6 +97,8 @@ def plan_command(args) -> int:
 
 
 def preflight_command(args) -> int:
+    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
+    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py).
     from .preflight import run_preflight
 
     args.project_dir = args.project_dir or find_project_dir(os.getcwd()) or "."
@@ -99,8 +106,6 @@ def preflight_command(args) -> int:
 
 
 def verify_command(args) -> int:
-    from .verify import run_verify
-
     return run_verify(args)
 
 
@@ -115,8 +120,6 @@ def _seconds(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import keystore_export, verify as verify_module
-
     parser = argparse.ArgumentParser(prog="mytimetable-o365", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -154,8 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"the project directory (default: the nearest directory at or above the current one "
                            f"whose Pulumi.yaml is named {PROJECT_NAME})")
     plan.set_defaults(run=plan_command)
-
-    from .preflight import CHECKS, DEFAULT_AUTHORITY, epilog
 
     preflight = command(
         "preflight", "before a deploy: can this identity deploy this stack? (changes nothing)",

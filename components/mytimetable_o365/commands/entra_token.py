@@ -10,8 +10,9 @@ import os
 import subprocess
 from typing import Any
 
-from .preflight_base import (GITHUB_OIDC_AUDIENCE, GRAPH, NO_CREDENTIALS, NO_TOKEN, TIMEOUT_SECONDS,
-                        Blocked, Context, _env)
+from .entra import bounded_session, client_credentials_token
+from .preflight_base import GITHUB_OIDC_AUDIENCE, GRAPH, NO_CREDENTIALS, NO_TOKEN, TIMEOUT_SECONDS, Blocked, Context, _env
+
 
 def az_token(az: str) -> str:
     # `az account get-access-token --resource-type ms-graph` prints {"accessToken", "expiresOn",
@@ -34,8 +35,6 @@ def az_token(az: str) -> str:
 
 
 def _session(ctx: Context):
-    from .entra import bounded_session
-
     return bounded_session(ctx.args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True, TIMEOUT_SECONDS)
 
 
@@ -102,7 +101,6 @@ def msal_token(ctx: Context) -> str:
     else:
         assertion = _oidc_assertion(session)
         credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
-    from .entra import client_credentials_token
 
     try:
         result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority, GRAPH,

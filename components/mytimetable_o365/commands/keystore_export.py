@@ -17,6 +17,7 @@ import binascii
 import os
 import sys
 
+from ..rules.keystore import keystore_kind
 from .exit_codes import KeystoreExit
 from .outputs import read_stack_outputs
 
@@ -35,7 +36,6 @@ def _fail(message: str, code: int) -> int:
 
 def decode_keystore(encoded) -> tuple[bytes | None, str]:
     """(keystore bytes, "") or (None, why they are unusable). Strict base64: no silent skipping."""
-    from ..rules.keystore import keystore_kind
 
     if not encoded or encoded == "[secret]":
         return None, "the outputs hold no keystore: run `pulumi stack output --json --show-secrets`"
@@ -51,8 +51,10 @@ def decode_keystore(encoded) -> tuple[bytes | None, str]:
 
 
 def run_keystore_export(args) -> int:
-    from ..resources.keystore_file import KeystoreFileRefused, existing_file_problem, write_private_file
-    from ..rules.keystore import keystore_kind
+    # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
+    # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
+    from ..resources.keystore_file import (MAX_KEYSTORE_BYTES, BoundedReadError, KeystoreFileRefused, existing_file_problem,
+                                          read_regular_file, write_private_file)
 
     outputs = read_stack_outputs(args.outputs)
     data, why = decode_keystore(outputs.keystore)
@@ -72,8 +74,6 @@ def run_keystore_export(args) -> int:
     if problem:
         return _fail(f"refusing to write {target}: the path {problem}", EXIT_REFUSED)
     if os.path.exists(target):
-        from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
-
         try:
             current = read_regular_file(target, MAX_KEYSTORE_BYTES)
         except BoundedReadError as exc:

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..rules.outputs import OUTPUTS
+
 
 class UsageError(Exception):
     """Bad arguments or input files; reported on stderr with exit code 2."""
@@ -45,8 +47,6 @@ class StackOutputs:
 
     @classmethod
     def from_json(cls, values: dict) -> StackOutputs:
-        from ..rules.outputs import OUTPUTS
-
         known = {f.name for f in fields(cls)}
         return cls(**{o.attribute: values.get(o.name) for o in OUTPUTS if o.attribute in known})
 
@@ -59,6 +59,8 @@ def read_stack_outputs(source: str) -> StackOutputs:
 def read_outputs(source: str) -> dict:
     """The outputs from a file, or from standard input for `-`: a regular file (not a FIFO or a
     device) of bounded size, JSON of bounded depth, the text outputs as text."""
+    # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
+    # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
     from ..resources.keystore_file import BoundedReadError, read_regular_file
 
     try:

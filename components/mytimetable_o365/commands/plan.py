@@ -12,7 +12,14 @@ import os
 import re
 import sys
 
+from ..offline.engine import DEPLOYER_OBJECT_ID, MICROSOFT_SERVICE_PRINCIPALS, evaluate
+from ..resources import hooks, keystore_file
+from ..resources.keystore_file import existing_file_problem
+from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
+from ..rules.certificate import inspect_certificate, parse_rfc3339
 from ..rules.permissions import find_permission
+from ..rules.settings import NAMESPACE, InvalidConfigError
+from ..rules.stack_names import stacks_from_files
 
 SECRET_MASK = "[secret]"
 GENERATED_CERTIFICATE = "pulumi-python:dynamic/mytimetable:Certificate"
@@ -29,8 +36,6 @@ def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str
 
 
 def _owner(object_id: str) -> str:
-    from ..offline.engine import DEPLOYER_OBJECT_ID
-
     return f"{object_id} (the deploying identity; placeholder)" if object_id == DEPLOYER_OBJECT_ID else object_id
 
 
@@ -69,7 +74,6 @@ def _output_lines(name: str, value, deploy_time) -> list[str]:
 
 def render_plan(deployment, stack: str) -> str:
     """The plan as text that is the same on every run for the same config, so that two plans diff."""
-    from ..rules.certificate import inspect_certificate, parse_rfc3339
 
     generated = bool(deployment.of_type(GENERATED_CERTIFICATE))
     lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator: IDs are placeholders, "
@@ -103,7 +107,6 @@ def render_plan(deployment, stack: str) -> str:
     delegated = sorted(deployment.of_type(
         "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"),
         key=lambda r: r.name)
-    from ..offline.engine import MICROSOFT_SERVICE_PRINCIPALS
 
     api_of = {spec[1]: app_id for app_id, spec in MICROSOFT_SERVICE_PRINCIPALS.items()}  # SP object ID -> app ID
     for grant in grants:
@@ -147,8 +150,6 @@ class _RecordedWrites:
         self.writes: list[tuple[str, str]] = []
 
     def __call__(self, path: str, data: bytes) -> None:
-        from ..resources.keystore_file import existing_file_problem
-
         try:
             problem = existing_file_problem(os.path.abspath(path))
         except (OSError, ValueError) as exc:
@@ -161,11 +162,6 @@ def print_plan(stack: str, project_dir: str) -> int:
     import tempfile
     from unittest import mock
 
-    from ..offline.engine import evaluate
-    from ..resources import hooks, keystore_file
-    from ..rules.settings import NAMESPACE, InvalidConfigError
-    from ..rules.stack_names import stacks_from_files
-    from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):

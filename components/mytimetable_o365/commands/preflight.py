@@ -2,7 +2,6 @@
 
 Changes nothing. One line per check, in the order a deployment would trip over them, and it stops
 at the first blocking problem with that check's exit code:
-
   cli          the Pulumi CLI is there and at least rules.cli_version.PULUMI_CLI_FLOOR
   config       Pulumi.<stack>.yaml passes the program's own validation (rules.settings)
   credentials  Azure credentials are there the way the azuread provider looks for them
@@ -27,16 +26,42 @@ import os
 import shutil
 import subprocess
 
+from .. import clock
+from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
+from ..rules.access import requirements_for
+from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor, parse_version
+from ..rules.redirect_uri import is_example_site
+from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
+from ..rules.stack_names import stacks_from_files
+from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, shortfalls
+from .entra_token import az_token, msal_token
+from .outputs import read_stack_outputs
 from .preflight_base import (  # noqa: F401 - the exit codes and context, re-exported where callers look
-    CHECKS, CLI_PROBLEM, CONFIG_PROBLEM, DEFAULT_AUTHORITY, EXIT_CODES, GITHUB_OIDC_AUDIENCE, GRAPH, MISSING_PERMISSIONS,
-    NO_CREDENTIALS, NO_TOKEN, OK, TIMEOUT_SECONDS, USAGE, WRONG_TENANT, Blocked, Context, _env, _true, say,
+    CHECKS,
+    CLI_PROBLEM,
+    CONFIG_PROBLEM,
+    DEFAULT_AUTHORITY,
+    EXIT_CODES,
+    GITHUB_OIDC_AUDIENCE,
+    GRAPH,
+    MISSING_PERMISSIONS,
+    NO_CREDENTIALS,
+    NO_TOKEN,
+    OK,
+    TIMEOUT_SECONDS,
+    USAGE,
+    WRONG_TENANT,
+    Blocked,
+    Context,
+    _env,
+    _true,
+    epilog,
+    say,
 )
 
 
 # --- cli -------------------------------------------------------------------------------
 def check_cli(ctx: Context) -> None:
-    from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor, parse_version
-
     pulumi = ctx.args.pulumi
     try:
         result = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
@@ -60,11 +85,6 @@ def check_cli(ctx: Context) -> None:
 
 # --- config ----------------------------------------------------------------------------
 def check_config(ctx: Context) -> None:
-    from .. import clock
-    from ..rules.stack_names import stacks_from_files
-    from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
-    from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
-
     stack = ctx.args.stack
     path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(path):
@@ -85,7 +105,6 @@ def check_config(ctx: Context) -> None:
             say("FAIL", f"stack config: {problem}")
         raise Blocked(CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
     s = ctx.settings
-    from ..rules.redirect_uri import is_example_site
 
     if is_example_site(s.site_url):
         raise Blocked(CONFIG_PROBLEM, f"stack config: {NAMESPACE}:siteUrl {s.site_url} is still an example (RFC 2606 "
@@ -135,10 +154,7 @@ def check_credentials(ctx: Context) -> None:
 
 # --- token -----------------------------------------------------------------------------
 def check_token(ctx: Context) -> None:
-    from .. import clock
-    from ..rules.token_claims import NotAToken, identity_kind, read_claims
 
-    from .entra_token import az_token, msal_token
 
     found = ctx.credentials
     token = az_token(found["az"]) if found["method"] == "Azure CLI" else msal_token(ctx)
@@ -160,8 +176,6 @@ def check_token(ctx: Context) -> None:
 def _recorded_tenant(ctx: Context) -> tuple[str | None, str]:
     """(tenantId of the last deployment, where it came from) or (None, why not)."""
     if ctx.args.outputs:
-        from .outputs import read_stack_outputs
-
         return read_stack_outputs(ctx.args.outputs).tenant_id, f"--outputs {ctx.args.outputs}"
     try:
         # Without --show-secrets: tenantId is not secret.
@@ -233,9 +247,6 @@ def check_keystore_in_state(ctx: Context) -> None:
 
 # --- permissions -----------------------------------------------------------------------
 def check_permissions(ctx: Context) -> None:
-    from ..rules.access import requirements_for
-    from ..rules.token_claims import APP, identity_kind, shortfalls
-
     s = ctx.settings
     requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent,
                                     other_owners=bool(s.owners))
@@ -276,7 +287,3 @@ def run_preflight(args) -> int:
         say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
                   "`make preflight` runs every check): nothing was changed")
     return OK
-
-
-def epilog() -> str:
-    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in sorted(EXIT_CODES.items()))

@@ -66,3 +66,8 @@ def _env(name: str) -> str:
 
 def _true(name: str) -> bool:
     return _env(name).lower() in ("true", "1", "yes")
+
+
+def epilog() -> str:
+    """The exit codes, for `preflight --help`."""
+    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in sorted(EXIT_CODES.items()))

@@ -17,8 +17,12 @@ import re
 import sys
 from dataclasses import dataclass
 
+from ..rules.certificate import inspect_certificate
+from ..rules.keystore import keystore_kind, read_keystore, sniff_format
+from ..rules.permissions import MODES
+from .entra import bounded_session, client_credentials_token
 from .exit_codes import VerifyExit
-from .outputs import StackOutputs
+from .outputs import StackOutputs, read_stack_outputs
 
 GRAPH_ROLE = "Calendars.ReadWrite"
 
@@ -95,7 +99,6 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
 
 def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):
     """(certificate PEM, key PEM) as MyTimetable loads them, or an Outcome saying why not (no secrets)."""
-    from ..rules.keystore import keystore_kind, read_keystore
 
     kind = keystore_kind(keystore_bytes)
     if kind is None:
@@ -145,7 +148,6 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
         return [opened]
     cert_pem, key_pem = opened
 
-    from .entra import bounded_session, client_credentials_token
 
     session = bounded_session(verify_tls, timeout)
     try:
@@ -158,7 +160,6 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
     if "access_token" not in result:
         return [classify_token_error(result)]
     outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
-    from ..rules.permissions import MODES
 
     mode = MODES.get(str(outputs.permission_mode or "application"))
     if mode is not None and not mode.token_carries_roles:
@@ -190,8 +191,6 @@ def keystore_file_report(outputs: StackOutputs, keystore_bytes: bytes, outcomes:
     """For --keystore FILE: is the file the stack's current keystore (same certificate thumbprint as
     the certificateThumbprint output) and, if not, does Entra still accept it and until when (its
     certificate's notAfter): after a rotation the predecessor stays registered until the next one."""
-    from ..rules.certificate import inspect_certificate
-    from ..rules.keystore import read_keystore, sniff_format
 
     try:
         fmt = outputs.keystore_format or sniff_format(keystore_bytes)
@@ -216,7 +215,6 @@ def keystore_file_report(outputs: StackOutputs, keystore_bytes: bytes, outcomes:
 def run_verify(args) -> int:
     import binascii
 
-    from .outputs import read_stack_outputs
 
     outputs = read_stack_outputs(args.outputs)
     needed = {"tenantId": outputs.tenant_id, "clientId": outputs.client_id, "keystoreAlias": outputs.keystore_alias,
@@ -229,6 +227,8 @@ def run_verify(args) -> int:
     timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
     if args.keystore:
         source = args.keystore
+        # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
+        # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
         from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
 
         try:

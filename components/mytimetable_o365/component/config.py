@@ -8,15 +8,17 @@ from typing import Any
 import pulumi
 
 from .. import clock
-from ..rules.settings import NAMESPACE, Settings, parse_settings
+from ..resources.stack_file import StackFileError, read_stack_config
+from ..rules.certificate import inspect_certificate, rotation_notice
+from ..rules.settings import NAMESPACE, InvalidConfigError, Settings, parse_settings
+from ..rules.stack_names import stacks_from_files
+from .rotation_warnings import warn_if_rotation_removes_recent
 
 
 def load_settings() -> Settings:
     """Read this stack's config through the Pulumi runtime and validate it (InvalidConfigError)."""
-    from pulumi.runtime.config import CONFIG, get_config_env
-
     # The language host hands config over in PULUMI_CONFIG; the offline engine sets CONFIG.
-    from pulumi.runtime.config import get_config_secret_keys_env, is_config_secret
+    from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
     merged = {**(get_config_env() or {}), **CONFIG.get()}
     prefix = NAMESPACE + ":"
@@ -27,8 +29,6 @@ def load_settings() -> Settings:
     settings = parse_settings(raw, pulumi.get_stack(), clock.utcnow(), project_stacks(), secret_keys=frozenset(secret))
     collision = keystore_path_collision(settings, other_stacks_keystore_paths(settings.stack))
     if collision:
-        from ..rules.settings import InvalidConfigError
-
         raise InvalidConfigError([collision])
     return settings
 
@@ -38,7 +38,6 @@ def other_stacks_keystore_paths(stack: str, directory: str = ".") -> dict[str, s
     A stack file that cannot be read is skipped: it is that stack's own problem."""
     import os
 
-    from ..resources.stack_file import StackFileError, read_stack_config
 
     paths = {}
     for name in project_stacks(directory):
@@ -73,7 +72,6 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
     program in the project's directory, where Pulumi.yaml and the stack files are."""
     import os
 
-    from ..rules.stack_names import stacks_from_files
 
     try:
         return stacks_from_files(os.listdir(directory))
@@ -145,8 +143,6 @@ def warn_when_rotation_due(settings: Settings, previous: LastDeployment, renew_a
     loudly when the coming rotation would remove a certificate whose keystore was delivered only
     days ago. The certificate resource's own outputs cannot serve: while it is being rotated they
     are unknown in preview."""
-    from .rotation_warnings import warn_if_rotation_removes_recent
-    from ..rules.certificate import rotation_notice
 
     def warn(value):
         notice = rotation_notice(value, clock.utcnow())
@@ -160,7 +156,6 @@ def warn_when_rotation_due(settings: Settings, previous: LastDeployment, renew_a
 def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> str | None:
     """The loud warning when this up would unregister the brought-your-own certificate that the
     last deployment delivered, with nothing keeping it registered. Pure."""
-    from ..rules.certificate import inspect_certificate
 
     own = settings.certificate
     if not own.bring_your_own or not isinstance(previous_thumbprint, str) or not previous_thumbprint:

@@ -19,11 +19,12 @@ import hashlib
 
 import pulumi
 
+from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
 from ..rules.settings import Settings
+
 
 def delivery_problem(path: str, expected_digest: str, delivery: str) -> str | None:
     """What is wrong with the file at `path` (None: it holds the expected keystore)."""
-    from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
 
     try:
         # A FIFO, a device or a huge file at the path is refused at once, never read to the end.

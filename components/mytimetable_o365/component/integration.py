@@ -16,11 +16,22 @@ import pulumi_azuread as azuread
 
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
+from ..rules.certificate import inspect_certificate, renew_at, rfc3339
 from ..rules.consent import granted_permissions
+from ..rules.mailbox_scope import mailbox_scope_script
 from ..rules.outputs import OUTPUTS
-from ..rules.permissions import (APPLICATION, LEGACY_EXCHANGE_WARNING, Permission, permissions_for, required_resource_access,
-                                 resolve_role_id, resolve_scope_id)
+from ..rules.permissions import (
+    APPLICATION,
+    LEGACY_EXCHANGE_WARNING,
+    Permission,
+    permissions_for,
+    required_resource_access,
+    resolve_role_id,
+    resolve_scope_id,
+)
 from ..rules.settings import Settings
+from .config import last_deployment, warn_when_own_certificate_replaced, warn_when_rotation_due
+from .delivery import warn_when_keystore_not_delivered
 
 TYPE_TOKEN = "mytimetable:o365:Integration"
 SIGN_IN_AUDIENCE = "AzureADMyOrg"
@@ -219,8 +230,6 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         """Your own certificate, or a generated one in two rotating slots; each registered with Entra."""
         own = self._settings.certificate
         if own.bring_your_own:
-            from ..rules.certificate import inspect_certificate, rfc3339
-
             assert own.certificate_pem is not None  # bring_your_own
             info = inspect_certificate(own.certificate_pem)
             own_credentials = [self._credential("own", application, own.certificate_pem,
@@ -294,7 +303,6 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
 
     def _publish_outputs(self, client, application, service_principal, material, keystore) -> None:
         """What MyTimetable's configuration needs (see README, "Outputs")."""
-        from ..rules.certificate import renew_at
 
         settings = self._settings
         renew_before_days = settings.certificate.renew_before_days
@@ -320,8 +328,6 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         """What the operator must hear in preview and up: config warnings, rotation due or about to
         remove a certificate still being delivered, and a keystore file that is not the deployed one.
         The last two read the outputs the last deployment exported (`export_outputs()`)."""
-        from .config import last_deployment, warn_when_own_certificate_replaced, warn_when_rotation_due
-        from .delivery import warn_when_keystore_not_delivered
 
         settings = self._settings
         for warning in settings.warnings:
@@ -351,7 +357,6 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         scope = self._settings.mailbox_scope
         if scope is None:
             return None
-        from ..rules.mailbox_scope import mailbox_scope_script
 
         app_name = self._settings.app_name
         return pulumi.Output.all(application.client_id, service_principal.object_id).apply(

@@ -10,13 +10,13 @@ from typing import Any
 import pulumi
 
 from .. import clock
+from ..rules import certificate as certificate_rules
 
 
 def recent_rotation_warning(prior_outputs: dict[str, Any], news: dict[str, Any], now=None) -> str | None:
     """The preview warning for the coming update of a Certificate (see rules.certificate)."""
-    from ..rules.certificate import recent_rotation_warning as warning
 
-    return warning(prior_outputs, news, now or clock.utcnow())
+    return certificate_rules.recent_rotation_warning(prior_outputs, news, now or clock.utcnow())
 
 
 def certificate_inputs_for(settings) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from typing import Any
 
 import requests
 
+from ..rules.token_claims import read_claims
+
 TIMEOUT = 30
 MAX_TRIES = 5
 
@@ -54,8 +56,6 @@ class GraphClient:
         return self._token
 
     def claims(self) -> dict:
-        from ..rules.token_claims import read_claims
-
         return read_claims(self.token())
 
     def _json(self, method: str, url: str, body: dict | None = None, auth: bool = True) -> Any:

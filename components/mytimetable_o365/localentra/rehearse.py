@@ -25,6 +25,7 @@ import yaml
 
 from ..rules import access
 from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor
+from ..rules.permissions import APPLICATION, MODES
 from .server import LocalEntra
 from .workspace import Workspace
 
@@ -103,7 +104,6 @@ def rehearse(root: Path, stack: str, pulumi: str | None = None, project_dir: Pat
     folder.mkdir(parents=True)
     config, notes = rehearsal_config(stack_file, folder)
     settings = (yaml.safe_load(config) or {}).get("config", {})
-    from ..rules.permissions import APPLICATION, MODES
 
     mode = settings.get(f"{NS}:permissionMode", APPLICATION)
     consent = settings.get(f"{NS}:adminConsent", MODES[mode].consent_by_default if mode in MODES else True)

@@ -34,8 +34,10 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from ..rules.access import DIRECTORY_ROLE_IDS
 from .directory import Caller, Directory, GraphError
 from .graph import Graph
+from .key_credentials import certificate_of
 
 MAX_BODY = 1 << 20
 TOKEN_LIFETIME = 3600
@@ -132,8 +134,6 @@ class LocalEntra:
             claims["roles"] = sorted(caller.roles)
             claims["app_displayname"] = caller.display_name
         else:
-            from ..rules.access import DIRECTORY_ROLE_IDS
-
             claims["wids"] = sorted(DIRECTORY_ROLE_IDS[r] for r in caller.directory_roles)
             claims["scp"] = "Application.ReadWrite.All Directory.Read.All"
             claims["upn"] = f"{caller.display_name}@localentra.example"
@@ -187,7 +187,6 @@ class LocalEntra:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        from .key_credentials import certificate_of
 
         try:
             head, body, signature = assertion.split(".")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..rules import access
+from ..rules.certificate import inspect_certificate, parse_rfc3339
 from .records import ResourceRecord, _has_unknown
 
 TENANT_ID = "0e3f5a2c-7d41-4b9e-8c1a-5f0d2b6e9a73"  # a placeholder, no real tenant
@@ -248,8 +249,6 @@ class EmulatedTenant:
         raise EmulatedEngineError(f"the emulator does not know {typ}")
 
     def _application_certificate(self, urn, name, inputs, salt) -> tuple[str, dict]:
-        from ..rules.certificate import inspect_certificate, parse_rfc3339
-
         application_id = inputs.get("applicationId", "")
         if not application_id.startswith("/applications/"):
             raise EmulatedEngineError(f"applicationId {application_id!r} is not an /applications/<objectId> ID")

@@ -32,6 +32,8 @@ import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from .. import clock
+from ..rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
+from ..rules.keystore import build_keystore, stored_alias
 
 SLOTS = ("a", "b")
 CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
@@ -55,7 +57,6 @@ def other_slot(slot: str) -> str:
 
 def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now) -> bool:
     """Is the active certificate recorded in `state` inside the renewal window at `now`?"""
-    from ..rules.certificate import parse_rfc3339, rotation_due
 
     not_after = state.get(f"{state.get('active', 'a')}NotAfter")
     if not not_after:
@@ -64,8 +65,6 @@ def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now)
 
 
 def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
-    from ..rules.certificate import generate_certificate, inspect_certificate, rfc3339
-
     cert_pem, key_pem = generate_certificate(
         props["commonName"], int(props["keySize"]), int(props["validityDays"]), now
     )
@@ -77,12 +76,6 @@ def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
         f"{slot}NotBefore": rfc3339(info.not_before),
         f"{slot}NotAfter": rfc3339(info.not_after),
     }
-
-
-def _rfc3339(now) -> str:
-    from ..rules.certificate import rfc3339
-
-    return rfc3339(now)
 
 
 # The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
@@ -118,7 +111,7 @@ class CertificateProvider(ResourceProvider):
             for slot_outs in pool.map(lambda slot: _new_slot(slot, props, now), SLOTS):
                 outs.update(slot_outs)
         outs["active"] = "a"
-        outs[f"a{ACTIVE_SINCE}"] = _rfc3339(now)
+        outs[f"a{ACTIVE_SINCE}"] = rfc3339(now)
         outs[f"b{ACTIVE_SINCE}"] = ""
         return CreateResult(str(uuid.uuid4()), outs)
 
@@ -131,7 +124,7 @@ class CertificateProvider(ResourceProvider):
             successor = other_slot(olds.get("active", "a"))
             outs.update(_new_slot(successor, news, now))
             outs["active"] = successor
-            outs[f"{successor}{ACTIVE_SINCE}"] = _rfc3339(now)
+            outs[f"{successor}{ACTIVE_SINCE}"] = rfc3339(now)
         return UpdateResult(outs)
 
 
@@ -172,9 +165,6 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
 
 
 def _keystore_outputs(props: dict[str, Any], password: str) -> dict[str, Any]:
-    from ..rules.certificate import inspect_certificate
-    from ..rules.keystore import build_keystore, stored_alias
-
     data = build_keystore(props["certificatePem"], props["privateKeyPem"], props["format"], props["alias"], password)
     outs = {name: props[name] for name in KEYSTORE_INPUTS}
     outs.update(

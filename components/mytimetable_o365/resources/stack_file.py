@@ -29,6 +29,8 @@ import re
 
 import yaml
 
+from .keystore_file import BoundedReadError, read_regular_file
+
 
 class StackFileError(Exception):
     """A stack file that Pulumi would not read: one line with the file and position."""
@@ -171,7 +173,6 @@ def _where(path: str, exc: yaml.YAMLError) -> str:
 
 def read_stack_config(path: str) -> dict:
     """The `config:` map of a stack file, values as Pulumi hands them on: strings, or JSON-able lists/maps."""
-    from .keystore_file import BoundedReadError, read_regular_file
 
     try:
         text = read_regular_file(path, MAX_STACK_FILE_BYTES).decode("utf-8")

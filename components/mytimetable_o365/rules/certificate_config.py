@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS
+from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS, CertificateProblem, inspect_certificate, inspect_own_certificate, rotation_due
 from .config_values import _integer, _structured, _unknown_subkeys, key
 
 CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem",
@@ -86,9 +86,6 @@ def _certificate(raw, now, problem, warnings) -> CertificateSettings:
             "pulumi config set --secret --path 'certificate.privateKeyPem' < key.pem",
         )
     elif cert_pem is not None:
-        # Imported here: only a brought-your-own certificate needs cryptography at evaluation.
-        from .certificate import CertificateProblem, inspect_own_certificate, rotation_due
-
         try:
             info = inspect_own_certificate(cert_pem, str(key_pem), now)
         except CertificateProblem as exc:
@@ -116,7 +113,6 @@ def _retiring_certificate(value: dict, cert_pem, problem) -> str | None:
         problem("certificate.retiringCertificatePem", "is only for replacing your own certificate "
                 "(set it next to certificatePem and privateKeyPem)", example)
         return None
-    from .certificate import inspect_certificate
 
     try:
         old, new = inspect_certificate(str(retiring)), inspect_certificate(str(cert_pem))

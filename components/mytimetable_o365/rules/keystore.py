@@ -9,6 +9,8 @@ so the alias is stored lower-case in JKS files: see `stored_alias`.
 
 from __future__ import annotations
 
+from .certificate import load_private_key, remember_checked_key
+
 JKS_MAGIC = bytes.fromhex("feedfeed")
 
 
@@ -21,7 +23,6 @@ def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: 
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from .certificate import load_private_key, remember_checked_key
 
     certificate = x509.load_pem_x509_certificate(cert_pem.encode())
     # RSA key validation once per key and process: not again for a key this process generated
@@ -122,7 +123,6 @@ def read_keystore(data: bytes, fmt: str, alias: str, password: str) -> tuple[str
             raise KeyError(f"no private key entry {alias!r} in the keystore")
         if not entry.is_decrypted():
             entry.decrypt(password)
-        from .certificate import load_private_key
 
         key = load_private_key(entry.pkey_pkcs8, der=True)
         certificate = x509.load_der_x509_certificate(entry.cert_chain[0][1])
