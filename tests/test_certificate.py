@@ -1,6 +1,8 @@
 import datetime as _dt
 
-from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate, rfc3339, rotation_due
+import pytest
+
+from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
 
 START = _dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc)
 
@@ -38,3 +40,33 @@ def test_rotation_is_due_from_renew_before_days_before_the_end():
 
 def test_credential_dates_are_rfc3339_utc():
     assert rfc3339(START) == "2026-11-24T09:00:00Z"
+
+
+@pytest.mark.parametrize("moment", [START, _dt.datetime(2000, 2, 29, 23, 59, 59, tzinfo=_dt.timezone.utc),
+                                    _dt.datetime(9999, 12, 31, 0, 0, 1, tzinfo=_dt.timezone.utc)])
+def test_parse_rfc3339_reads_back_what_rfc3339_writes(moment):
+    assert parse_rfc3339(rfc3339(moment)) == moment
+    assert parse_rfc3339(rfc3339(moment)).tzinfo == _dt.timezone.utc
+
+
+@pytest.mark.parametrize("text", [
+    "2026-11-24 09:00:00Z",       # no T
+    "2026-11-24T09:00:00",        # no zone
+    "2026-11-24T09:00:00+00:00",  # an offset, not the form the provider takes
+    "2026-11-24T09:00:00.5Z",     # fractions
+    "2026-1-24T09:00:00Z",        # unpadded
+    "2026-11-24T09:00:00Z\n",     # trailing text
+    "\uff12\uff10\uff12\uff16-11-24T09:00:00Z",  # full-width digits
+    "2026-02-30T00:00:00Z",       # no such day
+    "2026-11-24T24:00:00Z",       # no such hour
+    "",
+])
+def test_parse_rfc3339_refuses_every_other_form(text):
+    with pytest.raises(ValueError):
+        parse_rfc3339(text)
+
+
+@pytest.mark.parametrize("value", [None, 1764000000, b"2026-11-24T09:00:00Z"])
+def test_parse_rfc3339_refuses_what_is_not_text(value):
+    with pytest.raises(TypeError):
+        parse_rfc3339(value)

@@ -12,6 +12,7 @@ reported with its min and median and, for the program cases, its ratio to the fl
   jks/pkcs12 rules/keystore.py build_keystore of one 2048-bit key, in a fresh process
   keytool    `keytool -importkeystore` of the same key (PKCS#12 -> JKS), in a fresh JVM
 Peak memory: ru_maxrss of each child (os.wait4), the max over its rounds.
+Bytecode: the package is compiled first (compileall), as Python caches it after a first import.
 
 Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...]
 """
@@ -19,6 +20,7 @@ Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...]
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import pathlib
@@ -57,6 +59,52 @@ for i in range(int(os.environ["BENCH_N"])):
 '''
 
 
+# The SDK floor per integration: N groups of the same registrations an integration makes (a
+# component; an Application, ServicePrincipal, AppRoleAssignment and two ApplicationCertificates;
+# two dynamic resources; 16 exports), with none of the project's code. What a group costs is what
+# the Pulumi SDK and the engine charge for that many resources, whoever declares them.
+SDK_PROGRAM = '''\
+import os, pathlib
+
+import pulumi
+import pulumi_azuread as azuread
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider
+
+
+class Plain(ResourceProvider):
+    def create(self, props):
+        return CreateResult("plain", props)
+
+    def diff(self, _id, olds, news):
+        return DiffResult(changes=olds.get("value") != news.get("value"))
+
+
+class Dynamic(Resource):
+    def __init__(self, name, opts):
+        super().__init__(Plain(), name, {"value": name}, opts)
+
+
+certificate = pathlib.Path("cert.pem").read_text()
+graph = azuread.get_service_principal_output(client_id="00000003-0000-0000-c000-000000000000")
+owners = [azuread.get_client_config_output().object_id]  # as the integration does (OwnedBy)
+for i in range(int(os.environ["BENCH_N"])):
+    group = pulumi.ComponentResource("bench:floor:Group", f"group{i}")
+    child = pulumi.ResourceOptions(parent=group)
+    app = azuread.Application(f"app{i}", display_name=f"floor-{i}", sign_in_audience="AzureADMyOrg",
+                            owners=owners, opts=child)
+    sp = azuread.ServicePrincipal(f"sp{i}", client_id=app.client_id, owners=owners, opts=child)
+    azuread.AppRoleAssignment(f"role{i}", app_role_id=graph.app_role_ids["Calendars.ReadWrite"],
+                              principal_object_id=sp.object_id, resource_object_id=graph.object_id, opts=child)
+    for slot in "ab":
+        azuread.ApplicationCertificate(f"credential{i}{slot}", application_id=app.id, type="AsymmetricX509Cert",
+                                       encoding="pem", value=certificate, start_date=os.environ["BENCH_NOT_BEFORE"],
+                                       end_date=os.environ["BENCH_NOT_AFTER"], opts=child)
+        Dynamic(f"dynamic{i}{slot}", child)
+    for k in range(16):
+        pulumi.export(f"g{i}output{k}", app.client_id)
+'''
+
+
 def _config() -> dict:
     import yaml
 
@@ -84,6 +132,9 @@ def child(case: str, work: str) -> None:
     elif case.startswith("multi"):
         os.environ["BENCH_N"] = case[len("multi"):]
         deployment = evaluate("multi.py", config=config, stack="prod", prior=prior)
+    elif case.startswith("sdk"):
+        os.environ["BENCH_N"] = case[len("sdk"):]
+        deployment = evaluate("sdk.py", config=config, stack="prod", prior=prior)
     else:  # first, noop
         deployment = evaluate(str(ROOT / "__main__.py"), config=config, stack="prod", prior=prior)
     if os.environ.get("BENCH_SAVE"):
@@ -119,6 +170,7 @@ class Bench:
         self.keytool = keytool
         self.config = _config()
         self.counter = 0
+        self.sdk_env: dict = {}
 
     def fresh(self, name: str, prior: pathlib.Path | None = None, files=()) -> str:
         """A new working folder for one child: config, program files, and the prior state if any."""
@@ -128,6 +180,7 @@ class Bench:
         (folder / "config.json").write_text(json.dumps(self.config))
         (folder / "floor.py").write_text(FLOOR_PROGRAM)
         (folder / "multi.py").write_text(MULTI_PROGRAM)
+        (folder / "sdk.py").write_text(SDK_PROGRAM)
         if prior is not None:
             shutil.copy(prior, folder / "prior.pickle")
         for path in files:
@@ -137,17 +190,11 @@ class Bench:
     def prepare(self, cases: list[str]) -> dict:
         """Untimed: the prior states (a first run of each program), key material, a project copy."""
         ready = {}
-        for case in cases:
-            if case == "noop" or case.startswith("multi"):
-                source = "first" if case == "noop" else case
-                save = self.scratch / f"{case}.prior.pickle"
-                python_child(source, self.fresh(f"setup-{case}"), {"BENCH_SAVE": str(save)})
-                ready[case] = save
-        if any(c in cases for c in ("jks", "pkcs12", "keytool")):
+        if any(c in cases for c in ("jks", "pkcs12", "keytool")) or any(c.startswith("sdk") for c in cases):
             sys.path.insert(0, str(ROOT / "components"))
             import datetime as _dt
 
-            from mytimetable_o365.rules.certificate import generate_certificate
+            from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate, rfc3339
             from mytimetable_o365.rules.keystore import build_keystore
 
             cert_pem, key_pem = generate_certificate("MyTimetable-bench", 2048, 730,
@@ -155,6 +202,15 @@ class Bench:
             (self.scratch / "cert.pem").write_text(cert_pem)
             (self.scratch / "key.pem").write_text(key_pem)
             (self.scratch / "src.p12").write_bytes(build_keystore(cert_pem, key_pem, "pkcs12", "mytimetable", PASSWORD))
+            info = inspect_certificate(cert_pem)
+            self.sdk_env = {"BENCH_NOT_BEFORE": rfc3339(info.not_before), "BENCH_NOT_AFTER": rfc3339(info.not_after)}
+        for case in cases:
+            if case == "noop" or case.startswith(("multi", "sdk")):
+                source = "first" if case == "noop" else case
+                save = self.scratch / f"{case}.prior.pickle"
+                python_child(source, self.fresh(f"setup-{case}", files=(self.scratch / "cert.pem",) if case.startswith("sdk") else ()),
+                             {"BENCH_SAVE": str(save), **self.sdk_env})
+                ready[case] = save
         if any(c.startswith("real") for c in cases):
             ready.update(self.prepare_real_engine())
         if "plan" in cases:
@@ -202,6 +258,8 @@ class Bench:
             return run([self.keytool, "-importkeystore", "-noprompt", "-srckeystore", "src.p12", "-srcstoretype", "pkcs12",
                         "-srcstorepass", PASSWORD, "-destkeystore", "out.jks", "-deststoretype", "jks",
                         "-deststorepass", PASSWORD], cwd=work)
+        if case.startswith("sdk"):
+            return python_child(case, self.fresh(case, prior=ready[case], files=(self.scratch / "cert.pem",)), self.sdk_env)
         return python_child(case, self.fresh(case, prior=ready.get(case)))
 
 
@@ -209,10 +267,11 @@ LABELS = {"floor": "floor (one azuread.Application)", "first": "first run (__mai
           "noop": "no-op (prior = first run)", "multi1": "N=1 integration, no-op", "multi10": "N=10 integrations, no-op",
           "multi50": "N=50 integrations, no-op", "plan": "plan --stack prod (CLI)", "jks": "keystore build jks (process)",
           "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore p12->jks (JVM)",
-          "real-floor": "real CLI: preview, one Application", "real-noop": "real CLI: preview no-op, __main__.py"}
+          "real-floor": "real CLI: preview, one Application", "real-noop": "real CLI: preview no-op, __main__.py",
+          "sdk1": "SDK floor: 1 group, no-op", "sdk50": "SDK floor: 50 groups, no-op"}
 PROGRAM_CASES = ("first", "noop", "multi1", "multi10", "multi50", "plan")
-ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "plan", "jks", "pkcs12", "keytool",
-             "real-floor", "real-noop")
+ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "sdk1", "sdk50", "plan", "jks", "pkcs12",
+             "keytool", "real-floor", "real-noop")
 # The real engine's no-op floor: one azuread.Application, previewed by the real CLI against local Entra.
 REAL_FLOOR_PROGRAM = """import pulumi_azuread as azuread
 azuread.Application("floor", display_name="Bench floor", sign_in_audience="AzureADMyOrg")
@@ -253,6 +312,11 @@ def main(argv=None) -> int:
     if not (ROOT / ".tools" / "bin" / "pulumi").exists():
         cases = [c for c in cases if not c.startswith("real")]
         notes.append("real CLI: skipped, no .tools/bin/pulumi (make tools)")
+    # The package's bytecode, as a user's Python has it from the second run on: Python caches it in
+    # __pycache__ at the first import, unless PYTHONDONTWRITEBYTECODE is set (it is on some machines,
+    # this one included). Compiled once here, untimed, so that no case pays a compilation per run
+    # that pulumi and pulumi_azuread (compiled by pip at install) never pay.
+    compileall.compile_dir(str(ROOT / "components" / "mytimetable_o365"), quiet=1)
     print(machine(), flush=True)
     print(f"rounds: {args.rounds}, each case a fresh process, cases alternating within a round", flush=True)
     with tempfile.TemporaryDirectory(prefix="mytimetable-bench-") as scratch:
@@ -288,6 +352,13 @@ def main(argv=None) -> int:
         per = (statistics.median(multi[50]) - statistics.median(multi[1])) / 49 * 1000
         per_min = (min(multi[50]) - min(multi[1])) / 49 * 1000
         print(f"\nper extra integration on a no-op, N=1 -> 50: {per:.1f} ms (medians), {per_min:.1f} ms (mins)")
+    sdk = {n: times.get(f"sdk{n}") for n in (1, 50)}
+    if sdk[1] and sdk[50]:
+        per_sdk = (statistics.median(sdk[50]) - statistics.median(sdk[1])) / 49 * 1000
+        print(f"per extra group on a no-op, SDK floor (the same registrations, none of the project's code): "
+              f"{per_sdk:.1f} ms (medians), {(min(sdk[50]) - min(sdk[1])) / 49 * 1000:.1f} ms (mins)")
+        if multi[1] and multi[50]:
+            print(f"per extra integration above the SDK floor: {per - per_sdk:.1f} ms (medians)")
     if multi[1] and multi[10]:
         per = (statistics.median(multi[10]) - statistics.median(multi[1])) / 9 * 1000
         print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import re
 from dataclasses import dataclass
 
 # Generated-certificate inputs whose change asks for a new key pair: an immediate rotation.
@@ -203,8 +204,23 @@ def rfc3339(moment: _dt.datetime) -> str:
     return moment.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# The one form rfc3339() writes. ASCII digits only ([0-9], not \d, which takes any Unicode digit).
+_RFC3339_UTC = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+
+
 def parse_rfc3339(text: str) -> _dt.datetime:
-    return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+    """`2026-11-24T09:06:13Z` (the form rfc3339() writes) as an aware UTC datetime; ValueError for
+    anything else, TypeError for what is not a string.
+
+    Not datetime.strptime: its first use in a process builds the `_strptime` module's regular
+    expressions, about 4 ms measured, and every preview and up parses these dates."""
+    if not isinstance(text, str):
+        raise TypeError(f"an RFC 3339 time must be a string, not {type(text).__name__}")
+    match = _RFC3339_UTC.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a UTC time of the form 2026-11-24T09:06:13Z")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    return _dt.datetime(year, month, day, hour, minute, second, tzinfo=_dt.timezone.utc)
 
 
 def renew_at(not_after: str, renew_before_days: int) -> str:
