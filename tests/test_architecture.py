@@ -1,7 +1,11 @@
 """The package's layers point one way and no module imports itself round a cycle."""
 
 import ast
+import functools
+import json
 import pathlib
+import subprocess
+import sys
 
 from conftest import ROOT
 
@@ -52,16 +56,35 @@ def _modules_here() -> dict[str, list[str]]:
     return {name: sorted(t for t in imports_of(path) if t in paths and t != name) for name, path in paths.items()}
 
 
-def modules() -> dict[str, set[str]]:
-    """The import graph, parsed in a fresh interpreter: CPython 3.11.7's ast.parse can fail with
-    "AST constructor recursion depth mismatch" after an earlier test hit a RecursionError."""
-    import json
-    import subprocess
-    import sys
+def _deferred_imports_without_a_reason_here() -> list[str]:
+    """Package-internal imports inside a function with no `# Deferred:` comment in the three lines above."""
+    unexplained = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = path.read_text().splitlines()
+        for function in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                internal = (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mytimetable_o365"))) \
+                    or (isinstance(node, ast.Import) and any(a.name.startswith("mytimetable_o365") for a in node.names))
+                above = lines[max(0, node.lineno - 4):node.lineno - 1] if internal else []
+                if internal and not any(line.strip().startswith("# Deferred:") for line in above):
+                    unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return unexplained
 
-    code = f"import sys, json; sys.path.insert(0, {str(ROOT / 'tests')!r}); import test_architecture as t; print(json.dumps(t._modules_here()))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    return {name: set(targets) for name, targets in json.loads(out).items()}
+
+@functools.cache
+def _scan() -> dict:
+    """The import graph and the unexplained deferred imports, parsed once per test process in a
+    fresh interpreter: CPython 3.11.7's ast.parse can fail with "AST constructor recursion depth
+    mismatch" after an earlier test hit a RecursionError."""
+    code = (f"import sys, json; sys.path.insert(0, {str(ROOT / 'tests')!r}); import test_architecture as t; "
+            "print(json.dumps({'graph': t._modules_here(), 'unexplained': t._deferred_imports_without_a_reason_here()}))")
+    return json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+def modules() -> dict[str, set[str]]:
+    return {name: set(targets) for name, targets in _scan()["graph"].items()}
 
 
 def layer(name: str) -> str:
@@ -119,19 +142,4 @@ def test_no_module_of_the_package_is_over_400_lines():
 def test_package_imports_inside_functions_say_why_they_are_deferred():
     """Package-internal imports sit at the top of a module; one inside a function is there for a
     measured import cost, which a `# Deferred:` comment right above it states."""
-    unexplained = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        lines = path.read_text().splitlines()
-        tree = ast.parse("\n".join(lines))
-        for function in ast.walk(tree):
-            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for node in ast.walk(function):
-                internal = (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mytimetable_o365"))) \
-                    or (isinstance(node, ast.Import) and any(a.name.startswith("mytimetable_o365") for a in node.names))
-                if not internal:
-                    continue
-                above = lines[max(0, node.lineno - 4):node.lineno - 1]
-                if not any(line.strip().startswith("# Deferred:") for line in above):
-                    unexplained.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    assert unexplained == []
+    assert _scan()["unexplained"] == []

@@ -137,20 +137,16 @@ def last_deployment(name: str, parent: pulumi.Resource) -> LastDeployment:
     return shared
 
 
-def warn_when_rotation_due(settings: Settings, previous: LastDeployment, renew_at_name: str,
-                           state_name: str) -> None:
-    """Warn in preview and up when the last deployment's certificate is due for rotation, and
-    loudly when the coming rotation would remove a certificate whose keystore was delivered only
-    days ago. The certificate resource's own outputs cannot serve: while it is being rotated they
-    are unknown in preview."""
+def warn_when_rotation_due(settings: Settings, renew_at, state) -> None:
+    """Warn in preview and up when the last deployment's certificate (its certificateRenewAt and
+    certificateState outputs) is due for rotation, and loudly when the coming rotation would remove
+    a certificate whose keystore was delivered only days ago. The certificate resource's own
+    outputs cannot serve: while it is being rotated they are unknown in preview."""
 
-    def warn(value):
-        notice = rotation_notice(value, clock.utcnow())
-        if notice:
-            pulumi.log.warn(notice)
-
-    previous.get_output(renew_at_name).apply(warn)
-    previous.get_output(state_name).apply(lambda prior: warn_if_rotation_removes_recent(prior, settings))
+    notice = rotation_notice(renew_at, clock.utcnow())
+    if notice:
+        pulumi.log.warn(notice)
+    warn_if_rotation_removes_recent(state, settings)
 
 
 def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> str | None:
@@ -171,10 +167,8 @@ def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) ->
             "\"Replacing your own certificate\").")
 
 
-def warn_when_own_certificate_replaced(settings: Settings, previous: LastDeployment, thumbprint_name: str) -> None:
-    def warn(value):
-        warning = own_certificate_replaced_warning(settings, value)
-        if warning:
-            pulumi.log.warn(warning)
-
-    previous.get_output(thumbprint_name).apply(warn)
+def warn_when_own_certificate_replaced(settings: Settings, previous_thumbprint) -> None:
+    """Warn (pulumi.log.warn) when this up would unregister the delivered own certificate."""
+    warning = own_certificate_replaced_warning(settings, previous_thumbprint)
+    if warning:
+        pulumi.log.warn(warning)

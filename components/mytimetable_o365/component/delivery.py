@@ -46,28 +46,17 @@ def warning_text(path: str, problem: str, stack: str) -> str:
             "or set keystore.delivery: elsewhere when the pipeline delivers it")
 
 
-def warn_when_keystore_not_delivered(settings: Settings, previous, keystore_name: str,
-                                     current_keystore: pulumi.Output | None = None) -> None:
-    """Warn (pulumi.log.warn) when `keystore.path` does not hold the stack's keystore."""
-    stack = pulumi.get_stack()
-
-    async def expected() -> str | None:
-        if current_keystore is not None and await current_keystore.is_known():
-            return await current_keystore.future()
-        return await previous.get_output(keystore_name).future()
-
-    def check(_):
-        async def run():
-            encoded = await expected()
-            if not encoded:
-                return None  # nothing deployed yet: nothing to compare
-            digest = hashlib.sha256(base64.b64decode(encoded)).hexdigest()
-            problem = delivery_problem(settings.keystore.path, digest, settings.keystore.delivery)
-            if problem:
-                pulumi.log.warn(warning_text(settings.keystore.path, problem, stack))
-            return None
-
-        return run()
-
-    # Chained to the reference so the engine's output tracking waits for the check.
-    previous.outputs.apply(check)
+async def warn_when_keystore_not_delivered(settings: Settings, previous_keystore,
+                                           current_keystore: pulumi.Output | None = None) -> None:
+    """Warn (pulumi.log.warn) when `keystore.path` does not hold the stack's keystore: this run's
+    keystore output when it is known, else `previous_keystore` (the last deployment's output).
+    Awaited inside an apply on the last deployment's outputs (component/integration.py)."""
+    encoded = previous_keystore
+    if current_keystore is not None and await current_keystore.is_known():
+        encoded = await current_keystore.future()
+    if not encoded or not isinstance(encoded, str):
+        return  # nothing deployed yet: nothing to compare
+    digest = hashlib.sha256(base64.b64decode(encoded)).hexdigest()
+    problem = delivery_problem(settings.keystore.path, digest, settings.keystore.delivery)
+    if problem:
+        pulumi.log.warn(warning_text(settings.keystore.path, problem, pulumi.get_stack()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Generated-certificate inputs whose change asks for a new key pair: an immediate rotation.
 KEY_INPUTS = ("commonName", "keySize", "validityDays")
@@ -70,8 +70,7 @@ class CertificateProblem(ValueError):
         self.example = example
 
 
-@dataclass(frozen=True)
-class CertificateInfo:
+class CertificateInfo(NamedTuple):
     subject: str
     thumbprint: str  # SHA-1, upper-case hex, as the Entra portal shows it
     thumbprint_sha256: str

@@ -4,11 +4,10 @@ keeps docs/configuration.md's outputs table to these names. Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class StackOutput:
+class StackOutput(NamedTuple):
     name: str        # the documented output name (without a program's prefix)
     attribute: str   # the component's attribute that holds it
     secret: bool = False

@@ -25,8 +25,7 @@ something else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 PermissionKind = Literal["application", "delegated"]
 APPLICATION: PermissionKind = "application"
@@ -34,8 +33,7 @@ DELEGATED: PermissionKind = "delegated"
 PERMISSION_MODES: tuple[str, ...] = (APPLICATION, DELEGATED)
 
 
-@dataclass(frozen=True)
-class ApiResource:
+class ApiResource(NamedTuple):
     """An API that permissions are requested on, e.g. Microsoft Graph."""
 
     display_name: str
@@ -49,8 +47,7 @@ EXCHANGE_ONLINE = ApiResource(
 )
 
 
-@dataclass(frozen=True)
-class Permission:
+class Permission(NamedTuple):
     """One permission on one API, application (app role) or delegated (scope)."""
 
     resource: ApiResource
@@ -100,8 +97,7 @@ ALL_PERMISSIONS: tuple[Permission, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class PermissionMode:
+class PermissionMode(NamedTuple):
     """One permission mode and its traits: a third mode is one more entry in MODES.
 
     name:                the `permissionMode` value

@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from collections.abc import Mapping
 
 from pulumi.errors import RunError
@@ -69,8 +69,7 @@ class InvalidConfigError(RunError):
         )
 
 
-@dataclass(frozen=True)
-class MailboxScopeSettings:
+class MailboxScopeSettings(NamedTuple):
     group_address: str | None = None
     administrative_unit_id: str | None = None
 
