@@ -164,6 +164,20 @@ def python_child(case: str, work: str, env_extra: dict | None = None):
     return run([sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work], cwd=work, env=env)
 
 
+def instructions(case: str, work: str, env_extra: dict | None = None) -> int:
+    """Instructions one child executes, counted by valgrind (cachegrind without its cache
+    simulation) with a fixed hash seed: the same to within 0.5% from run to run, where wall time on
+    a shared machine swings by 20%."""
+    env = {**os.environ, **(env_extra or {}), "PYTHONHASHSEED": "0"}
+    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+            sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work]
+    result = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
+    for line in result.stderr.splitlines():
+        if "I   refs:" in line or "I refs:" in line:
+            return int(line.split(":")[1].replace(",", "").strip())
+    raise SystemExit(f"valgrind {case}: no instruction count\n{result.stderr[-2000:]}")
+
+
 class Bench:
     def __init__(self, scratch: pathlib.Path, keytool: str | None):
         self.scratch = scratch
@@ -243,6 +257,12 @@ class Bench:
             ready[case] = workspace
         return ready
 
+    def count(self, case: str, ready: dict) -> int:
+        """Instructions of one run of a program case (see instructions())."""
+        if case.startswith("sdk"):
+            return instructions(case, self.fresh(case, prior=ready[case], files=(self.scratch / "cert.pem",)), self.sdk_env)
+        return instructions(case, self.fresh(case, prior=ready.get(case)))
+
     def once(self, case: str, ready: dict) -> tuple[float, int]:
         if case.startswith("real"):
             start = time.perf_counter()
@@ -297,6 +317,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "7")))
     parser.add_argument("--only", default="", help="comma-separated cases: " + ",".join(ALL_CASES))
     parser.add_argument("--child", nargs=2, metavar=("CASE", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each program case's instructions once with valgrind (slow; noise-free)")
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
@@ -331,6 +353,11 @@ def main(argv=None) -> int:
                 wall, peak = bench.once(case, ready)
                 times[case].append(wall)
                 rss[case] = max(rss[case], peak)
+        bench_counts = {}
+        if args.instructions and shutil.which("valgrind"):
+            for case in cases:
+                if case in ("floor", "first", "noop", "multi1", "multi10", "multi50", "sdk1", "sdk50"):
+                    bench_counts[case] = bench.count(case, ready)
     floor = times["floor"]
     print(f"\n{'case':40} {'min ms':>8} {'median ms':>10} {'x floor':>8} {'x floor':>9} {'peak RSS':>9}")
     print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(paired)':>9} {'MiB':>9}")
@@ -362,6 +389,18 @@ def main(argv=None) -> int:
     if multi[1] and multi[10]:
         per = (statistics.median(multi[10]) - statistics.median(multi[1])) / 9 * 1000
         print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")
+    if args.instructions and shutil.which("valgrind"):
+        print("\ninstructions (valgrind cachegrind, PYTHONHASHSEED=0; one run each)")
+        counted = bench_counts
+        for case, value in counted.items():
+            ratio = f"{value / counted['floor']:8.3f}x floor" if case in PROGRAM_CASES else ""
+            print(f"  {LABELS[case]:40} {value / 1e6:9.1f} M {ratio}")
+        if counted.get("multi1") and counted.get("multi50") and counted.get("sdk1") and counted.get("sdk50"):
+            ours, sdk = (counted["multi50"] - counted["multi1"]) / 49, (counted["sdk50"] - counted["sdk1"]) / 49
+            print(f"  per extra integration {ours / 1e6:.1f} M, per extra SDK-floor group {sdk / 1e6:.1f} M "
+                  f"({ours / sdk:.2f}x)")
+    elif args.instructions:
+        notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
     for note in notes:
         print(note)
     return 0
