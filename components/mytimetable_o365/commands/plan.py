@@ -162,7 +162,6 @@ def print_plan(stack: str, project_dir: str) -> int:
     import tempfile
     from unittest import mock
 
-
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):
         stacks = sorted(stacks_from_files(os.listdir(project_dir))) if os.path.isdir(project_dir) else []

@@ -148,7 +148,6 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
         return [opened]
     cert_pem, key_pem = opened
 
-
     session = bounded_session(verify_tls, timeout)
     try:
         # MSAL reads the authority's OpenID configuration already here.
@@ -214,7 +213,6 @@ def keystore_file_report(outputs: StackOutputs, keystore_bytes: bytes, outcomes:
 
 def run_verify(args) -> int:
     import binascii
-
 
     outputs = read_stack_outputs(args.outputs)
     needed = {"tenantId": outputs.tenant_id, "clientId": outputs.client_id, "keystoreAlias": outputs.keystore_alias,

@@ -38,7 +38,6 @@ def other_stacks_keystore_paths(stack: str, directory: str = ".") -> dict[str, s
     A stack file that cannot be read is skipped: it is that stack's own problem."""
     import os
 
-
     paths = {}
     for name in project_stacks(directory):
         if name == stack:
@@ -71,7 +70,6 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
     """The stack names of the project's `Pulumi.<stack>.yaml` files. The language host runs the
     program in the project's directory, where Pulumi.yaml and the stack files are."""
     import os
-
 
     try:
         return stacks_from_files(os.listdir(directory))

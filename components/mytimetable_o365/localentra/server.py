@@ -189,7 +189,6 @@ class LocalEntra:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
-
         try:
             head, body, signature = assertion.split(".")
             header = json.loads(_unb64(head))

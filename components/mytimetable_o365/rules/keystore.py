@@ -23,7 +23,6 @@ def build_keystore(cert_pem: str, key_pem: str, fmt: str, alias: str, password: 
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-
     certificate = x509.load_pem_x509_certificate(cert_pem.encode())
     # RSA key validation once per key and process: not again for a key this process generated
     # (the Certificate provider, just before) or already validated (the settings, a BYO key).
