@@ -59,8 +59,12 @@ pulumi-cli: setup
 	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi $(PULUMI)
 
 # Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
+# With Python's bytecode cache on even where PYTHONDONTWRITEBYTECODE is set (some machines set
+# it): the suite starts dozens of Python processes that import the package, and pytest rewrites
+# every test module in each worker; without the cache each compiles them from source again, about
+# a tenth of the suite's time (docs/benchmarks.md). __pycache__ is ignored by Git.
 test: setup jdk
-	$(PY) -m pytest -q -n auto --dist worksteal tests
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -n auto --dist worksteal tests
 
 # The house rules: ruff (ruff.toml) and mypy (mypy.ini).
 lint: setup

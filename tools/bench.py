@@ -1,8 +1,9 @@
 """`make bench`: how long the program takes under the offline engine, against a floor. Not a test.
 
 Every measurement is a fresh process (interpreter start, imports, one evaluation), timed from the
-parent as wall time; cases alternate within each round (paired), several rounds, and each case is
-reported with its min and median and, for the program cases, its ratio to the floor paired by round.
+parent as wall time; cases alternate within each round, several rounds, and each case is reported
+with its min and median and, for the program cases, its ratio to the floor: of the mins, and the
+median ratio to a floor run right next to it (before it in even rounds, after it in odd ones).
 
   floor      a program with one azuread.Application under the same offline engine (offline/engine.py)
   first      __main__.py with Pulumi.prod.yaml, no prior state (two RSA keys, the keystore, its file)
@@ -345,14 +346,22 @@ def main(argv=None) -> int:
         bench = Bench(pathlib.Path(scratch), keytool)
         ready = bench.prepare(cases)
         times = {c: [] for c in cases}
+        adjacent: dict = {c: [] for c in cases}
         rss = {c: 0 for c in cases}
         for round_ in range(args.rounds):
             # Rotate the order each round, so that no case always runs right after the same one.
             order = cases[round_ % len(cases):] + cases[:round_ % len(cases)]
             for case in order:
+                # Each program case next to a floor run of its own (before it one round, after it
+                # the next): a machine's speed can drift within minutes, a neighbour's hardly.
+                floor_before = case in PROGRAM_CASES and round_ % 2 == 0
+                floor_wall = bench.once("floor", ready)[0] if floor_before else 0.0
                 wall, peak = bench.once(case, ready)
                 times[case].append(wall)
                 rss[case] = max(rss[case], peak)
+                if case in PROGRAM_CASES:
+                    floor_wall = floor_wall or bench.once("floor", ready)[0]
+                    adjacent[case].append(wall / floor_wall)
         bench_counts = {}
         if args.instructions and shutil.which("valgrind"):
             for case in cases:
@@ -360,13 +369,12 @@ def main(argv=None) -> int:
                     bench_counts[case] = bench.count(case, ready)
     floor = times["floor"]
     print(f"\n{'case':40} {'min ms':>8} {'median ms':>10} {'x floor':>8} {'x floor':>9} {'peak RSS':>9}")
-    print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(paired)':>9} {'MiB':>9}")
+    print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(next to)':>9} {'MiB':>9}")
     for case in cases:
         values = times[case]
         line = f"{LABELS[case]:40} {min(values) * 1000:8.0f} {statistics.median(values) * 1000:10.0f}"
         if case in PROGRAM_CASES:
-            paired = statistics.median(v / f for v, f in zip(values, floor, strict=True))
-            line += f" {min(values) / min(floor):8.2f} {paired:9.2f}"
+            line += f" {min(values) / min(floor):8.2f} {statistics.median(adjacent[case]):9.2f}"
         else:
             line += f" {'':8} {'':9}"
         print(line + f" {rss[case] / 1024:9.0f}")
