@@ -94,3 +94,40 @@ def test_entra_refuses_a_credential_end_date_past_the_certificate(tmp_path, monk
 
     with pytest.raises(EmulatedEngineError, match="validity"):
         evaluate(program, config={}, identity=ADMIN)
+
+
+FAILED_THEN_FINE = """
+import gc, os, sys, tempfile
+sys.path.insert(0, {components!r}); sys.path.insert(0, {tests!r})
+os.chdir(tempfile.mkdtemp())
+from conftest import ROOT, minimal_config
+import mytimetable_o365.offline.engine as emulation
+graph = "00000003-0000-0000-c000-000000000000"
+display, object_id, roles, scopes = emulation.MICROSOFT_SERVICE_PRINCIPALS[graph]
+emulation.MICROSOFT_SERVICE_PRINCIPALS[graph] = (display, object_id, {{}}, {{}})
+try:
+    emulation.evaluate(str(ROOT / "__main__.py"), config=minimal_config(permissionMode={mode!r}, adminConsent=True))
+except LookupError as exc:
+    print("raised:", exc)
+emulation.MICROSOFT_SERVICE_PRINCIPALS[graph] = (display, object_id, roles, scopes)
+emulation.evaluate(str(ROOT / "__main__.py"), config=minimal_config())
+gc.collect()
+print("second evaluation done")
+"""
+
+
+@pytest.mark.parametrize("mode", ["application", "delegated"])
+def test_a_failed_evaluation_raises_once_and_leaves_no_never_retrieved_reports(mode):
+    """The failure reaches the caller; the futures that held the same exception are not reported
+    again by asyncio when they are collected later (they printed tracebacks after `737 passed`)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    script = FAILED_THEN_FINE.format(components=str(ROOT / "components"), tests=str(ROOT / "tests"), mode=mode)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "raised: Microsoft Graph in this tenant has no" in result.stdout
+    assert "second evaluation done" in result.stdout
+    assert "never retrieved" not in result.stderr

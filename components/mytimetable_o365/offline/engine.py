@@ -26,7 +26,9 @@ evaluation leaves are records.py; this module sequences the steps.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import collections
 import runpy
 import uuid
 from typing import Any
@@ -230,6 +232,20 @@ class _Monitor(_mocks.MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=record.id, object=obj_proto)
 
 
+# The exceptions evaluate() raised to its caller. A program that fails leaves futures holding the
+# same exception that nothing else awaits, and asyncio reports each one as "exception was never
+# retrieved" when it is collected, typically at interpreter exit, long after the caller handled it.
+_RAISED: collections.deque = collections.deque(maxlen=64)
+
+
+def _quiet_about_raised(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """The event loop's exception handler: silent for what evaluate() already raised, else the default."""
+    exception = context.get("exception")
+    if str(context.get("message", "")).endswith("exception was never retrieved") and any(exception is e for e in _RAISED):
+        return
+    loop.default_exception_handler(context)
+
+
 def evaluate(
     program: Callable[[], None] | str = "__main__.py",
     *,
@@ -264,7 +280,9 @@ def evaluate(
     logger.propagate = False
     logger.addHandler(_Capture())
 
-    _ensure_event_loop()  # a caller's asyncio.run() may have closed and unset the last one
+    loop = _ensure_event_loop()  # a caller's asyncio.run() may have closed and unset the last one
+    if loop.get_exception_handler() is None:
+        loop.set_exception_handler(_quiet_about_raised)
     emulator = _Emulator(prior, preview, identity, tuple(existing_applications), replication_delays or {}, hook_secrets)
     from pulumi.runtime.settings import ROOT, SETTINGS
 
@@ -288,6 +306,7 @@ def evaluate(
         _sync_await(run_pulumi_func(run))
     except Exception as exc:
         exc.declared_resources = list(emulator.records.values())  # type: ignore[attr-defined]
+        _RAISED.append(exc)
         raise
     root = get_root_resource()
     stack_outputs = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
