@@ -32,6 +32,7 @@ help:
 	@echo "make rehearse STACK=prod    deploy the stack's config against local Entra (kept in .rehearsal/)"
 	@echo "make package-check          install the package into a fresh venv and evaluate the example"
 	@echo "make bench                  the benchmark: floor, first run, no-op, N integrations, plan, keystores (docs/benchmarks.md)"
+	@echo "                            BENCH_ARGS=\"--rounds 9 --instructions\" adds instruction counts (valgrind)"
 	@echo "make clean                  remove venv/, caches and build leftovers; .pulumi-state/ only when"
 	@echo "                            no stack in it holds resources; keystore files stay"
 	@echo "make setup                  venv/ with the package (editable) and the test tools"
@@ -165,4 +166,4 @@ package-check:
 # The project's benchmark (not a test): fresh processes, paired rounds, min and median against a
 # one-Application floor; the measured output with the machine is in docs/benchmarks.md.
 bench: setup
-	$(PY) tools/bench.py
+	$(PY) tools/bench.py $(BENCH_ARGS)
