@@ -37,26 +37,8 @@ from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, sho
 from .entra_token import az_token, msal_token
 from .outputs import read_stack_outputs
 from .preflight_base import (  # noqa: F401 - the exit codes and context, re-exported where callers look
-    CHECKS,
-    CLI_PROBLEM,
-    CONFIG_PROBLEM,
-    DEFAULT_AUTHORITY,
-    EXIT_CODES,
-    GITHUB_OIDC_AUDIENCE,
-    GRAPH,
-    MISSING_PERMISSIONS,
-    NO_CREDENTIALS,
-    NO_TOKEN,
-    OK,
-    TIMEOUT_SECONDS,
-    USAGE,
-    WRONG_TENANT,
-    Blocked,
-    Context,
-    _env,
-    _true,
-    epilog,
-    say,
+    CHECKS, CLI_PROBLEM, CONFIG_PROBLEM, DEFAULT_AUTHORITY, EXIT_CODES, GITHUB_OIDC_AUDIENCE, GRAPH, MISSING_PERMISSIONS,
+    NO_CREDENTIALS, NO_TOKEN, OK, TIMEOUT_SECONDS, USAGE, WRONG_TENANT, Blocked, Context, _env, _true, epilog, say,
 )
 
 

@@ -312,8 +312,8 @@ def evaluate(
     stack_outputs = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
 
     async def collect() -> dict:
-        # One run of the event loop for all of them: one per value and flag cost 0.5 M
-        # instructions per output (valgrind), more than most programs spend on one.
+        # One run of the event loop for all of them: a run per value and one per flag cost about
+        # 0.1 M instructions per output (valgrind: 86 M for the 800 outputs of 50 integrations).
         resolved = {}
         for name, value in stack_outputs.items():
             out = pulumi.Output.from_input(value)
