@@ -77,43 +77,12 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
         return ()
 
 
-class LastDeployment:
-    """This stack's outputs as its last deployment left them, read through one StackReference.
-
-    `get_output(name)` answers what `StackReference.get_output(name)` answers, value and secret
-    marking alike, by a plain lookup in the reference's outputs: the SDK's get_output passes the
-    reference's whole `outputs` through `Output.all`, which lifts every output of the stack into
-    Outputs of its own on each call, so N integrations reading theirs cost N x (16 N) Outputs.
-    """
-
-    def __init__(self, reference: pulumi.StackReference):
-        self.reference = reference
-        self.outputs = reference.outputs
-
-    def get_output(self, name: str) -> pulumi.Output:
-        import asyncio
-
-        value = self.outputs.apply(lambda outputs: outputs.get(name))
-        return pulumi.Output(value.resources(), value.future(), value.is_known(),
-                             asyncio.ensure_future(self._is_secret(name)))
-
-    async def _is_secret(self, name: str) -> bool:
-        # As StackReference.__is_secret_name: the engine's secretOutputNames when it sent them,
-        # else whether any output of the stack is secret (older engines).
-        names_output = self.reference.secret_output_names
-        if await names_output.is_known():
-            names = await names_output.future()
-            if names is not None:
-                return name in names
-        return await self.outputs.is_secret()
-
-
 # One reference per deployment (per running program), shared by every integration in it: keyed by
 # the engine connection the program runs against, as resources/hooks.py keys its hooks.
-_references: weakref.WeakKeyDictionary[Any, LastDeployment] = weakref.WeakKeyDictionary()
+_references: weakref.WeakKeyDictionary[Any, pulumi.StackReference] = weakref.WeakKeyDictionary()
 
 
-def last_deployment(name: str, parent: pulumi.Resource) -> LastDeployment:
+def last_deployment(name: str, parent: pulumi.Resource) -> pulumi.StackReference:
     """This stack's outputs as its last deployment left them.
 
     A stack may read its own previous outputs through a StackReference to itself
@@ -122,16 +91,18 @@ def last_deployment(name: str, parent: pulumi.Resource) -> LastDeployment:
     "organization" on the file backends, which they accept. One reference per program: the first
     integration to ask makes it, named `<its name>-last-deployment` and parented to it (the name
     every one-integration stack has always had), and the others share it; they read their own
-    outputs from it under their output prefix.
+    outputs from its `outputs` under their output prefix, by plain lookups in one apply
+    (component/integration.py): the SDK's `get_output` passes the whole `outputs` through
+    `Output.all`, which lifts every output of the stack into an Output of its own on each call,
+    N integrations x 16 N Outputs.
     """
     from pulumi.runtime.settings import SETTINGS
 
     shared = _references.get(SETTINGS.monitor)
     if shared is None:
         stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-        reference = pulumi.StackReference(f"{name}-last-deployment", stack_name=stack,
-                                          opts=pulumi.ResourceOptions(parent=parent))
-        shared = _references[SETTINGS.monitor] = LastDeployment(reference)
+        shared = _references[SETTINGS.monitor] = pulumi.StackReference(
+            f"{name}-last-deployment", stack_name=stack, opts=pulumi.ResourceOptions(parent=parent))
     return shared
 
 

@@ -27,7 +27,7 @@ def certificate_inputs_for(settings) -> dict[str, Any]:
 
 
 def warn_if_rotation_removes_recent(prior_state, settings, log=None) -> str | None:
-    """For `previous.get_output("certificateState").apply(...)`: log and return the warning, if any."""
+    """For the last deployment's certificateState output: log and return the warning, if any."""
     if not isinstance(prior_state, dict):
         return None
     warning = recent_rotation_warning(prior_state, certificate_inputs_for(settings))
