@@ -160,9 +160,12 @@ def run(argv: list, cwd: str, env: dict | None = None) -> tuple[float, int]:
     return wall, usage.ru_maxrss
 
 
+def child_argv(case: str, work: str) -> list[str]:
+    return [sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work]
+
+
 def python_child(case: str, work: str, env_extra: dict | None = None):
-    env = {**os.environ, **(env_extra or {})}
-    return run([sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work], cwd=work, env=env)
+    return run(child_argv(case, work), cwd=work, env={**os.environ, **(env_extra or {})})
 
 
 def instructions(case: str, work: str, env_extra: dict | None = None) -> int:
@@ -170,8 +173,7 @@ def instructions(case: str, work: str, env_extra: dict | None = None) -> int:
     simulation) with a fixed hash seed: the same to within 0.5% from run to run, where wall time on
     a shared machine swings by 20%."""
     env = {**os.environ, **(env_extra or {}), "PYTHONHASHSEED": "0"}
-    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-            sys.executable, str(pathlib.Path(__file__).resolve()), "--child", case, work]
+    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null", *child_argv(case, work)]
     result = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True)
     for line in result.stderr.splitlines():
         if "I   refs:" in line or "I refs:" in line:
@@ -258,11 +260,15 @@ class Bench:
             ready[case] = workspace
         return ready
 
+    def program_work(self, case: str, ready: dict) -> tuple[str, dict]:
+        """A fresh folder for a program case (floor, first, noop, multi*, sdk*) and its extra environment."""
+        if case.startswith("sdk"):
+            return self.fresh(case, prior=ready[case], files=(self.scratch / "cert.pem",)), self.sdk_env
+        return self.fresh(case, prior=ready.get(case)), {}
+
     def count(self, case: str, ready: dict) -> int:
         """Instructions of one run of a program case (see instructions())."""
-        if case.startswith("sdk"):
-            return instructions(case, self.fresh(case, prior=ready[case], files=(self.scratch / "cert.pem",)), self.sdk_env)
-        return instructions(case, self.fresh(case, prior=ready.get(case)))
+        return instructions(case, *self.program_work(case, ready))
 
     def once(self, case: str, ready: dict) -> tuple[float, int]:
         if case.startswith("real"):
@@ -279,9 +285,7 @@ class Bench:
             return run([self.keytool, "-importkeystore", "-noprompt", "-srckeystore", "src.p12", "-srcstoretype", "pkcs12",
                         "-srcstorepass", PASSWORD, "-destkeystore", "out.jks", "-deststoretype", "jks",
                         "-deststorepass", PASSWORD], cwd=work)
-        if case.startswith("sdk"):
-            return python_child(case, self.fresh(case, prior=ready[case], files=(self.scratch / "cert.pem",)), self.sdk_env)
-        return python_child(case, self.fresh(case, prior=ready.get(case)))
+        return python_child(case, *self.program_work(case, ready))
 
 
 LABELS = {"floor": "floor (one azuread.Application)", "first": "first run (__main__.py, prod)",
@@ -399,12 +403,11 @@ def main(argv=None) -> int:
         print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")
     if args.instructions and shutil.which("valgrind"):
         print("\ninstructions (valgrind cachegrind, PYTHONHASHSEED=0; one run each)")
-        counted = bench_counts
-        for case, value in counted.items():
-            ratio = f"{value / counted['floor']:8.3f}x floor" if case in PROGRAM_CASES else ""
+        for case, value in bench_counts.items():
+            ratio = f"{value / bench_counts['floor']:8.3f}x floor" if case in PROGRAM_CASES else ""
             print(f"  {LABELS[case]:40} {value / 1e6:9.1f} M {ratio}")
-        if counted.get("multi1") and counted.get("multi50") and counted.get("sdk1") and counted.get("sdk50"):
-            ours, sdk = (counted["multi50"] - counted["multi1"]) / 49, (counted["sdk50"] - counted["sdk1"]) / 49
+        if bench_counts.get("multi1") and bench_counts.get("multi50") and bench_counts.get("sdk1") and bench_counts.get("sdk50"):
+            ours, sdk = (bench_counts["multi50"] - bench_counts["multi1"]) / 49, (bench_counts["sdk50"] - bench_counts["sdk1"]) / 49
             print(f"  per extra integration {ours / 1e6:.1f} M, per extra SDK-floor group {sdk / 1e6:.1f} M "
                   f"({ours / sdk:.2f}x)")
     elif args.instructions:
