@@ -63,7 +63,9 @@ pulumi-cli: setup
 # With Python's bytecode cache on even where PYTHONDONTWRITEBYTECODE is set (some machines set
 # it): the suite starts dozens of Python processes that import the package, and pytest rewrites
 # every test module in each worker; without the cache each compiles them from source again, about
-# a tenth of the suite's time (docs/benchmarks.md). __pycache__ is ignored by Git.
+# a tenth of the suite's time (docs/benchmarks.md). pytest caches its rewritten modules only when
+# sys.dont_write_bytecode is off (_pytest/assertion/rewrite.py, AssertionRewritingHook.exec_module).
+# __pycache__ is ignored by Git.
 test: setup jdk
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q -n auto --dist worksteal tests
 

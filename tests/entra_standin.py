@@ -89,7 +89,8 @@ class EntraStandIn:
         context.load_cert_chain(str(cert), str(key))
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        # poll_interval: shutdown() waits up to one interval (the default, 0.5 s, at every fixture teardown)
+        # poll_interval: shutdown() waits up to one interval (socketserver.BaseServer.serve_forever; the
+        # default, 0.5 s, at every fixture teardown)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def __enter__(self):

@@ -105,7 +105,8 @@ class LocalEntra:
         context.load_cert_chain(cert, key)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        # poll_interval: shutdown() waits up to one interval (the default is 0.5 s).
+        # poll_interval: shutdown() waits up to one interval (socketserver.BaseServer.serve_forever,
+        # whose default is 0.5 s).
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="local-entra", daemon=True)
 

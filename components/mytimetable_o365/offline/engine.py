@@ -234,7 +234,8 @@ class _Monitor(_mocks.MockMonitor):
 
 # The exceptions evaluate() raised to its caller. A program that fails leaves futures holding the
 # same exception that nothing else awaits, and asyncio reports each one as "exception was never
-# retrieved" when it is collected, typically at interpreter exit, long after the caller handled it.
+# retrieved" when it is collected (asyncio/futures.py Future.__del__, through the loop's exception
+# handler), typically at interpreter exit, long after the caller handled it.
 _RAISED: collections.deque = collections.deque(maxlen=64)
 
 
