@@ -7,8 +7,9 @@ import pathlib
 import subprocess
 import sys
 
-from conftest import ROOT
-
+# Not conftest's ROOT: _scan() imports this module in a fresh interpreter, and conftest would bring
+# the Pulumi SDK, the engine emulator and hypothesis with it (a second of CPU for an AST walk).
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "components" / "mytimetable_o365"
 # What each layer may import from the package (besides itself). "clock" is the one wall clock.
 ALLOWED = {

@@ -1,4 +1,5 @@
-"""`mytimetable-o365 --help` and each command's `--help` load none of the heavy libraries.
+"""`mytimetable-o365 --help`, each command's `--help` and a plan with no project load none of the
+heavy libraries.
 
 The command modules defer what imports the Pulumi SDK (plan, preflight, the keystore file helpers),
 so that the help a user asks for first answers without loading it (commands/cli.py).
@@ -20,7 +21,7 @@ sys.path.insert(0, {components!r})
 from mytimetable_o365.commands.cli import main
 with contextlib.redirect_stdout(io.StringIO()) as out:
     try:
-        main({argv!r})
+        code = main({argv!r})
     except SystemExit as exit:
         code = exit.code
 print(json.dumps({{"code": code, "help": out.getvalue()[:200], "heavy": sorted(m for m in {heavy!r} if m in sys.modules)}}))
@@ -30,9 +31,21 @@ print(json.dumps({{"code": code, "help": out.getvalue()[:200], "heavy": sorted(m
 @pytest.mark.parametrize("argv", [["--help"], ["keystore", "--help"], ["verify", "--help"], ["plan", "--help"],
                                   ["preflight", "--help"]])
 def test_help_loads_no_heavy_library(argv):
-    script = SCRIPT.format(components=str(ROOT / "components"), argv=argv, heavy=HEAVY)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_cli(argv)
     assert report["code"] == 0
     assert report["help"].startswith("usage: mytimetable-o365")
     assert report["heavy"] == []
+
+
+@pytest.mark.parametrize("argv", [["plan"], ["plan", "--stack", "prod"]])
+def test_a_plan_with_no_project_to_plan_stops_before_loading_the_pulumi_sdk(argv, tmp_path):
+    report = run_cli(argv, cwd=tmp_path)
+    assert report["code"] == 2
+    assert "no mytimetable-o365 project here" in report["errors"]
+    assert set(report["heavy"]) <= {"yaml"}  # it reads each Pulumi.yaml on the way up for the project's name
+
+
+def run_cli(argv: list, cwd=None) -> dict:
+    script = SCRIPT.format(components=str(ROOT / "components"), argv=argv, heavy=HEAVY)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=cwd)
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "errors": result.stderr}

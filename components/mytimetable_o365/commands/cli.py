@@ -81,10 +81,6 @@ def keystore_command(args) -> int:
 
 
 def plan_command(args) -> int:
-    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
-    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py).
-    from .plan import print_plan
-
     passed: list = []
     project_dir = args.project_dir or find_project_dir(os.getcwd(), passed)
     if project_dir is None:
@@ -93,6 +89,11 @@ def plan_command(args) -> int:
     for other in passed:  # never silently: a program of its own sits closer
         print(f"note: {other} holds another Pulumi project; planning {PROJECT_NAME} in {project_dir} "
               f"(pass --project-dir {other} to plan that one)", file=sys.stderr)
+    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
+    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py); a plan with no project
+    # to plan stops before it.
+    from .plan import print_plan
+
     return print_plan(args.stack, project_dir)
 
 
