@@ -21,12 +21,9 @@ import pytest
 
 from mytimetable_o365.rules.keystore import build_keystore, stored_alias
 from mytimetable_o365.rules.settings import InvalidConfigError, parse_settings
-from conftest import NS, ROOT, own_certificate
+from conftest import FAST_JVM, FAST_JVM_TOOL, NS, ROOT, own_certificate
 
 NOW = __import__("datetime").datetime(2026, 11, 24, 9, 0, tzinfo=__import__("datetime").timezone.utc)
-# Short-lived JVMs: the C1 compiler only and the serial GC start fastest and use one core.
-FAST_JVM = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
-FAST_JVM_KEYTOOL = [f"-J{flag}" for flag in FAST_JVM]
 PRINTABLE_ASCII = "".join(chr(c) for c in range(0x20, 0x7F))
 
 # (format, password, alias); "keytool" marks the members also opened by keytool on its command line.
@@ -67,7 +64,7 @@ def java_type(fmt: str) -> str:
 
 def run_keytool(fmt, path, password, alias, folder):
     """(ok, output) of `keytool -list -alias` as an operator runs it, in a UTF-8 locale."""
-    command = ["keytool", *FAST_JVM_KEYTOOL, "-list", "-keystore", str(path), "-storetype", java_type(fmt), "-alias", alias]
+    command = ["keytool", *FAST_JVM_TOOL, "-list", "-keystore", str(path), "-storetype", java_type(fmt), "-alias", alias]
     if "\n" in password:  # the only way to hand keytool a line break is a file: it reads one line
         secret = folder / f"{path.name}.pass"
         secret.write_text(password + "\n")
@@ -83,16 +80,16 @@ def run_keytool(fmt, path, password, alias, folder):
     return result.returncode == 0 and "PrivateKeyEntry" in output, output
 
 
-def run_jvm(jobs):
+def run_jvm(jobs, classes):
     """One JVM opens every keystore through the KeyStore API: [(ok, output)] in order."""
     lines = "".join(f"{java_type(fmt)}\t{path}\t{b64(alias)}\t{b64(password)}\n" for fmt, path, password, alias in jobs)
-    result = subprocess.run(["java", *FAST_JVM, str(ROOT / "tests" / "java" / "OpenKeystores.java")], input=lines,
+    result = subprocess.run(["java", *FAST_JVM, "-cp", str(classes), "OpenKeystores"], input=lines,
                             capture_output=True, text=True, timeout=120, check=True)
     return [(line == "OK", line) for line in result.stdout.splitlines()]
 
 
 @pytest.fixture(scope="module")
-def java_results(tmp_path_factory):
+def java_results(tmp_path_factory, java_classes):
     """{("accepted" | "refused", index, "api" | "keytool"): (ok, output)} for every member."""
     if not shutil.which("java") or not shutil.which("keytool"):
         pytest.fail("java/keytool are missing: run `make jdk` (Debian default-jdk-headless)")
@@ -115,7 +112,7 @@ def java_results(tmp_path_factory):
         path.write_bytes(build_keystore(cert, key, fmt, alias, password))
         (api_jobs if by == "api" else keytool_jobs)[("refused", index, by)] = (fmt, path, password, stored_alias(fmt, alias))
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(keytool_jobs) + 1) as pool:
-        jvm = pool.submit(run_jvm, list(api_jobs.values()))
+        jvm = pool.submit(run_jvm, list(api_jobs.values()), java_classes)
         tools = {name: pool.submit(run_keytool, *job, folder) for name, job in keytool_jobs.items()}
         results = dict(zip(api_jobs, jvm.result(), strict=True))
         results.update({name: future.result() for name, future in tools.items()})

@@ -11,7 +11,7 @@ from pulumi import ResourceHookArgs
 
 from mytimetable_o365.resources.hooks import write_keystore_file
 from mytimetable_o365.rules.keystore import JKS_MAGIC
-from conftest import minimal_config
+from conftest import FAST_JVM, FAST_JVM_TOOL, minimal_config
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
@@ -35,12 +35,12 @@ def verify_signature(cert_pem: str, signature_b64: str, message: bytes) -> None:
 
 @pytest.mark.parametrize("fmt, java_type", [("jks", "JKS"), ("pkcs12", "PKCS12")])
 def test_the_keystore_opens_in_a_jvm_and_signs_with_the_certificate_registered_in_entra(
-        deploy, tmp_path, java_signer, fmt, java_type):
+        deploy, tmp_path, java_classes, fmt, java_type):
     deployment, data, path = deployed_keystore(deploy, tmp_path, fmt)
     password = deployment.outputs["keystorePassword"]
     alias = deployment.outputs["keystoreAlias"]
     listing = subprocess.run(
-        ["keytool", "-list", "-v", "-keystore", str(path), "-storetype", java_type, "-storepass", password],
+        ["keytool", *FAST_JVM_TOOL, "-list", "-v", "-keystore", str(path), "-storetype", java_type, "-storepass", password],
         check=True, capture_output=True, text=True).stdout
     assert f"Alias name: {alias}" in listing
     assert "PrivateKeyEntry" in listing
@@ -49,7 +49,7 @@ def test_the_keystore_opens_in_a_jvm_and_signs_with_the_certificate_registered_i
 
     message = "MyTimetable client assertion"
     signed = subprocess.run(
-        ["java", "-cp", str(java_signer), "SignWithKeystore", java_type, str(path), alias, password, message],
+        ["java", *FAST_JVM, "-cp", str(java_classes), "SignWithKeystore", java_type, str(path), alias, password, message],
         check=True, capture_output=True, text=True).stdout.split("\n")
     active = deployment.named("mytimetable-certificate").outputs["active"]
     registered = deployment.named(f"mytimetable-credential-{active}").inputs["value"]
@@ -65,12 +65,12 @@ def test_jks_starts_with_the_jks_magic_and_pkcs12_is_der(deploy, tmp_path):
     assert jks_bytes[0] != 0x30
 
 
-def test_given_password_and_mixed_case_alias_are_honoured(deploy, tmp_path, java_signer):
+def test_given_password_and_mixed_case_alias_are_honoured(deploy, tmp_path, java_classes):
     deployment, _, path = deployed_keystore(deploy, tmp_path, "jks", password="correct-horse", alias="MyTimetable")
     assert deployment.outputs["keystorePassword"] == "correct-horse"
     # Java's JKS looks aliases up lower-cased: the stored alias is what MyTimetable must be given.
     assert deployment.outputs["keystoreAlias"] == "mytimetable"
-    subprocess.run(["java", "-cp", str(java_signer), "SignWithKeystore", "JKS", str(path), "MyTimetable",
+    subprocess.run(["java", *FAST_JVM, "-cp", str(java_classes), "SignWithKeystore", "JKS", str(path), "MyTimetable",
                     "correct-horse", "x"], check=True, capture_output=True)
 
 
