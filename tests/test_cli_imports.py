@@ -1,5 +1,5 @@
-"""`mytimetable-o365 --help`, each command's `--help` and a plan with no project load none of the
-heavy libraries.
+"""`mytimetable-o365 --help`, each command's `--help`, a plan with no project and a keystore export
+load none of the heavy libraries.
 
 The command modules defer what imports the Pulumi SDK (plan, preflight, the keystore file helpers),
 so that the help a user asks for first answers without loading it (commands/cli.py).
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, minimal_config
 
 HEAVY = ("pulumi", "pulumi_azuread", "cryptography", "jks", "requests", "msal", "yaml", "grpc")
 
@@ -43,6 +43,17 @@ def test_a_plan_with_no_project_to_plan_stops_before_loading_the_pulumi_sdk(argv
     assert report["code"] == 2
     assert "no mytimetable-o365 project here" in report["errors"]
     assert set(report["heavy"]) <= {"yaml"}  # it reads each Pulumi.yaml on the way up for the project's name
+
+
+def test_writing_the_keystore_from_the_outputs_loads_no_heavy_library(deploy, tmp_path):
+    """`mytimetable-o365 keystore` (what `make keystore` runs after each deploy) reads JSON and writes
+    a file: its refusal type is a plain exception, not pulumi's RunError (resources/keystore_file.py)."""
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps(deploy(minimal_config()).outputs))
+    report = run_cli(["keystore", "--outputs", str(outputs), "--out", str(tmp_path / "delivered.jks")], cwd=tmp_path)
+    assert report["code"] == 0, report["errors"]
+    assert (tmp_path / "delivered.jks").read_bytes()[:4] == bytes.fromhex("feedfeed")
+    assert report["heavy"] == []
 
 
 def run_cli(argv: list, cwd=None) -> dict:

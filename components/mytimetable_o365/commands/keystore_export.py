@@ -17,6 +17,8 @@ import binascii
 import os
 import sys
 
+from ..resources.keystore_file import (MAX_KEYSTORE_BYTES, BoundedReadError, KeystoreFileRefused, existing_file_problem,
+                                      read_regular_file, write_private_file)
 from ..rules.keystore import keystore_kind
 from .exit_codes import KeystoreExit
 from .outputs import read_stack_outputs
@@ -51,11 +53,6 @@ def decode_keystore(encoded) -> tuple[bytes | None, str]:
 
 
 def run_keystore_export(args) -> int:
-    # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
-    # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
-    from ..resources.keystore_file import (MAX_KEYSTORE_BYTES, BoundedReadError, KeystoreFileRefused, existing_file_problem,
-                                          read_regular_file, write_private_file)
-
     outputs = read_stack_outputs(args.outputs)
     data, why = decode_keystore(outputs.keystore)
     if data is None:

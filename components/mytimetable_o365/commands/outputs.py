@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ..resources.keystore_file import BoundedReadError, read_regular_file
 from ..rules.outputs import OUTPUTS
 
 
@@ -59,10 +60,6 @@ def read_stack_outputs(source: str) -> StackOutputs:
 def read_outputs(source: str) -> dict:
     """The outputs from a file, or from standard input for `-`: a regular file (not a FIFO or a
     device) of bounded size, JSON of bounded depth, the text outputs as text."""
-    # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
-    # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
-    from ..resources.keystore_file import BoundedReadError, read_regular_file
-
     try:
         if source == "-":
             stream = getattr(sys.stdin, "buffer", None)

@@ -17,6 +17,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
 from ..rules.certificate import inspect_certificate
 from ..rules.keystore import keystore_kind, read_keystore, sniff_format
 from ..rules.permissions import MODES
@@ -225,10 +226,6 @@ def run_verify(args) -> int:
     timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
     if args.keystore:
         source = args.keystore
-        # Deferred: resources.keystore_file imports the Pulumi SDK (its errors are pulumi.RunError), about
-        # 200 ms measured with `python -X importtime`, and `mytimetable-o365 --help` needs none of it.
-        from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
-
         try:
             keystore_bytes = read_regular_file(args.keystore, MAX_KEYSTORE_BYTES)
         except BoundedReadError as exc:
