@@ -144,3 +144,42 @@ def test_a_failed_evaluation_raises_once_and_leaves_no_never_retrieved_reports(m
     assert any(line.startswith(f"{mode} raised: Microsoft Graph in this tenant has no") for line in lines), lines
     assert f"{mode} second evaluation done" in lines
     assert "never retrieved" not in errors
+
+
+# --- what the emulated engine sends: engine_struct agrees with the SDK's serializer ----------------
+from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
+from pulumi.runtime import rpc  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
+from mytimetable_o365.offline.wire import engine_struct, is_plain  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=8), inner, max_size=4) | inner.map(rpc.wrap_rpc_secret),
+    max_leaves=20,
+)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _JSON, max_size=6))
+def test_the_engine_struct_of_plain_state_is_what_the_sdk_serializer_builds(state):
+    assert is_plain(state)
+    assert engine_struct(state) == _sync_await(rpc.serialize_properties(state, {}))
+
+
+@pytest.mark.parametrize("value", [rpc.UNKNOWN, pulumi.Output.from_input("x"), {"nested": pulumi.Output.secret("s")},
+                                   pulumi.FileAsset(__file__), b"bytes", {1: "x"}, [object()], "top-level key 1"])
+def test_state_that_is_not_plain_goes_through_the_sdk_serializer(value):
+    """Outputs and assets are serialized by the SDK; what it refuses (bytes, a non-text key, an
+    object) is refused the same way."""
+    state = {"plain": "yes", 1: "x"} if value == "top-level key 1" else {"plain": "yes", "other": value}
+
+    def outcome(serialize):
+        try:
+            return serialize(state)
+        except Exception as exc:  # compared, whatever it is
+            return f"{type(exc).__name__}: {exc}"
+
+    assert outcome(engine_struct) == outcome(lambda s: _sync_await(rpc.serialize_properties(s, {})))

@@ -50,6 +50,7 @@ from .tenant import (  # noqa: F401 - re-exported: tests and `plan` read them fr
 )
 from .records import Deployment, ResourceRecord, _has_unknown, _unwrap
 from .hook_calls import EmulatedHooks, _Hook
+from .wire import engine_struct
 
 PROJECT = "mytimetable-o365"
 
@@ -203,6 +204,25 @@ class _Monitor(_mocks.MockMonitor):
         super().__init__(emulator)
         self.emulator = emulator
 
+    # ReadResource and Invoke as the SDK's mock monitor has them (pulumi/runtime/mocks.py), with the
+    # answer built by engine_struct (offline/wire.py), as RegisterResource below.
+    def ReadResource(self, request):
+        _ensure_event_loop()
+        state = rpc.deserialize_properties(request.properties)
+        id_, state = self.emulator.new_resource(_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=state, provider=request.provider, resource_id=request.id))
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self.resources[urn] = _mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=engine_struct(state))
+
+    def Invoke(self, request):
+        if request.tok == "pulumi:pulumi:getResource":
+            return super().Invoke(request)
+        _ensure_event_loop()
+        args = rpc.deserialize_properties(request.args)
+        result = self.emulator.call(_mocks.MockCallArgs(token=request.tok, args=args, provider=request.provider))
+        return resource_pb2.ResourceInvokeResponse(failures=None, **{"return": engine_struct(result)})
+
     def RegisterResourceHook(self, request):
         self.emulator.register_hook(request.name, "resource", request.callback)
         return super().RegisterResourceHook(request)
@@ -227,7 +247,7 @@ class _Monitor(_mocks.MockMonitor):
             list(request.additionalSecretOutputs), hooks, tuple(request.dependencies),
         )
         state = {k: (rpc.wrap_rpc_secret(v) if k in record.secret_outputs else v) for k, v in record.outputs.items()}
-        obj_proto = _sync_await(rpc.serialize_properties(state, {}))
+        obj_proto = engine_struct(state)
         self.resources[urn] = _mocks.MockMonitor.ResourceRegistration(urn, record.id, record.outputs)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=record.id, object=obj_proto)
 
