@@ -32,7 +32,8 @@ REPLICATION_BACKOFF_SECONDS = (5, 10, 20, 30, 30, 30)
 # Request_ResourceNotFound: Resource '<id>' does not exist or one of its queried
 # reference-property objects are not present." (v2 providers: "unexpected status 404 with OData
 # error: Request_ResourceNotFound"). Only these match: a bare "404" can stand inside any GUID.
-REPLICATION_ERROR = re.compile(r"\bRequest_ResourceNotFound\b|\bunexpected status 404\b")
+# A pattern, compiled by re at its first use: only a failed create needs it.
+REPLICATION_ERROR = r"\bRequest_ResourceNotFound\b|\bunexpected status 404\b"
 
 
 async def plain_value(value: Any) -> Any:
@@ -61,7 +62,7 @@ async def write_keystore_file(args: ResourceHookArgs) -> None:
 
 def is_replication_delay(errors: list[str]) -> bool:
     """Is the newest error (the engine passes them newest first) Entra's replication delay?"""
-    return bool(errors) and REPLICATION_ERROR.search(errors[0]) is not None
+    return bool(errors) and re.search(REPLICATION_ERROR, errors[0]) is not None
 
 
 async def retry_on_replication_delay(args: ErrorHookArgs, sleep=asyncio.sleep) -> bool:

@@ -19,6 +19,7 @@ MIN_RENEW_BEFORE_DAYS = 7
 
 @dataclass(frozen=True)
 class CertificateSettings:
+    """The certificate config: generated (key size, validity, renewal) or brought."""
     key_size: int = 2048
     validity_days: int = 730
     renew_before_days: int = 30

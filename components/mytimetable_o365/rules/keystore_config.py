@@ -29,6 +29,7 @@ MAX_ALIAS = 65535
 
 @dataclass(frozen=True)
 class KeystoreSettings:
+    """The keystore config: where, in which format, alias and password, who delivers it."""
     path: str
     format: str = "jks"
     alias: str = "mytimetable"
