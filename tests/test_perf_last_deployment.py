@@ -1,7 +1,6 @@
 """Issue 18: one StackReference per program, shared by every integration in it, whose outputs each
 integration reads by plain lookups."""
 
-import dataclasses
 import os
 
 import pytest
@@ -21,8 +20,8 @@ def integrations(count: int):
     def program():
         base = load_settings()
         for i in range(count):
-            settings = dataclasses.replace(base, app_name=f"{base.app_name}-{i}",
-                                           keystore=dataclasses.replace(base.keystore, path=f"keystore-{i}.jks"))
+            settings = base._replace(app_name=f"{base.app_name}-{i}",
+                                           keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
             MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
 
     return program

@@ -40,8 +40,20 @@ def test_pkcs12_keystore_defaults_to_a_p12_path_and_owners_are_normalised():
 def test_secrets_do_not_show_in_the_settings_repr():
     cert, key = own_certificate()
     settings = parse(certificate={"certificatePem": cert, "privateKeyPem": key}, keystore={"password": "s3cret-pass"})
-    assert "PRIVATE KEY" not in repr(settings)
-    assert "s3cret-pass" not in repr(settings)
+    for shown in (repr(settings), str(settings), f"{settings}", repr(settings.certificate), str(settings.keystore),
+                  repr([settings.keystore]), repr(settings._replace(app_name="x"))):
+        assert "PRIVATE KEY" not in shown and "s3cret-pass" not in shown
+        assert "BEGIN CERTIFICATE" in shown or "KeystoreSettings(path=" in shown  # the rest is shown
+    assert settings.keystore.password == "s3cret-pass" and "PRIVATE KEY" in settings.certificate.private_key_pem
+
+
+def test_settings_are_immutable_and_varied_with_replace():
+    settings = parse()
+    with pytest.raises(AttributeError):
+        settings.app_name = "other"  # type: ignore[misc]
+    varied = settings._replace(keystore=settings.keystore._replace(path="other.jks"))
+    assert varied.keystore.path == "other.jks" and settings.keystore.path != "other.jks"
+    assert varied != settings and parse() == settings and hash(settings) == hash(parse())
 
 
 def test_all_problems_are_reported_together():

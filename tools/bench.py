@@ -46,16 +46,14 @@ azuread.Application("floor-app", display_name="MyTimetable-floor", sign_in_audie
 # N integrations in one program, as README's "the component in your own program" allows: each with
 # its own output prefix, app name and keystore path (names must differ: prevent_duplicate_names).
 MULTI_PROGRAM = '''\
-import dataclasses, os
+import os
 
 from mytimetable_o365.component.config import load_settings
 from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 
 base = load_settings()
 for i in range(int(os.environ["BENCH_N"])):
-    settings = dataclasses.replace(
-        base, app_name=f"{base.app_name}-{i}",
-        keystore=dataclasses.replace(base.keystore, path=f"keystore-{i}.jks"))
+    settings = base._replace(app_name=f"{base.app_name}-{i}", keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
     MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
 '''
 

@@ -3,10 +3,10 @@ your own certificate and key (and the one it replaces). Pure."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS, CertificateProblem, inspect_certificate, inspect_own_certificate, rotation_due
-from .config_values import _integer, _structured, _unknown_subkeys, key
+from .config_values import _integer, _repr_without, _structured, _unknown_subkeys, key
 
 CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem",
                     "retiringCertificatePem")
@@ -17,14 +17,13 @@ KEY_SIZES = (2048, 3072, 4096)
 MIN_RENEW_BEFORE_DAYS = 7
 
 
-@dataclass(frozen=True)
-class CertificateSettings:
+class CertificateSettings(NamedTuple):
     """The certificate config: generated (key size, validity, renewal) or brought."""
     key_size: int = 2048
     validity_days: int = 730
     renew_before_days: int = 30
     certificate_pem: str | None = None
-    private_key_pem: str | None = field(default=None, repr=False)
+    private_key_pem: str | None = None  # never in repr (below)
     # Your previous certificate, kept registered while the new keystore is delivered (README,
     # "Replacing your own certificate"); public, so no key.
     retiring_certificate_pem: str | None = None
@@ -32,6 +31,9 @@ class CertificateSettings:
     @property
     def bring_your_own(self) -> bool:
         return self.certificate_pem is not None
+
+    def __repr__(self) -> str:
+        return _repr_without(self, "private_key_pem")
 
 
 def _certificate(raw, now, problem, warnings) -> CertificateSettings:

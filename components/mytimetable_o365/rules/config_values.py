@@ -80,3 +80,9 @@ def _strings(value: Any):
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+def _repr_without(record: Any, secret: str) -> str:
+    """The NamedTuple's repr with the secret field left out (also what str() and f-strings show)."""
+    shown = ", ".join(f"{name}={getattr(record, name)!r}" for name in record._fields if name != secret)
+    return f"{type(record).__name__}({shown})"

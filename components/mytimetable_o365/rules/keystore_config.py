@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from .config_values import _control_characters, _printable_ascii, _structured, _unknown_subkeys, key
+from .config_values import _control_characters, _printable_ascii, _repr_without, _structured, _unknown_subkeys, key
 
 KEYSTORE_KEYS = ("path", "format", "alias", "password", "delivery")
 KEYSTORE_DELIVERIES = ("file", "elsewhere")  # elsewhere: the pipeline delivers it (e.g. Key Vault); no local-file warning
@@ -27,14 +27,16 @@ MAX_PATH_BYTES = 4095
 MAX_ALIAS = 65535
 
 
-@dataclass(frozen=True)
-class KeystoreSettings:
+class KeystoreSettings(NamedTuple):
     """The keystore config: where, in which format, alias and password, who delivers it."""
     path: str
     format: str = "jks"
     alias: str = "mytimetable"
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None  # never in repr (below)
     delivery: str = "file"
+
+    def __repr__(self) -> str:
+        return _repr_without(self, "password")
 
 
 _VARIABLE = re.compile(r"\$\w+|\$\{[^}]*\}|%\w+%")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 from collections.abc import Mapping
 
@@ -76,8 +75,7 @@ class MailboxScopeSettings(NamedTuple):
     administrative_unit_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """One stack's validated configuration (parse_settings)."""
     stack: str
     site_url: str
