@@ -127,3 +127,16 @@ def test_the_state_file_holds_no_keystore_password_private_key_or_keystore_bytes
     assert outputs["keystore"][:64] not in text
     assert "PRIVATE KEY" not in text
     assert len(state_resources(workspace, "azuread:index/application:Application")) == 1
+
+
+@pytest.mark.parametrize("bad", [{"siteUrl": "http://mytimetable.school.example"}, {"permissionMode": "both"}])
+def test_a_config_error_stops_preview_with_the_key_named_and_no_python_traceback(entra, make_workspace, tmp_path, bad):
+    """load_settings raises InvalidStackConfigError, a pulumi RunError: the language host's executor
+    logs it by its text alone (pulumi-language-python-exec), never "unhandled exception"."""
+    workspace = make_workspace(stack_yaml(tmp_path / "k.jks", **bad))
+    result = workspace.run("preview")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "invalid stack config, nothing was declared" in output and f"mytimetable-o365:{next(iter(bad))}" in output, output[-3000:]
+    assert "Traceback" not in output and "unhandled exception" not in output, output[-3000:]
+    assert entra.directory.applications == {}

@@ -144,3 +144,16 @@ def test_package_imports_inside_functions_say_why_they_are_deferred():
     """Package-internal imports sit at the top of a module; one inside a function is there for a
     measured import cost, which a `# Deferred:` comment right above it states."""
     assert _scan()["unexplained"] == []
+
+
+def test_the_rules_import_no_pulumi_sdk():
+    """The rules are pure: the commands that only need them (preflight, keystore, verify) load no
+    Pulumi SDK, and a rule's error becomes a pulumi RunError where the program raises it
+    (component/config.py InvalidStackConfigError)."""
+    found = []
+    for path in sorted((PACKAGE / "rules").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            found += [f"{path.name}: {n}" for n in names if n == "pulumi" or n.startswith(("pulumi.", "pulumi_"))]
+    assert found == []

@@ -1,5 +1,5 @@
-"""`mytimetable-o365 --help`, each command's `--help`, a plan with no project and a keystore export
-load none of the heavy libraries.
+"""`mytimetable-o365 --help`, each command's `--help`, a plan with no project, a keystore export and
+the CLI check before a deploy load none of the heavy libraries.
 
 The command modules defer what imports the Pulumi SDK (plan, preflight, the keystore file helpers),
 so that the help a user asks for first answers without loading it (commands/cli.py).
@@ -54,6 +54,17 @@ def test_writing_the_keystore_from_the_outputs_loads_no_heavy_library(deploy, tm
     assert report["code"] == 0, report["errors"]
     assert (tmp_path / "delivered.jks").read_bytes()[:4] == bytes.fromhex("feedfeed")
     assert report["heavy"] == []
+
+
+def test_the_cli_check_make_runs_before_each_deploy_loads_no_pulumi_sdk(tmp_path):
+    """`make up` and `make preview` run `preflight --only cli` first: the config rules it imports
+    are pure (InvalidConfigError is no pulumi RunError; component/config.py makes it one)."""
+    pulumi = tmp_path / "pulumi"
+    pulumi.write_text("#!/bin/sh\necho v3.276.0\n")
+    pulumi.chmod(0o755)
+    report = run_cli(["preflight", "--only", "cli", "--pulumi", str(pulumi)], cwd=tmp_path)
+    assert report["code"] == 0, report["errors"]
+    assert set(report["heavy"]) <= {"yaml"}
 
 
 def run_cli(argv: list, cwd=None) -> dict:

@@ -330,3 +330,26 @@ def test_site_urls_entra_accepts_become_the_redirect_uri(site, redirect):
 
 def test_renewal_windows_of_a_week_or_more_are_accepted():
     assert parse(certificate={"renewBeforeDays": 7}).certificate.renew_before_days == 7
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"siteUrl": "http://mytimetable.example.edu"}, "siteUrl"),
+    ({"permissionMode": "both"}, "permissionMode"),
+    ({"keystore": {"format": "pem"}}, "keystore.format"),
+    ("another stack's keystore path", "keystore.path"),
+])
+def test_a_config_error_in_the_program_is_a_pulumi_run_error_naming_the_key(deploy, tmp_path, bad, key):
+    """Inside the program load_settings raises InvalidStackConfigError: an InvalidConfigError (what
+    callers catch) and a pulumi RunError, which the language host prints without a traceback."""
+    import pulumi
+
+    config = minimal_config()
+    if isinstance(bad, dict):
+        config.update({f"mytimetable-o365:{k}": v for k, v in bad.items()})
+    else:  # the acc stack's file names the keystore this prod stack writes (keystore-prod.jks)
+        (tmp_path / "Pulumi.acc.yaml").write_text("config:\n  mytimetable-o365:keystore:\n    path: keystore-prod.jks\n")
+    with pytest.raises(InvalidConfigError) as error:
+        deploy(config)
+    assert isinstance(error.value, pulumi.RunError)
+    assert f"mytimetable-o365:{key}" in str(error.value), str(error.value)
+    assert "invalid stack config, nothing was declared" in str(error.value)

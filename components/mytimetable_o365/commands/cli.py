@@ -89,17 +89,17 @@ def plan_command(args) -> int:
     for other in passed:  # never silently: a program of its own sits closer
         print(f"note: {other} holds another Pulumi project; planning {PROJECT_NAME} in {project_dir} "
               f"(pass --project-dir {other} to plan that one)", file=sys.stderr)
-    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
-    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py); a plan with no project
-    # to plan stops before it.
+    # Deferred: plan imports the Pulumi SDK (about 200 ms, `python -X importtime`), which `--help`,
+    # `keystore`, `verify` and `preflight` do without (tests/test_cli_imports.py); a plan with no
+    # project to plan stops before it.
     from .plan import print_plan
 
     return print_plan(args.stack, project_dir)
 
 
 def preflight_command(args) -> int:
-    # Deferred: plan and preflight import the Pulumi SDK (about 200 ms, `python -X importtime`), which
-    # `--help`, `keystore` and `verify` do without (tests/test_cli_imports.py).
+    # Deferred: preflight reads stack files with yaml (about 10 ms, `python -X importtime`), which
+    # `--help` does without (tests/test_cli_imports.py); it loads no Pulumi SDK.
     from .preflight import run_preflight
 
     args.project_dir = args.project_dir or find_project_dir(os.getcwd()) or "."

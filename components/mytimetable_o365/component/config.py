@@ -15,8 +15,16 @@ from ..rules.stack_names import stacks_from_files
 from .rotation_warnings import warn_if_rotation_removes_recent
 
 
+class InvalidStackConfigError(InvalidConfigError, pulumi.RunError):
+    """What load_settings raises for config that cannot be deployed: an InvalidConfigError that is
+    also a pulumi RunError, so that Pulumi prints the message without a Python traceback: the
+    language host's executor logs a RunError by its text alone and any other exception as "Program
+    failed with an unhandled exception" with a stack trace (pulumi/pulumi sdk/python/cmd/
+    pulumi-language-python-exec, `except pulumi.RunError as e: pulumi.log.error(str(e))`)."""
+
+
 def load_settings() -> Settings:
-    """Read this stack's config through the Pulumi runtime and validate it (InvalidConfigError)."""
+    """Read this stack's config through the Pulumi runtime and validate it (InvalidStackConfigError)."""
     # The language host hands config over in PULUMI_CONFIG; the offline engine sets CONFIG.
     from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
@@ -26,10 +34,13 @@ def load_settings() -> Settings:
     # Which keys the stack file holds as `secure:` (PULUMI_CONFIG_SECRET_KEYS from the language host).
     secret = {k[len(prefix):] for k in (get_config_secret_keys_env() or []) if k.startswith(prefix)}
     secret |= {k for k in raw if is_config_secret(prefix + k)}
-    settings = parse_settings(raw, pulumi.get_stack(), clock.utcnow(), project_stacks(), secret_keys=frozenset(secret))
+    try:
+        settings = parse_settings(raw, pulumi.get_stack(), clock.utcnow(), project_stacks(), secret_keys=frozenset(secret))
+    except InvalidConfigError as exc:
+        raise InvalidStackConfigError(exc.problems) from None
     collision = keystore_path_collision(settings, other_stacks_keystore_paths(settings.stack))
     if collision:
-        raise InvalidConfigError([collision])
+        raise InvalidStackConfigError([collision])
     return settings
 
 

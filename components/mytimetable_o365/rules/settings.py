@@ -13,8 +13,6 @@ import unicodedata
 from typing import Any, NamedTuple
 from collections.abc import Mapping
 
-from pulumi.errors import RunError
-
 from .permissions import APPLICATION, MODES, PERMISSION_MODES
 from .redirect_uri import is_example_site, SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
 from .stack_names import explicit_names, stack_name_warnings
@@ -57,10 +55,12 @@ _GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _EMAIL = r"[A-Za-z0-9.!#%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
 
 
-class InvalidConfigError(RunError):
+class InvalidConfigError(Exception):
     """Stack config that cannot be deployed; `problems` holds one line per key.
 
-    A RunError, so Pulumi prints the message without a Python traceback.
+    Pure, as the rules are: inside a Pulumi program `load_settings` raises it as
+    component.config.InvalidStackConfigError, also a pulumi RunError, which Pulumi prints without a
+    Python traceback; `plan` and `preflight` catch it without loading the Pulumi SDK.
     """
 
     def __init__(self, problems: list[str]):
