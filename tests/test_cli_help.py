@@ -63,11 +63,10 @@ def test_verify_help_takes_its_exit_codes_from_the_constants_of_the_verify_modul
     assert re.search(r"^\s+17  mailbox not found$", help_of("verify", capsys), re.M)
 
 
-def test_plan_finds_the_project_from_a_subdirectory():
-    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "plan", "--stack", "prod"],
-                            cwd=ROOT / "tests" / "java", capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "App registration  MyTimetable-prod" in result.stdout
+def test_plan_finds_the_project_from_a_subdirectory(monkeypatch, capsys):
+    monkeypatch.chdir(ROOT / "tests" / "java")
+    assert main(["plan", "--stack", "prod"]) == 0, capsys.readouterr().err
+    assert "App registration  MyTimetable-prod" in capsys.readouterr().out
 
 
 def test_plan_outside_any_project_says_where_to_run_it_without_a_traceback(tmp_path):

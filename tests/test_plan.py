@@ -20,13 +20,14 @@ def test_make_plan_shows_the_stack_without_the_pulumi_cli_and_masks_secrets(tmp_
     assert not list(ROOT.glob("keystore-prod.*"))  # a plan writes nothing into the project
 
 
-def test_plan_reports_config_errors_by_key(tmp_path):
+def test_plan_reports_config_errors_by_key(tmp_path, capsys):
+    from mytimetable_o365.commands.cli import main
+
     (tmp_path / "Pulumi.bad.yaml").write_text("config:\n  mytimetable-o365:siteUrl: http://x.example.edu\n")
     (tmp_path / "__main__.py").write_text((ROOT / "__main__.py").read_text())
-    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "plan", "--stack", "bad", "--project-dir", str(tmp_path)],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 1
-    assert "mytimetable-o365:siteUrl" in result.stderr and "https" in result.stderr
+    assert main(["plan", "--stack", "bad", "--project-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "mytimetable-o365:siteUrl" in err and "https" in err and "Traceback" not in err
 
 
 
