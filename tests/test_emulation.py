@@ -3,9 +3,13 @@
 import pulumi
 import pulumi_azuread as azuread
 import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
+from pulumi.runtime import rpc
+from pulumi.runtime.sync_await import _sync_await
 
 from mytimetable_o365.offline.engine import DeployingIdentity, EmulatedEngineError, evaluate
+from mytimetable_o365.offline.wire import engine_struct, is_plain
 
 ADMIN = DeployingIdentity.user("Global Administrator")
 
@@ -147,11 +151,6 @@ def test_a_failed_evaluation_raises_once_and_leaves_no_never_retrieved_reports(m
 
 
 # --- what the emulated engine sends: engine_struct agrees with the SDK's serializer ----------------
-from hypothesis import given, settings as hypothesis_settings, strategies as st  # noqa: E402
-from pulumi.runtime import rpc  # noqa: E402
-from pulumi.runtime.sync_await import _sync_await  # noqa: E402
-
-from mytimetable_o365.offline.wire import engine_struct, is_plain  # noqa: E402
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.floats(allow_nan=False, allow_infinity=False)
