@@ -349,6 +349,48 @@ def per_integration(times: dict, adjacent: dict, prefix: str, label: str) -> tup
     return paired, mins
 
 
+def report(cases: list, times: dict, adjacent: dict, rss: dict, bench_counts: dict) -> None:
+    """Prints the table, the per-integration figures, the instruction counts (when counted) and
+    the targets, from what main measured: times and adjacent (paired ratios) per case, peak RSS
+    in KiB per case, instructions per case."""
+    floor = times["floor"]
+    print(f"\n{'case':40} {'min ms':>8} {'median ms':>10} {'x floor':>8} {'x floor':>9} {'peak RSS':>9}")
+    print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(next to)':>9} {'MiB':>9}")
+    for case in cases:
+        values = times[case]
+        line = f"{LABELS[case]:40} {min(values) * 1000:8.0f} {statistics.median(values) * 1000:10.0f}"
+        if case in PAIRED_CASES:
+            line += f" {min(values) / min(floor):8.2f} {statistics.median(adjacent[case]):9.2f}"
+        else:
+            line += f" {'':8} {'':9}"
+        print(line + f" {rss[case] / 1024:9.0f}")
+    if times.get("real-floor") and times.get("real-noop"):
+        paired = statistics.median(n / f for n, f in zip(times["real-noop"], times["real-floor"], strict=True))
+        print(f"\nreal CLI no-op preview of __main__.py vs one Application: {min(times['real-noop']) / min(times['real-floor']):.2f}x "
+              f"(mins), {paired:.2f}x (paired)")
+    print()
+    ours = per_integration(times, adjacent, "multi", "per extra integration on a no-op, N=1 -> 50")
+    sdk = per_integration(times, adjacent, "sdk", "per extra group on a no-op, SDK floor (the same "
+                                "registrations, none of the project's code)")
+    if ours is not None and sdk is not None:
+        print(f"per extra integration above the SDK floor: {ours[0] - sdk[0]:.1f} ms (paired)")
+    if times.get("multi1") and times.get("multi10"):
+        per = (statistics.median(times["multi10"]) - statistics.median(times["multi1"])) / 9 * 1000
+        print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")
+    if bench_counts:
+        print("\ninstructions (valgrind cachegrind, PYTHONHASHSEED=0; one run each)")
+        for case, value in bench_counts.items():
+            ratio = f"{value / bench_counts['floor']:8.3f}x floor" if case in PROGRAM_CASES else ""
+            print(f"  {LABELS[case]:40} {value / 1e6:9.1f} M {ratio}")
+        if bench_counts.get("multi1") and bench_counts.get("multi50") and bench_counts.get("sdk1") and bench_counts.get("sdk50"):
+            # Not `ours`/`sdk`: those hold the per-integration times that print_targets judges.
+            ours_m = (bench_counts["multi50"] - bench_counts["multi1"]) / 49
+            sdk_m = (bench_counts["sdk50"] - bench_counts["sdk1"]) / 49
+            print(f"  per extra integration {ours_m / 1e6:.1f} M, per extra SDK-floor group {sdk_m / 1e6:.1f} M "
+                  f"({ours_m / sdk_m:.2f}x)")
+    print_targets(times, adjacent, bench_counts, ours)
+
+
 def machine() -> str:
     model = "unknown"
     try:
@@ -424,42 +466,9 @@ def main(argv=None) -> int:
             for case in cases:
                 if case in ("floor", "first", "noop", "multi1", "multi10", "multi50", "sdk1", "sdk50"):
                     bench_counts[case] = bench.count(case, ready)
-    floor = times["floor"]
-    print(f"\n{'case':40} {'min ms':>8} {'median ms':>10} {'x floor':>8} {'x floor':>9} {'peak RSS':>9}")
-    print(f"{'':40} {'':>8} {'':>10} {'(min)':>8} {'(next to)':>9} {'MiB':>9}")
-    for case in cases:
-        values = times[case]
-        line = f"{LABELS[case]:40} {min(values) * 1000:8.0f} {statistics.median(values) * 1000:10.0f}"
-        if case in PAIRED_CASES:
-            line += f" {min(values) / min(floor):8.2f} {statistics.median(adjacent[case]):9.2f}"
-        else:
-            line += f" {'':8} {'':9}"
-        print(line + f" {rss[case] / 1024:9.0f}")
-    if times.get("real-floor") and times.get("real-noop"):
-        paired = statistics.median(n / f for n, f in zip(times["real-noop"], times["real-floor"], strict=True))
-        print(f"\nreal CLI no-op preview of __main__.py vs one Application: {min(times['real-noop']) / min(times['real-floor']):.2f}x "
-              f"(mins), {paired:.2f}x (paired)")
-    print()
-    ours = per_integration(times, adjacent, "multi", "per extra integration on a no-op, N=1 -> 50")
-    sdk = per_integration(times, adjacent, "sdk", "per extra group on a no-op, SDK floor (the same "
-                                "registrations, none of the project's code)")
-    if ours is not None and sdk is not None:
-        print(f"per extra integration above the SDK floor: {ours[0] - sdk[0]:.1f} ms (paired)")
-    if times.get("multi1") and times.get("multi10"):
-        per = (statistics.median(times["multi10"]) - statistics.median(times["multi1"])) / 9 * 1000
-        print(f"per extra integration on a no-op, N=1 -> 10: {per:.1f} ms (medians)")
-    if args.instructions and shutil.which("valgrind"):
-        print("\ninstructions (valgrind cachegrind, PYTHONHASHSEED=0; one run each)")
-        for case, value in bench_counts.items():
-            ratio = f"{value / bench_counts['floor']:8.3f}x floor" if case in PROGRAM_CASES else ""
-            print(f"  {LABELS[case]:40} {value / 1e6:9.1f} M {ratio}")
-        if bench_counts.get("multi1") and bench_counts.get("multi50") and bench_counts.get("sdk1") and bench_counts.get("sdk50"):
-            ours, sdk = (bench_counts["multi50"] - bench_counts["multi1"]) / 49, (bench_counts["sdk50"] - bench_counts["sdk1"]) / 49
-            print(f"  per extra integration {ours / 1e6:.1f} M, per extra SDK-floor group {sdk / 1e6:.1f} M "
-                  f"({ours / sdk:.2f}x)")
-    elif args.instructions:
+    report(cases, times, adjacent, rss, bench_counts)
+    if args.instructions and not shutil.which("valgrind"):
         notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
-    print_targets(times, adjacent, bench_counts, ours)
     for note in notes:
         print(note)
     return 0
