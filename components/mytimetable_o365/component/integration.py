@@ -66,8 +66,8 @@ _invokes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 # collection whenever allocations minus deallocations pass the first threshold (700 by default,
 # https://docs.python.org/3/library/gc.html#gc.set_threshold) and walks those survivors again and
 # again, finding almost no garbage. Measured on a no-op of 50 integrations (docs/benchmarks.md):
-# 0.98 s of evaluation at the default, 0.60 s at 50,000, peak memory +1.3 MB; 10,000 and 20,000
-# gave 0.72 s, 100,000 no more than 50,000. mypy raises it the same way for its build
+# 0.92-1.16 s of evaluation at the default, 0.53-0.65 s at 50,000, peak memory +1.3 MiB; 10,000
+# and 20,000 gave 0.69-0.78 s, 100,000 no more than 50,000. mypy raises it the same way for its build
 # (python/mypy#5734, mypy/build.py).
 GC_YOUNG_THRESHOLD = 50_000
 
