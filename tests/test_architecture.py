@@ -32,8 +32,8 @@ def module_name(path: pathlib.Path) -> str:
     return ".".join(parts)
 
 
-def imports_of(path: pathlib.Path) -> set[str]:
-    """Every package module `path` imports, at module level or inside functions."""
+def absolute_imports_of(path: pathlib.Path) -> set[str]:
+    """Every module `path` imports (relative imports resolved), at module level or inside functions."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = set()
@@ -43,26 +43,21 @@ def imports_of(path: pathlib.Path) -> set[str]:
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join(anchor + ([base] if base else []))
-            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
         elif isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        else:
-            continue
-        found |= {t for t in targets if t.startswith("mytimetable_o365.")}
+            found |= {alias.name for alias in node.names}
     return found
+
+
+def imports_of(path: pathlib.Path) -> set[str]:
+    """Every package module `path` imports, at module level or inside functions."""
+    return {t for t in absolute_imports_of(path) if t.startswith("mytimetable_o365.")}
 
 
 def _modules_importing_pulumi_here() -> list[str]:
     """The package modules that import the Pulumi SDK or a Pulumi provider package (pulumi*)."""
-    found = []
-    for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
-            if any(n.split(".")[0].startswith("pulumi") for n in names):
-                found.append(module_name(path))
-                break
-    return sorted(found)
+    return sorted(module_name(path) for path in PACKAGE.rglob("*.py")
+                  if any(t.split(".")[0].startswith("pulumi") for t in absolute_imports_of(path)))
 
 
 def _modules_here() -> dict[str, list[str]]:

@@ -1,8 +1,9 @@
 """`mytimetable-o365 --help`, each command's `--help`, a plan with no project, a keystore export and
 the CLI check before a deploy load none of the heavy libraries.
 
-The command modules defer what imports the Pulumi SDK (plan, preflight, the keystore file helpers),
-so that the help a user asks for first answers without loading it (commands/cli.py).
+`plan` defers what imports the Pulumi SDK and `preflight` what imports yaml, so that the help a
+user asks for first answers without loading them (commands/cli.py); the keystore file helpers and
+the rules import no Pulumi SDK at all.
 """
 
 import json

@@ -21,7 +21,7 @@ def integrations(count: int):
         base = load_settings()
         for i in range(count):
             settings = base._replace(app_name=f"{base.app_name}-{i}",
-                                           keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
+                                     keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
             MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
 
     return program
