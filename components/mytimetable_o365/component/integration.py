@@ -7,7 +7,6 @@ is a short method that returns what it made.
 
 from __future__ import annotations
 
-import gc
 import weakref
 from typing import Any, NamedTuple
 
@@ -30,6 +29,7 @@ from ..rules.permissions import (
     resolve_scope_id,
 )
 from ..rules.settings import Settings
+from .collector import collect_garbage_less_often, skip_the_final_collection
 from .config import last_deployment, warn_when_own_certificate_replaced, warn_when_rotation_due
 from .delivery import warn_when_keystore_not_delivered
 
@@ -60,26 +60,6 @@ class IntegrationArgs(NamedTuple):
 # provider, keyed by the engine connection as resources/hooks.py keys its hooks.
 _invokes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
-# A Pulumi program is a short run that keeps almost everything it allocates: every registration
-# leaves an Output and four futures per property of the resource (pulumi/runtime/rpc.py,
-# transfer_properties), alive until the program ends. CPython's cyclic collector runs a young
-# collection whenever allocations minus deallocations pass the first threshold (700 by default,
-# https://docs.python.org/3/library/gc.html#gc.set_threshold) and walks those survivors again and
-# again, finding almost no garbage. Measured on a no-op of 50 integrations (docs/benchmarks.md):
-# 0.92-1.16 s of evaluation at the default, 0.53-0.65 s at 50,000, peak memory +1.3 MiB; 10,000
-# and 20,000 gave 0.69-0.78 s, 100,000 no more than 50,000. mypy raises it the same way for its build
-# (python/mypy#5734, mypy/build.py).
-GC_YOUNG_THRESHOLD = 50_000
-
-
-def _collect_garbage_less_often() -> None:
-    """Raise the collector's first threshold to GC_YOUNG_THRESHOLD; never lower it, and leave a
-    disabled collector alone, so that a program that tuned the collector itself keeps its choice."""
-    young, *older = gc.get_threshold()
-    if gc.isenabled() and young < GC_YOUNG_THRESHOLD:
-        gc.set_threshold(GC_YOUNG_THRESHOLD, *older)
-
-
 class CertificateMaterial(NamedTuple):
     """What the keystore is built from: the active certificate, its key and its expiry."""
 
@@ -99,7 +79,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: IntegrationArgs, opts: pulumi.ResourceOptions | None = None):
-        _collect_garbage_less_often()
+        collect_garbage_less_often()
+        skip_the_final_collection()
         super().__init__(TYPE_TOKEN, name, None, opts)
         # The generated certificate's non-secret state (slots, thumbprints, since when active), exported
         # so the next preview can warn before a rotation removes a certificate still being delivered.
