@@ -27,7 +27,8 @@ def consent_of(entra, app) -> tuple[set, set]:
 def test_first_up_registers_the_app_and_writes_a_keystore_a_jvm_opens_then_preview_shows_no_change(entra, make_workspace, tmp_path):
     keystore = tmp_path / "out" / "mytimetable.jks"
     workspace = make_workspace(stack_yaml(keystore))
-    assert_ok(up(workspace))
+    deployed = up(workspace)
+    assert_ok(deployed)
 
     app = our_application(entra)
     assert app["signInAudience"] == "AzureADMyOrg"
@@ -43,7 +44,12 @@ def test_first_up_registers_the_app_and_writes_a_keystore_a_jvm_opens_then_previ
     assert thumbprint_of_keystore(keystore, KEYSTORE_PASSWORD, "mytimetable") == outputs["certificateThumbprint"]
     assert outputs["certificateThumbprint"] in registered
 
-    assert_ok(workspace.run("preview", "--expect-no-changes"))
+    previewed = workspace.run("preview", "--expect-no-changes")
+    assert_ok(previewed)
+    # The program skips the interpreter's last collection at exit (component/collector.py, gc.freeze):
+    # under the real language host nothing torn down on the way out complains.
+    for result in (deployed, previewed):
+        assert "Exception ignored" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("drift", ["permission added", "redirect URI edited", "certificate deleted"])
