@@ -22,6 +22,8 @@ import yaml
 
 from mytimetable_o365 import clock
 from mytimetable_o365.rules import certificate as certificate_module
+from mytimetable_o365.component.config import load_settings
+from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 from mytimetable_o365.offline.engine import evaluate
 
 # The garbage collector, tuned for a test process (measured per xdist worker, 756 tests): the
@@ -176,6 +178,19 @@ def java_classes(tmp_path_factory):
             subprocess.run(["javac", *FAST_JVM_TOOL, "-d", str(folder), *sources], check=True, capture_output=True)
             (folder / "done").touch()
     return folder
+
+
+def integrations(count: int):
+    """A program with `count` integrations, each with its own output prefix, app name and keystore file."""
+
+    def program():
+        base = load_settings()
+        for i in range(count):
+            settings = base._replace(app_name=f"{base.app_name}-{i}",
+                                     keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
+            MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
+
+    return program
 
 
 def own_certificate(days: int = 365, key_size: int = 2048, start: _dt.datetime | None = None):

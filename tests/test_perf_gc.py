@@ -13,7 +13,7 @@ from mytimetable_o365.component import collector as collector_module
 from mytimetable_o365.component.collector import GC_YOUNG_THRESHOLD
 from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 from mytimetable_o365.offline.engine import evaluate
-from conftest import ROOT, minimal_config
+from conftest import ROOT, integrations, minimal_config
 
 
 @pytest.fixture
@@ -56,16 +56,12 @@ def test_declaring_an_integration_raises_the_young_threshold_and_respects_a_tune
 
 
 
-def integrations(count: int, enabled: bool):
-    """A program that enables or disables the collector, then declares `count` integrations."""
+def with_the_collector(enabled: bool, program):
+    """`program`, run after enabling or disabling the collector."""
 
     def run():
         gc.enable() if enabled else gc.disable()
-        base = load_settings()
-        for i in range(count):
-            settings = base._replace(app_name=f"{base.app_name}-{i}",
-                                     keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
-            MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
+        program()
 
     return run
 
@@ -81,7 +77,7 @@ def test_declaring_integrations_registers_gc_freeze_at_exit_once_unless_the_coll
     monkeypatch.setitem(collector_module._final_collection, "skipped", False)
     seen: list = []
     monkeypatch.setattr(collector_module.atexit, "register", seen.append)
-    evaluate(integrations(count, enabled), config=minimal_config(), preview=True)
+    evaluate(with_the_collector(enabled, integrations(count)), config=minimal_config(), preview=True)
     assert seen == registered
 
 

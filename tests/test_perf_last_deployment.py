@@ -5,26 +5,14 @@ import os
 
 import pytest
 
-from mytimetable_o365.component.config import last_deployment, load_settings
-from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
+from mytimetable_o365.component.config import last_deployment
 from mytimetable_o365.offline import engine
 from mytimetable_o365.offline.engine import evaluate
-from conftest import minimal_config
+from conftest import integrations, minimal_config
 
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
-def integrations(count: int):
-    """A program with `count` integrations, each with its own output prefix, app name and keystore file."""
-
-    def program():
-        base = load_settings()
-        for i in range(count):
-            settings = base._replace(app_name=f"{base.app_name}-{i}",
-                                     keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
-            MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
-
-    return program
 
 
 @pytest.fixture
