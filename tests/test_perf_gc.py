@@ -55,7 +55,6 @@ def test_declaring_an_integration_raises_the_young_threshold_and_respects_a_tune
     assert seen == [expected]
 
 
-
 def with_the_collector(enabled: bool, program):
     """`program`, run after enabling or disabling the collector."""
 
@@ -85,7 +84,7 @@ def test_declaring_integrations_registers_gc_freeze_at_exit_once_unless_the_coll
 # reference cycle whose finalizer writes to stdout: only the interpreter's collections at exit
 # can run it. {opt_out} is the documented way to keep them.
 EXIT_SCRIPT = """
-import atexit, gc, json, os, sys
+import atexit, gc, os, sys
 sys.path.insert(0, {components!r})
 os.chdir({work!r})
 from mytimetable_o365.component.config import load_settings
