@@ -10,28 +10,41 @@ import shutil
 import subprocess
 import threading
 
-import hypothesis.internal.observability  # noqa: F401 - see below
 import pytest
 import yaml
 
-# Imported now, not by the hypothesis plugin after the tests: the Python 3.11 here can leave the AST
-# constructor's recursion depth off after an error (python/cpython#106905, fixed by PR #106906;
-# reported "rarely, in a threaded application"), and the plugin's import after the tests then failed
-# with "SystemError: AST constructor recursion depth mismatch" in about one single-process run in six
-# (none in twelve with this import).
+# What a process that runs tests imports, and how it uses the garbage collector. Not at import time:
+# pytest-xdist's controller (`make test` runs `-n auto`) imports this file too, only to hand the
+# tests to its workers, and it starts them after that; the imports below (the Pulumi SDK, the
+# package, hypothesis) took it 0.45 s of the 0.7 s before the first worker started (measured
+# 2026-12-03).
 
-from mytimetable_o365 import clock
-from mytimetable_o365.rules import certificate as certificate_module
-from mytimetable_o365.component.config import load_settings
-from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
-from mytimetable_o365.offline.engine import evaluate
 
-# The garbage collector, tuned for a test process (measured per xdist worker, 756 tests): the
-# objects of the imports above go to the permanent generation that collections skip (gc.freeze),
-# and a young generation of 50,000 objects instead of 700 makes the collections during the run
-# take 0.8 s instead of 1.4 s. pytest_unconfigure below freezes the rest.
-gc.freeze()
-gc.set_threshold(50_000, 20, 20)
+def pytest_sessionstart(session):
+    if session.config.pluginmanager.has_plugin("dsession"):  # xdist's controller (xdist/plugin.py)
+        return
+    # Imported now, not by the hypothesis plugin after the tests: the Python 3.11 here can leave the
+    # AST constructor's recursion depth off after an error (python/cpython#106905, fixed by PR
+    # #106906; reported "rarely, in a threaded application"), and the plugin's import after the
+    # tests then failed with "SystemError: AST constructor recursion depth mismatch" in about one
+    # single-process run in six (none in twelve with this import).
+    import hypothesis.internal.observability  # noqa: F401
+
+    # The package and the SDK, to be frozen below.
+    import mytimetable_o365.component.integration
+    import mytimetable_o365.offline.engine  # noqa: F401
+
+    # The garbage collector, tuned for a test process (measured per xdist worker, 756 tests): the
+    # objects of these imports go to the permanent generation that collections skip (gc.freeze),
+    # and a young generation of 50,000 objects instead of 700 makes the collections during the run
+    # take 0.8 s instead of 1.4 s. pytest_collection_finish and pytest_unconfigure freeze the rest.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
+def pytest_collection_finish(session):
+    gc.freeze()  # the test modules, their imports and the collected items live until the end too
+
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 NS = "mytimetable-o365"
@@ -77,7 +90,7 @@ class RsaKeyPool:
             return keys[index]
 
 
-RSA_KEY_POOL = RsaKeyPool(certificate_module.new_rsa_key)
+RSA_KEY_POOL = RsaKeyPool(None)  # generate: rules.certificate.new_rsa_key, bound at the first draw
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +99,10 @@ def rsa_key_pool(request, monkeypatch):
     if request.module.__name__ in FRESH_KEY_MODULES or os.environ.get("MYTIMETABLE_TESTS_FRESH_KEYS") == "1":
         yield None
         return
+    from mytimetable_o365.rules import certificate as certificate_module
+
+    if RSA_KEY_POOL.generate is None:  # the module's own function, before any test replaces it
+        RSA_KEY_POOL.generate = certificate_module.new_rsa_key
     monkeypatch.setattr(certificate_module, "new_rsa_key", RSA_KEY_POOL.draw)
     RSA_KEY_POOL.drawn = {}
     try:
@@ -124,6 +141,8 @@ def lean_emulation(monkeypatch):
 @pytest.fixture
 def deploy(tmp_path, monkeypatch):
     """Evaluate the whole __main__.py under the emulated engine, from a scratch working directory."""
+    from mytimetable_o365.offline.engine import evaluate
+
     monkeypatch.chdir(tmp_path)
 
     def run(config: dict, prior=None, stack: str = "prod", preview: bool = False):
@@ -145,6 +164,8 @@ class Clock:
 
 @pytest.fixture
 def frozen_clock(monkeypatch):
+    from mytimetable_o365 import clock
+
     fake = Clock(_dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc))
     monkeypatch.setattr(clock, "utcnow", fake)
     return fake
@@ -182,6 +203,9 @@ def java_classes(tmp_path_factory):
 
 def integrations(count: int):
     """A program with `count` integrations, each with its own output prefix, app name and keystore file."""
+
+    from mytimetable_o365.component.config import load_settings
+    from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
 
     def program():
         base = load_settings()
