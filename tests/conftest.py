@@ -20,8 +20,18 @@ import yaml
 # 2026-12-03).
 
 
-def pytest_sessionstart(session):
-    if session.config.pluginmanager.has_plugin("dsession"):  # xdist's controller (xdist/plugin.py)
+def _xdist_controller(config) -> bool:
+    """Whether this process is pytest-xdist's controller, which runs no test: a distribution
+    (`--dist` and `--tx`, which `-n` sets) outside a worker (which carries `workerinput`) and not
+    a collection only, as xdist/plugin.py decides (pytest_configure, _is_distribution_mode)."""
+    return (not hasattr(config, "workerinput") and config.getoption("dist", "no") != "no"
+            and bool(config.getoption("tx", None)) and not config.getoption("collectonly"))
+
+
+def pytest_configure(config):
+    # A historic hook: pytest calls it for this file also when it finds the file while collecting
+    # (a bare `pytest` in the repository's root), where pytest_sessionstart has already run.
+    if _xdist_controller(config):
         return
     # Imported now, not by the hypothesis plugin after the tests: the Python 3.11 here can leave the
     # AST constructor's recursion depth off after an error (python/cpython#106905, fixed by PR

@@ -1,6 +1,6 @@
 """How the test harness starts (tests/conftest.py): pytest-xdist's controller imports conftest.py
 before it starts its workers and never runs a test, so the import loads none of the heavy
-libraries; the processes that run tests import them in pytest_sessionstart and tune the garbage
+libraries; the processes that run tests import them in pytest_configure and tune the garbage
 collector there."""
 
 import gc
