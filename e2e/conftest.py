@@ -58,7 +58,8 @@ def make_workspace(tmp_path, entra):
         workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env=extra_env or {})
         workspace.create(config)
         # As README tells users: the keystore password is a Pulumi secret in the stack file.
-        workspace.run("config", "set", "--secret", "--path", f"{NS}:keystore.password", KEYSTORE_PASSWORD, check=True)
+        workspace.run("config", "set", "--secret", "--raw", "--path", f"{NS}:keystore.password",
+                      stdin=KEYSTORE_PASSWORD, check=True)
         if main is not None:
             (workspace.project / "__main__.py").write_text(main, encoding="utf-8")
         return workspace

@@ -62,7 +62,8 @@ def test_replacing_your_own_certificate_keeps_the_delivered_one_registered_until
     def use(index: int, retiring=None):
         cert, key = certificates[index]
         workspace.run("config", "set", "--path", "mytimetable-o365:certificate.certificatePem", "--", cert, check=True)
-        workspace.run("config", "set", "--secret", "--path", "mytimetable-o365:certificate.privateKeyPem", "--", key, check=True)
+        workspace.run("config", "set", "--secret", "--raw", "--path", "mytimetable-o365:certificate.privateKeyPem",
+                      stdin=key, check=True)  # not on the command line
         if retiring is None:
             workspace.run("config", "rm", "--path", "mytimetable-o365:certificate.retiringCertificatePem")
         else:

@@ -73,10 +73,15 @@ class Workspace:
     def pulumi_binary(self) -> str:
         return self.pulumi or str(self.root / ".tools" / "bin" / "pulumi")
 
-    def run(self, *args: str, check: bool = False, timeout: int = 600) -> subprocess.CompletedProcess:
+    def run(self, *args: str, check: bool = False, timeout: int = 600, stdin: str | None = None) -> subprocess.CompletedProcess:
+        """`pulumi <args>` in this workspace. `stdin`: text for the command's standard input, such as
+        a secret for `config set --secret --raw <key>`, which reads its value from standard input
+        when that is not a terminal, keeping trailing newlines with --raw (pulumi/pulumi v3.276.0,
+        pkg/cmd/pulumi/config/config.go, configSetCmd.Run), so that it is not on the command line
+        for `ps` to show."""
         flags = ["--non-interactive", "--stack", self.stack]
         cut = args.index("--") if "--" in args else len(args)  # values after "--" may start with a dash
-        result = subprocess.run([self.pulumi_binary(), *args[:cut], *flags, *args[cut:]],
+        result = subprocess.run([self.pulumi_binary(), *args[:cut], *flags, *args[cut:]], input=stdin,
                                 cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise RuntimeError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
