@@ -13,8 +13,6 @@ from conftest import integrations, minimal_config
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
-
-
 @pytest.fixture
 def reads(monkeypatch, tmp_path):
     """What the program asks the engine to read: (type, name, parent URN) per read."""

@@ -1,8 +1,6 @@
 """`plan` agrees with itself: consent in the words of grantedPermissions, long outputs as blocks,
 and the same text on every run, so that two plans of one config can be diffed."""
 
-import contextlib
-import io
 import re
 import subprocess
 import sys
@@ -10,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import NS, ROOT
+from conftest import NS, ROOT, cli
 from mytimetable_o365.commands.cli import main
 
 
@@ -20,19 +18,13 @@ def plan(stack: str) -> str:
     return result.stdout
 
 
-def plan_here(stack: str) -> str:
-    """The same command in this process (another process than plan()'s, with its own hash seed)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["plan", "--stack", stack, "--project-dir", str(ROOT)]) == 0
-    return out.getvalue()
-
-
 @pytest.fixture(scope="module")
 def test_stack_plans():
     """Two plans of the test stack, each in its own process: a fresh one, and this test process
     (a second fresh one cost 0.65 s of CPU; `python -m mytimetable_o365 plan` is what both run)."""
-    return plan("test"), plan_here("test")
+    here = cli("plan", "--stack", "test", "--project-dir", str(ROOT))  # another process, its own hash seed
+    assert here.returncode == 0, here.stderr
+    return plan("test"), here.stdout
 
 
 def plan_of(config: dict, tmp_path, capsys) -> str:
