@@ -54,6 +54,37 @@ def test_invokes_answer_like_the_azuread_provider(tmp_path, monkeypatch):
     assert len(deployment.outputs["tenant"]) == 36
 
 
+@pytest.mark.parametrize("preview", [False, True])
+def test_the_stack_outputs_are_what_the_sdk_registers_for_the_root_stack(tmp_path, monkeypatch, preview):
+    """As the engine receives them (pulumi/runtime/stack.py Stack._finish, rpc.py
+    serialize_properties): in export order, an export of None is no output, a secret anywhere in a
+    value makes the output secret, numbers read as the engine prints them, an unknown is None."""
+    monkeypatch.chdir(tmp_path)
+
+    def program():
+        thing = Thing("thing", _NoDiffProvider(), "v")
+        pulumi.export("plain", "x")
+        pulumi.export("nothing", None)
+        pulumi.export("whole", 2048)
+        pulumi.export("fraction", 0.5)
+        pulumi.export("key", pulumi.Output.secret("k"))
+        pulumi.export("nested", {"a": pulumi.Output.secret("s"), "b": [1, pulumi.Output.from_input("c")]})
+        pulumi.export("list", [pulumi.Output.from_input("a"), "b", 3.0])
+        pulumi.export("fromResource", thing.value)
+        pulumi.export("derived", thing.value.apply(lambda v: {"value": v}))
+
+    deployment = evaluate(program, config={}, preview=preview)
+    from_resource = None if preview else "v"  # a create in preview: its outputs are unknown
+    assert deployment.outputs == {
+        "plain": "x", "whole": 2048, "fraction": 0.5, "key": "k", "nested": {"a": "s", "b": [1, "c"]},
+        "list": ["a", "b", 3], "fromResource": from_resource,
+        "derived": None if preview else {"value": "v"},
+    }
+    assert list(deployment.outputs) == ["plain", "whole", "fraction", "key", "nested", "list", "fromResource", "derived"]
+    assert isinstance(deployment.outputs["whole"], int) and isinstance(deployment.outputs["list"][2], int)
+    assert deployment.secret_outputs == {"key", "nested"}
+
+
 def test_a_dynamic_provider_that_leaves_diff_to_the_engine_is_refused(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     first = evaluate(lambda: Thing("t", _NoDiffProvider(), "a"), config={})

@@ -17,6 +17,8 @@ like the Pulumi engine, the azuread provider and an Entra tenant.
   called after creates/updates and on failed creates through the SDK's own callback server, over
   gRPC, with arguments marshalled as the engine marshals them.
 - outputs named in `additional_secret_outputs` come back secret, as the engine returns them.
+- the stack outputs are what the SDK registers for the root stack once the program returns, as
+  under the real entry point (massaged and serialized by the SDK): an export of None is none.
 - resources that an evaluation no longer declares are reported as deletes.
 
 Used by the tests and by `mytimetable-o365 plan`; no Pulumi CLI, no cloud. The emulated tenant is
@@ -37,6 +39,7 @@ from collections.abc import Callable
 import pulumi
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
+from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -48,7 +51,7 @@ from .tenant import (  # noqa: F401 - re-exported: tests and `plan` read them fr
     PIPELINE, PLACEHOLDER_NAMESPACE, PUBLISHED_APP_IDS, REPLICATION_DELAY_ERROR, SERVICE_PRINCIPAL, TENANT_ID, AccessDenied,
     DeployingIdentity, EmulatedEngineError, EmulatedTenant, placeholder_id,
 )
-from .records import Deployment, ResourceRecord, _has_unknown, _unwrap
+from .records import Deployment, ResourceRecord, _has_unknown, _unwrap, _whole_numbers
 from .hook_calls import EmulatedHooks, _Hook
 from .wire import engine_struct
 
@@ -203,6 +206,13 @@ class _Monitor(_mocks.MockMonitor):
     def __init__(self, emulator: _Emulator):
         super().__init__(emulator)
         self.emulator = emulator
+        self.stack_urn = ""
+        self.stack_outputs = struct_pb2.Struct()  # the root stack's, as last registered
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn == self.stack_urn:
+            self.stack_outputs = request.outputs
+        return super().RegisterResourceOutputs(request)
 
     # ReadResource and Invoke as the SDK's mock monitor has them (pulumi/runtime/mocks.py), with the
     # answer built by engine_struct (offline/wire.py), as RegisterResource below.
@@ -234,6 +244,7 @@ class _Monitor(_mocks.MockMonitor):
     def RegisterResource(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = urn
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)  # secrets stay wrapped
@@ -312,9 +323,10 @@ def evaluate(
     SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{project}:{k}": _config_text(v) for k, v in (config or {}).items()},
                                   [k if ":" in k else f"{project}:{k}" for k in secret_keys])
-    _mocks.set_mocks(emulator, project=project, stack=stack, preview=preview, logger=logger, monitor=_Monitor(emulator))
+    monitor = _Monitor(emulator)
+    _mocks.set_mocks(emulator, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
 
-    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.stack import massage, run_pulumi_func
     from pulumi.runtime.settings import get_root_resource
 
     def run():
@@ -322,6 +334,14 @@ def evaluate(
             program()
         else:
             runpy.run_path(program, run_name="__main__")
+        # What the SDK's entry point does once the program returns (pulumi/runtime/stack.py,
+        # run_in_stack -> Stack._finish): the exports, massaged, registered as the root stack's
+        # outputs, serialized by the SDK (runtime/resource.py register_resource_outputs). The
+        # mocks finished their root stack before the program ran (runtime/mocks.py set_mocks), so
+        # without this its exports would never reach the engine.
+        root = get_root_resource()
+        if root is not None:
+            root.register_outputs(massage(root.outputs, []))
 
     try:
         _sync_await(run_pulumi_func(run))
@@ -329,21 +349,17 @@ def evaluate(
         exc.declared_resources = list(emulator.records.values())  # type: ignore[attr-defined]
         _RAISED.append(exc)
         raise
+    # The stack outputs as the engine received them, in the order the program exported them:
+    # values, unknowns (None) and secrets read from the RegisterResourceOutputs request. An export
+    # of None is no output (rpc.py serialize_properties drops it).
+    received = rpc.deserialize_properties(monitor.stack_outputs, keep_unknowns=True)
     root = get_root_resource()
-    stack_outputs = dict(root.outputs) if root is not None else {}  # type: ignore[attr-defined]
-
-    async def collect() -> dict:
-        # One run of the event loop for all of them: a run per value and one per flag cost about
-        # 0.1 M instructions per output (valgrind: 86 M for the 800 outputs of 50 integrations).
-        resolved = {}
-        for name, value in stack_outputs.items():
-            out = pulumi.Output.from_input(value)
-            resolved[name] = (await out.future(), await out.is_secret())
-        return resolved
-
-    collected = _sync_await(collect())
-    outputs = {name: value for name, (value, _) in collected.items()}
-    secret = {name for name, (_, is_secret) in collected.items() if is_secret}
+    outputs, secret = {}, set()
+    for name in [n for n in (root.outputs if root is not None else ()) if n in received]:  # type: ignore[attr-defined]
+        plain, is_secret = _unwrap(received[name])
+        outputs[name] = None if _has_unknown(plain) else _whole_numbers(plain)
+        if is_secret:
+            secret.add(name)
     deleted = [r for urn, r in emulator.prior.items() if urn not in emulator.records]
     return Deployment(dict(emulator.records), outputs, frozenset(secret), deleted, emulator.invokes, warnings,
                       emulator.applications)
