@@ -159,9 +159,7 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
 
     def active_output(self, field: str) -> pulumi.Output:
         """The active slot's `field` (e.g. "CertificatePem")."""
-        return pulumi.Output.all(self.active, self.slot_output("a", field), self.slot_output("b", field)).apply(
-            lambda values: values[1] if values[0] == "a" else values[2]
-        )
+        return self.active.apply(lambda active: self.slot_output("a" if active == "a" else "b", field))
 
 
 def _keystore_outputs(props: dict[str, Any], password: str) -> dict[str, Any]:
