@@ -10,7 +10,7 @@ from mytimetable_o365.offline.engine import (
     TENANT_ID,
     DEPLOYER_OBJECT_ID,
 )
-from conftest import minimal_config, stack_config
+from conftest import NS, minimal_config, stack_config
 
 APP = "azuread:index/application:Application"
 SP = "azuread:index/servicePrincipal:ServicePrincipal"
@@ -202,3 +202,35 @@ def test_the_outputs_are_declared_once_and_the_configuration_doc_lists_each(depl
     assert {o.name for o in OUTPUTS if o.secret} <= set(deployment.secret_outputs)
     doc = (ROOT / "docs" / "configuration.md").read_text()
     assert [o.name for o in OUTPUTS if f"`{o.name}`" not in doc] == []
+
+
+@pytest.mark.parametrize("config", [minimal_config(mailboxScope={"groupAddress": "g@school.nl"}),
+                                    minimal_config(permissionMode="delegated", keystore={"format": "pkcs12"})])
+def test_each_output_attribute_of_the_component_is_an_output_with_the_exported_value(tmp_path, monkeypatch, config):
+    """For a program that uses the component's attributes (README, "use the component in your own
+    program"): each is a pulumi.Output, as secret as the stack output, with the value exported."""
+    import pulumi
+
+    from mytimetable_o365.component.config import load_settings
+    from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
+    from mytimetable_o365.offline.engine import evaluate
+    from mytimetable_o365.rules.outputs import OUTPUTS
+
+    monkeypatch.chdir(tmp_path)
+    kinds = {}
+
+    def program():
+        integration = MyTimetableO365Integration("mytimetable", IntegrationArgs(load_settings()))
+        integration.export_outputs()
+        for o in OUTPUTS:
+            value = getattr(integration, o.attribute)
+            kinds[o.attribute] = type(value)
+            pulumi.export(f"attribute-{o.name}", value)
+
+    deployment = evaluate(program, config=config)
+    unset = set() if f"{NS}:mailboxScope" in config else {"mailbox_scope_script"}  # None when not configured
+    assert {a for a, kind in kinds.items() if kind is not pulumi.Output} == unset
+    assert [o.name for o in OUTPUTS if deployment.outputs.get(f"attribute-{o.name}") != deployment.outputs.get(o.name)] == []
+    assert {n.removeprefix("attribute-") for n in deployment.secret_outputs if n.startswith("attribute-")} == \
+        {n for n in deployment.secret_outputs if not n.startswith("attribute-")}
+    assert {"redirectUri", "grantedPermissions", "keystorePath", "permissionMode", "keystoreFormat"} <= set(deployment.outputs)

@@ -60,6 +60,10 @@ class IntegrationArgs(NamedTuple):
 # provider, keyed by the engine connection as resources/hooks.py keys its hooks.
 _invokes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
+def _fixed_output(attribute: str) -> property:
+    return property(lambda self: pulumi.Output.from_input(self._fixed[attribute]))
+
+
 class CertificateMaterial(NamedTuple):
     """What the keystore is built from: the active certificate, its key and its expiry."""
 
@@ -73,7 +77,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     """The Entra app registration, service principal, consent and certificate credential for MyTimetable.
 
     Its outputs are attributes, one per entry of rules/outputs.py OUTPUTS (e.g. `client_id`,
-    `keystore`), set in `_publish_outputs`. They are not declared as class annotations: the SDK
+    `keystore`), set in `_publish_outputs`; the five the configuration fixes are properties. They are not declared as class annotations: the SDK
     resolves a resource class's annotations at every registration (pulumi._types.resource_types),
     0.6 ms per integration measured, for outputs a component never receives from the engine.
     """
@@ -300,19 +304,26 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         self.client_id = application.client_id
         self.application_object_id = application.object_id
         self.service_principal_object_id = service_principal.object_id
-        self.redirect_uri = pulumi.Output.from_input(settings.redirect_uri)
-        self.granted_permissions = pulumi.Output.from_input(granted_permissions(settings))
+        self._fixed = {"redirect_uri": settings.redirect_uri, "granted_permissions": granted_permissions(settings),
+                       "keystore_path": settings.keystore.path, "permission_mode": settings.permission_mode,
+                       "keystore_format": settings.keystore.format}
         self.certificate_thumbprint = keystore.thumbprint
         self.certificate_not_after = material.not_after
         self.certificate_renew_at = material.not_after.apply(lambda text: renew_at(text, renew_before_days))
         self.keystore = pulumi.Output.secret(keystore.keystore)
         self.keystore_password = pulumi.Output.secret(keystore.password)
         self.keystore_alias = keystore.storedAlias
-        self.keystore_path = pulumi.Output.from_input(settings.keystore.path)
-        self.permission_mode = pulumi.Output.from_input(settings.permission_mode)
-        self.keystore_format = pulumi.Output.from_input(settings.keystore.format)
         self.mailbox_scope_script = self._mailbox_scope_script(application, service_principal)
         self.register_outputs({o.name: getattr(self, o.attribute) for o in OUTPUTS if o.registered})
+
+    # The outputs the configuration fixes (self._fixed) are Outputs made when read, and exported as
+    # the plain values: an Output costs the SDK a task and an apply more at the export (stack.py
+    # massage), about 0.1 M instructions each, for a value known before any resource exists.
+    redirect_uri = _fixed_output("redirect_uri")
+    granted_permissions = _fixed_output("granted_permissions")
+    keystore_path = _fixed_output("keystore_path")
+    permission_mode = _fixed_output("permission_mode")
+    keystore_format = _fixed_output("keystore_format")
 
     def _warn_about_this_stack(self) -> None:
         """What the operator must hear in preview and up: config warnings, rotation due or about to
@@ -348,7 +359,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         """Export what MyTimetable's configuration needs as stack outputs (README, "Outputs");
         secrets stay secret. The next run's checks read them back."""
         for output in OUTPUTS:
-            value = getattr(self, output.attribute)
+            value = self._fixed[output.attribute] if output.attribute in self._fixed else getattr(self, output.attribute)
             if value is not None:
                 pulumi.export(self.output_name(output.name), value)
 
