@@ -1,5 +1,7 @@
 """The harness itself behaves like the engine and the azuread provider."""
 
+import time
+
 import pulumi
 import pulumi_azuread as azuread
 import pytest
@@ -70,6 +72,7 @@ def test_the_stack_outputs_are_what_the_sdk_registers_for_the_root_stack(tmp_pat
         pulumi.export("key", pulumi.Output.secret("k"))
         pulumi.export("nested", {"a": pulumi.Output.secret("s"), "b": [1, pulumi.Output.from_input("c")]})
         pulumi.export("list", [pulumi.Output.from_input("a"), "b", 3.0])
+        pulumi.export("nulls", {"k": None, "l": [None, 1]})
         pulumi.export("fromResource", thing.value)
         pulumi.export("derived", thing.value.apply(lambda v: {"value": v}))
 
@@ -77,12 +80,34 @@ def test_the_stack_outputs_are_what_the_sdk_registers_for_the_root_stack(tmp_pat
     from_resource = None if preview else "v"  # a create in preview: its outputs are unknown
     assert deployment.outputs == {
         "plain": "x", "whole": 2048, "fraction": 0.5, "key": "k", "nested": {"a": "s", "b": [1, "c"]},
-        "list": ["a", "b", 3], "fromResource": from_resource,
+        "list": ["a", "b", 3], "nulls": {"k": None, "l": [None, 1]}, "fromResource": from_resource,
         "derived": None if preview else {"value": "v"},
     }
-    assert list(deployment.outputs) == ["plain", "whole", "fraction", "key", "nested", "list", "fromResource", "derived"]
+    assert list(deployment.outputs) == ["plain", "whole", "fraction", "key", "nested", "list", "nulls", "fromResource", "derived"]
     assert isinstance(deployment.outputs["whole"], int) and isinstance(deployment.outputs["list"][2], int)
     assert deployment.secret_outputs == {"key", "nested"}
+
+
+def test_the_stack_outputs_do_not_depend_on_which_registration_reaches_the_engine_first(tmp_path, monkeypatch):
+    """The mocks register the root stack's empty outputs before the program runs, and the SDK sends
+    each registration from an executor thread: the slower one must not win."""
+    from mytimetable_o365.offline import engine
+
+    monkeypatch.chdir(tmp_path)
+    received = engine._Monitor.RegisterResourceOutputs
+
+    def slow_when_empty(self, request):
+        if not request.outputs.fields:
+            time.sleep(0.05)  # the thread that sends the empty outputs is the slower one
+        return received(self, request)
+
+    monkeypatch.setattr(engine._Monitor, "RegisterResourceOutputs", slow_when_empty)
+
+    def program():
+        pulumi.export("x", 1)
+        pulumi.export("y", pulumi.Output.from_input("z"))
+
+    assert evaluate(program, config={}).outputs == {"x": 1, "y": "z"}
 
 
 def test_a_dynamic_provider_that_leaves_diff_to_the_engine_is_refused(tmp_path, monkeypatch):

@@ -51,7 +51,7 @@ from .tenant import (  # noqa: F401 - re-exported: tests and `plan` read them fr
     PIPELINE, PLACEHOLDER_NAMESPACE, PUBLISHED_APP_IDS, REPLICATION_DELAY_ERROR, SERVICE_PRINCIPAL, TENANT_ID, AccessDenied,
     DeployingIdentity, EmulatedEngineError, EmulatedTenant, placeholder_id,
 )
-from .records import Deployment, ResourceRecord, _has_unknown, _unwrap, _whole_numbers
+from .records import Deployment, ResourceRecord, _from_wire, _has_unknown, _unwrap, _whole_numbers
 from .hook_calls import EmulatedHooks, _Hook
 from .wire import engine_struct
 
@@ -210,7 +210,11 @@ class _Monitor(_mocks.MockMonitor):
         self.stack_outputs = struct_pb2.Struct()  # the root stack's, as last registered
 
     def RegisterResourceOutputs(self, request):
-        if request.urn == self.stack_urn:
+        # set_mocks registers the root stack's outputs, empty, before the program runs (mocks.py,
+        # `root_stack._finish()`), and the SDK sends each registration from a thread of the loop's
+        # executor (resource.py register_resource_outputs, run_in_executor): that one can arrive
+        # after the program's, so an empty registration never replaces outputs.
+        if request.urn == self.stack_urn and (request.outputs.fields or not self.stack_outputs.fields):
             self.stack_outputs = request.outputs
         return super().RegisterResourceOutputs(request)
 
@@ -323,10 +327,11 @@ def evaluate(
     SETTINGS.outputs.clear()
     pulumi.runtime.set_all_config({f"{k}" if ":" in k else f"{project}:{k}": _config_text(v) for k, v in (config or {}).items()},
                                   [k if ":" in k else f"{project}:{k}" for k in secret_keys])
+    from pulumi.runtime.stack import massage, run_pulumi_func
+
     monitor = _Monitor(emulator)
     _mocks.set_mocks(emulator, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
 
-    from pulumi.runtime.stack import massage, run_pulumi_func
     from pulumi.runtime.settings import get_root_resource
 
     def run():
@@ -352,7 +357,7 @@ def evaluate(
     # The stack outputs as the engine received them, in the order the program exported them:
     # values, unknowns (None) and secrets read from the RegisterResourceOutputs request. An export
     # of None is no output (rpc.py serialize_properties drops it).
-    received = rpc.deserialize_properties(monitor.stack_outputs, keep_unknowns=True)
+    received = {name: _from_wire(value) for name, value in monitor.stack_outputs.items()}
     root = get_root_resource()
     outputs, secret = {}, set()
     for name in [n for n in (root.outputs if root is not None else ()) if n in received]:  # type: ignore[attr-defined]

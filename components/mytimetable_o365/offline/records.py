@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
 @dataclass
@@ -66,6 +67,16 @@ def _unwrap(value: Any) -> tuple[Any, bool]:
         items = [_unwrap(v) for v in value]
         return [i[0] for i in items], any(i[1] for i in items)
     return value, False
+
+
+def _from_wire(value: Any) -> Any:
+    """A value of a google.protobuf.Struct as plain Python, with the nulls inside it: the engine
+    keeps them, where rpc.deserialize_properties drops them. Secrets stay wrapped (_unwrap)."""
+    if isinstance(value, struct_pb2.Struct):
+        return {k: _from_wire(v) for k, v in value.items()}
+    if isinstance(value, struct_pb2.ListValue):
+        return [_from_wire(v) for v in value]
+    return value
 
 
 def _whole_numbers(value: Any) -> Any:
