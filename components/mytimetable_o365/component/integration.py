@@ -60,7 +60,9 @@ class IntegrationArgs(NamedTuple):
 # provider, keyed by the engine connection as resources/hooks.py keys its hooks.
 _invokes: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
+
 def _fixed_output(attribute: str) -> property:
+    """A component output the configuration fixes: an Output of `self._fixed[attribute]`, made when read."""
     return property(lambda self: pulumi.Output.from_input(self._fixed[attribute]))
 
 
@@ -77,9 +79,10 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     """The Entra app registration, service principal, consent and certificate credential for MyTimetable.
 
     Its outputs are attributes, one per entry of rules/outputs.py OUTPUTS (e.g. `client_id`,
-    `keystore`), set in `_publish_outputs`; the five the configuration fixes are properties. They are not declared as class annotations: the SDK
-    resolves a resource class's annotations at every registration (pulumi._types.resource_types),
-    0.6 ms per integration measured, for outputs a component never receives from the engine.
+    `keystore`), set in `_publish_outputs`; the five the configuration fixes are properties. They
+    are not declared as class annotations: the SDK resolves a resource class's annotations at every
+    registration (pulumi._types.resource_types), 0.6 ms per integration measured, for outputs a
+    component never receives from the engine.
     """
 
     def __init__(self, name: str, args: IntegrationArgs, opts: pulumi.ResourceOptions | None = None):

@@ -18,7 +18,8 @@ like the Pulumi engine, the azuread provider and an Entra tenant.
   gRPC, with arguments marshalled as the engine marshals them.
 - outputs named in `additional_secret_outputs` come back secret, as the engine returns them.
 - the stack outputs are what the SDK registers for the root stack once the program returns, as
-  under the real entry point (massaged and serialized by the SDK): an export of None is none.
+  under the real entry point (massaged and serialized by the SDK): an export of None is none, a
+  null inside a value stays, a whole number reads as the engine prints it.
 - resources that an evaluation no longer declares are reported as deletes.
 
 Used by the tests and by `mytimetable-o365 plan`; no Pulumi CLI, no cloud. The emulated tenant is
@@ -37,9 +38,9 @@ from typing import Any
 from collections.abc import Callable
 
 import pulumi
+from google.protobuf import struct_pb2
 from pulumi.runtime import mocks as _mocks
 from pulumi.runtime import rpc
-from google.protobuf import struct_pb2
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
