@@ -24,8 +24,9 @@ Certificate, Keystore = providers.Certificate, providers.Keystore
 def host():
     # The shim's interpreter: <project root>/<runtime.options.virtualenv>/bin/python.
     with DynamicProviderHost(ROOT, rpc_timeout=20, startup_timeout=20) as h:
+        process = h.proc
         yield h
-    assert h.proc is None
+    assert h.proc is None and process.poll() is not None  # stopped, as the engine stops a plugin when done
 
 def certificate_props(**overrides):
     """The props Certificate.__init__ hands to pulumi.dynamic.Resource (outputs as None)."""
@@ -163,17 +164,12 @@ def test_the_certificate_rotates_in_its_renewal_window_with_the_same_inputs(host
     later = not_after - dt.timedelta(days=5)  # inside renewBeforeDays=10
     with DynamicProviderHost(ROOT, fake_utcnow=later,
                              clock_module=providers.clock.__name__) as future:
+        process = future.proc
         diff, rotated = future.step(state, dynamic_inputs(CertificateProvider(), certificate_props()))
+    assert process.poll() is not None  # the harness stops each host it started, as the engine does
     assert diff.changes == "DIFF_SOME"
     assert rotated.outputs["active"] == "b"
     assert rotated.outputs["bNotBefore"].startswith(later.date().isoformat())
     assert rotated.outputs["aThumbprint"] == state.outputs["aThumbprint"]
     # and with the real clock the same inputs are no change
     assert host.step(state, dynamic_inputs(CertificateProvider(), certificate_props()))[0].changes == "DIFF_NONE"
-
-
-def test_the_host_process_is_stopped_when_done():
-    h = DynamicProviderHost(ROOT).start()
-    proc = h.proc
-    h.close()
-    assert proc.poll() is not None

@@ -236,39 +236,24 @@ def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(def
 
 
 class SilentServer:
-    """Accepts TCP connections on 127.0.0.1 and never answers (bounded: closed at exit)."""
+    """A TCP endpoint on 127.0.0.1 that accepts connections and never answers: a listening socket
+    that nobody reads. The kernel completes the handshake of each connection into the listen
+    backlog (listen(2): "the queue of completely established sockets waiting to be accepted"), so
+    the client's connect succeeds and its TLS hello waits for an answer. Closed at exit; no thread
+    to wait for."""
 
     def __init__(self):
         import socket
-        import threading
 
         self.socket = socket.socket()
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(16)
-        self.socket.settimeout(0.2)
-        self.held = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
         self.url = f"https://127.0.0.1:{self.socket.getsockname()[1]}"
 
-    def _accept(self):
-
-        while not self.stop.is_set():
-            try:
-                connection, _ = self.socket.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.held.append(connection)
-
     def __enter__(self):
-        self.thread.start()
         return self
 
     def __exit__(self, *exc):
-        self.stop.set()
-        self.thread.join(timeout=2)
-        for connection in self.held:
-            connection.close()
         self.socket.close()
 
 
