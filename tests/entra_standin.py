@@ -29,16 +29,19 @@ def b64url(data: bytes) -> str:
 
 
 def make_tls_material(folder):
-    """A test CA and a server certificate for 127.0.0.1/localhost signed by it; returns (ca, cert, key) paths."""
+    """A test CA and a server certificate for 127.0.0.1/localhost signed by it; returns (ca, cert, key) paths.
+    P-256 keys: this TLS is the stand-in's transport only (the keys Entra checks are the certificates
+    its apps register), and an EC key is made in microseconds where an RSA key takes 10-70 ms, and
+    makes each handshake cheaper on both ends."""
     import ipaddress
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     now = _dt.datetime.now(_dt.timezone.utc)
-    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA for the Entra stand-in")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
           .serial_number(x509.random_serial_number()).not_valid_before(now - _dt.timedelta(hours=1))
@@ -49,7 +52,7 @@ def make_tls_material(folder):
                                        encipher_only=False, decipher_only=False), critical=True)
           .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = ec.generate_private_key(ec.SECP256R1())
     server = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
               .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
               .not_valid_before(now - _dt.timedelta(hours=1)).not_valid_after(now + _dt.timedelta(days=1))
