@@ -29,7 +29,8 @@ COUNTS = {"floor": 1000e6, "first": 1800e6, "noop": 1090e6, "multi1": 1090e6, "m
 
 
 @pytest.mark.parametrize("counts", [{}, COUNTS], ids=["times only", "with instructions"])
-@pytest.mark.parametrize("units, verdict", [(0.04, "met (12.0 ms paired"), (0.08, "NOT met (24.0 ms paired")])
+@pytest.mark.parametrize("units, verdict", [(0.04, "met (12.00 ms paired"), (0.08, "NOT met (24.00 ms paired"),
+                                            (0.0666, "met (19.98 ms paired"), (0.0668, "NOT met (20.04 ms paired")])
 def test_the_report_derives_the_per_integration_figures_and_judges_the_targets(capsys, counts, units, verdict):
     times, adjacent, rss = measured(units)
     bench.report(CASES, times, adjacent, rss, counts)

@@ -325,7 +325,7 @@ def print_targets(times: dict, adjacent: dict, counts: dict, per_integration_ms:
         paired, mins = per_integration_ms
         lines.append(f"  {'per extra integration (no-op)':32} <= {PER_INTEGRATION_TARGET_MS:.0f} ms: "
                      f"{'met' if paired <= PER_INTEGRATION_TARGET_MS else 'NOT met'} "
-                     f"({paired:.1f} ms paired, {mins:.1f} ms mins)")
+                     f"({paired:.2f} ms paired, {mins:.2f} ms mins)")  # two decimals: 20.04 reads as over 20
     if lines:
         print("\ntargets (verdict by the paired statistic):")
         print("\n".join(lines))
