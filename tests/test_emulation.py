@@ -238,3 +238,17 @@ def test_state_that_is_not_plain_goes_through_the_sdk_serializer(value):
             return f"{type(exc).__name__}: {exc}"
 
     assert outcome(engine_struct) == outcome(lambda s: _sync_await(rpc.serialize_properties(s, {})))
+
+
+@pytest.mark.parametrize("wire, printed", [
+    (2048.0, 2048), (-3.0, -3), (0.0, 0), (2.5, 2.5), (1e21, 1e21), (float("inf"), float("inf")),
+    (True, True), ("2048.0", "2048.0"), (None, None),
+    ({"keySize": 2048.0, "days": [30.0, 0.5], "inner": {"n": 1.0}}, {"keySize": 2048, "days": [30, 0.5], "inner": {"n": 1}}),
+])
+def test_a_whole_number_reads_as_the_engine_prints_it(wire, printed):
+    """rules/outputs.py whole_numbers: the engine prints a whole float64 without a fraction below
+    1e21 (Go's encoding/json), and leaves everything else as it is."""
+    from mytimetable_o365.rules.outputs import whole_numbers
+
+    result = whole_numbers(wire)
+    assert repr(result) == repr(printed)  # 2048 and 2048.0 differ here, at every depth

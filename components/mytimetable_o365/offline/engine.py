@@ -45,6 +45,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from ..rules import access
+from ..rules.outputs import whole_numbers
 # The emulated tenant: Microsoft's service principals, the deploying identity, what Entra refuses.
 from .tenant import (  # noqa: F401 - re-exported: tests and `plan` read them from here
     APP_ROLE_ASSIGNMENT, APPLICATION, APPLICATION_CERTIFICATE, DELEGATED_GRANT, DEPLOYER_CLIENT_ID, DEPLOYER_OBJECT_ID,
@@ -52,7 +53,7 @@ from .tenant import (  # noqa: F401 - re-exported: tests and `plan` read them fr
     PIPELINE, PLACEHOLDER_NAMESPACE, PUBLISHED_APP_IDS, REPLICATION_DELAY_ERROR, SERVICE_PRINCIPAL, TENANT_ID, AccessDenied,
     DeployingIdentity, EmulatedEngineError, EmulatedTenant, placeholder_id,
 )
-from .records import Deployment, ResourceRecord, _from_wire, _has_unknown, _unwrap, _whole_numbers
+from .records import Deployment, ResourceRecord, _from_wire, _has_unknown, _unwrap
 from .hook_calls import EmulatedHooks, _Hook
 from .wire import engine_struct
 
@@ -363,7 +364,7 @@ def evaluate(
     outputs, secret = {}, set()
     for name in [n for n in (root.outputs if root is not None else ()) if n in received]:  # type: ignore[attr-defined]
         plain, is_secret = _unwrap(received[name])
-        outputs[name] = None if _has_unknown(plain) else _whole_numbers(plain)
+        outputs[name] = None if _has_unknown(plain) else whole_numbers(plain)
         if is_secret:
             secret.add(name)
     deleted = [r for urn, r in emulator.prior.items() if urn not in emulator.records]

@@ -79,19 +79,6 @@ def _from_wire(value: Any) -> Any:
     return value
 
 
-def _whole_numbers(value: Any) -> Any:
-    """`value` with each whole float as an int. Numbers cross the wire as doubles
-    (google.protobuf.Struct), and the engine keeps them as float64 and prints a whole one without a
-    fraction (`pulumi stack output --json`: Go's encoding/json), so an exported 2048 reads 2048."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:  # Go: no exponent below 1e21
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
-
-
 def _has_unknown(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_has_unknown(v) for v in value.values())

@@ -34,6 +34,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from .. import clock
 from ..rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
 from ..rules.keystore import build_keystore, stored_alias
+from ..rules.outputs import whole_numbers
 
 SLOTS = ("a", "b")
 CERTIFICATE_INPUTS = ("commonName", "keySize", "validityDays", "renewBeforeDays")
@@ -151,8 +152,7 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
         """The non-secret outputs recent_rotation_warning needs, as one dict (for a stack output)."""
         # Whole numbers come back from the engine as floats (2048.0); the output shows them as given.
         return pulumi.Output.all(*(getattr(self, name) for name in CERTIFICATE_STATE)).apply(
-            lambda values: {name: int(v) if isinstance(v, float) and v.is_integer() else v
-                            for name, v in zip(CERTIFICATE_STATE, values, strict=True)})
+            lambda values: whole_numbers(dict(zip(CERTIFICATE_STATE, values, strict=True))))
 
     def slot_output(self, slot: str, field: str) -> pulumi.Output:
         return getattr(self, f"{slot}{field}")

@@ -4,7 +4,7 @@ keeps docs/configuration.md's outputs table to these names. Pure."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class StackOutput(NamedTuple):
@@ -35,3 +35,16 @@ OUTPUTS: tuple[StackOutput, ...] = (
     StackOutput("mailboxScopeScript", "mailbox_scope_script"),
 )
 TEXT_OUTPUTS: tuple[str, ...] = tuple(o.name for o in OUTPUTS if o.text)
+
+
+def whole_numbers(value: Any) -> Any:
+    """`value` with each whole float as an int. Numbers cross the wire as doubles
+    (google.protobuf.Struct), and the engine keeps them as float64 and prints a whole one without a
+    fraction (`pulumi stack output --json`: Go's encoding/json), so an exported 2048 reads 2048."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:  # Go: no exponent below 1e21
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value
