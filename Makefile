@@ -3,6 +3,10 @@
 # without the Pulumi CLI or Azure credentials.
 SHELL := /bin/bash
 STACK ?= prod
+# STACK and OUT reach the recipes as environment variables, and the recipes quote them ("$$STACK"):
+# one argument each, whatever they hold (a space, a `;`, backquotes), never shell syntax. The
+# commands they reach check the stack name against the Pulumi CLI's own rule.
+export STACK OUT
 VENV ?= venv
 PY := $(VENV)/bin/python
 # ?metadata=skip: no .attrs sidecar files beside the state. gocloud's file store rewrites a sidecar
@@ -39,7 +43,7 @@ help:
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt components/pyproject.toml
+$(VENV)/.installed: requirements.txt components/pyproject.toml emulation/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -57,7 +61,7 @@ pulumi-cli: setup
 	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
 	  curl -fsSL https://get.pulumi.com | sh; }; \
 	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
-	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi $(PULUMI)
+	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi "$(PULUMI)"
 
 # Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 # With Python's bytecode cache on even where PYTHONDONTWRITEBYTECODE is set (some machines set
@@ -86,34 +90,37 @@ e2e: setup jdk tools
 
 # A real `pulumi up` and no-change preview of STACK's config against local Entra, in .rehearsal/STACK.
 rehearse: setup tools
-	$(PY) -m mytimetable_o365.localentra.rehearse --stack $(STACK)
+	$(VENV)/bin/mytimetable-o365 rehearse --stack "$$STACK"
 
 plan: setup
-	@$(VENV)/bin/mytimetable-o365 plan --stack $(STACK)
+	@$(VENV)/bin/mytimetable-o365 plan --stack "$$STACK"
 
 # Before a deploy, changes nothing: Pulumi CLI floor, stack config, Azure credentials, tenant and
 # the identity's permissions for this stack (exit codes: `venv/bin/mytimetable-o365 preflight --help`).
 preflight: setup
-	$(VENV)/bin/mytimetable-o365 preflight --stack $(STACK) --pulumi $(PULUMI)
+	$(VENV)/bin/mytimetable-o365 preflight --stack "$$STACK" --pulumi "$(PULUMI)"
 
 preview: setup pulumi-cli
 	mkdir -p .pulumi-state
-	$(PULUMI) stack select --create $(STACK)
-	$(PULUMI) preview --stack $(STACK) --diff --policy-pack $(POLICY_PACK)
+	@$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"
+	"$(PULUMI)" stack select --create "$$STACK"
+	"$(PULUMI)" preview --stack "$$STACK" --diff --policy-pack $(POLICY_PACK)
 
 up: setup pulumi-cli
 	mkdir -p .pulumi-state
-	$(PULUMI) stack select --create $(STACK)
-	$(PULUMI) up --stack $(STACK) --policy-pack $(POLICY_PACK)
+	@$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"
+	"$(PULUMI)" stack select --create "$$STACK"
+	"$(PULUMI)" up --stack "$$STACK" --policy-pack $(POLICY_PACK)
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created). The
 # outputs go through a private temporary file, not a pipe, so that a failing `pulumi stack output`
 # stops here with its own message instead of feeding the command nothing.
 keystore: setup pulumi-cli
 	@set -euo pipefail; umask 077; outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
-	"$(PULUMI)" stack output --stack $(STACK) --json --show-secrets > "$$outputs" || { \
-	  echo "make keystore: could not read the outputs of stack $(STACK) (the Pulumi CLI said why above)" >&2; exit 1; }; \
-	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $(if $(OUT),--out $(OUT))
+	$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"; \
+	"$(PULUMI)" stack output --stack "$$STACK" --json --show-secrets > "$$outputs" || { \
+	  echo "make keystore: could not read the outputs of stack $$STACK (the Pulumi CLI said why above)" >&2; exit 1; }; \
+	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $${OUT:+--out "$$OUT"}
 
 # Removes what setup, test, package-check and up leave. The local state goes only when no stack in
 # it holds a resource beyond its root Stack: deleting the state of deployed resources would lose
@@ -159,7 +166,7 @@ package-check:
 	.package-check/bin/mytimetable-o365 --help >/dev/null
 	cp -r examples/alongside-your-resources .package-check/example  # the keystore hook writes beside it
 	cd .package-check/example && ../bin/python -c \
-	  'import yaml; from mytimetable_o365.offline.engine import evaluate; \
+	  'import yaml; from mytimetable_emulation.engine import evaluate; \
 	   c = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]; \
 	   d = evaluate("__main__.py", config=c, stack="dev", project="school-entra"); \
 	   print("example evaluated with the installed package:", sorted(d.outputs))'

@@ -12,9 +12,9 @@ import subprocess
 import pytest
 import yaml
 
-from mytimetable_o365.localentra.directory import Caller
-from mytimetable_o365.localentra.server import LocalEntra
-from mytimetable_o365.localentra.workspace import Workspace
+from mytimetable_emulation.localentra.directory import Caller
+from mytimetable_emulation.localentra.server import LocalEntra
+from mytimetable_emulation.realengine.workspace import Workspace
 from mytimetable_o365.rules import access
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -95,11 +95,11 @@ def thumbprint_of_keystore(path: pathlib.Path, password: str, alias: str) -> str
 
 
 def java_opens(path: pathlib.Path, password: str, alias: str, store_type: str = "JKS") -> str:
-    """What a JVM says opening the keystore as MyTimetable does (tests/java/OpenKeystores.java)."""
+    """What a JVM says opening the keystore as MyTimetable does (tests/support/java/OpenKeystores.java)."""
     if not shutil.which("java"):
         pytest.fail("java is missing: run `make jdk`")
     line = f"{store_type}\t{path}\t{base64.b64encode(alias.encode()).decode()}\t{base64.b64encode(password.encode()).decode()}\n"
-    result = subprocess.run(["java", str(ROOT / "tests" / "java" / "OpenKeystores.java")], input=line,
+    result = subprocess.run(["java", str(ROOT / "tests" / "support" / "java" / "OpenKeystores.java")], input=line,
                             capture_output=True, text=True, timeout=120)
     return result.stdout.strip() or result.stderr.strip()
 

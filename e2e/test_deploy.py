@@ -5,8 +5,20 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (KEYSTORE_PASSWORD, assert_ok, java_opens, our_application, outputs_with_secrets,
-                      raw_state_files, requested, stack_needs, stack_yaml, state_resources, thumbprint_of_keystore, up)
+from conftest import (
+    KEYSTORE_PASSWORD,
+    assert_ok,
+    java_opens,
+    our_application,
+    outputs_with_secrets,
+    raw_state_files,
+    requested,
+    stack_needs,
+    stack_yaml,
+    state_resources,
+    thumbprint_of_keystore,
+    up,
+)
 from mytimetable_o365.rules.permissions import EXCHANGE_ONLINE, MICROSOFT_GRAPH
 
 GRAPH_ROLE = (MICROSOFT_GRAPH.app_id, "ef54d2bf-783f-4e0f-bca1-3210c0444d99", "Role")

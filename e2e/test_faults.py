@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import assert_ok, our_application, stack_needs, stack_yaml, state_resources, up
-from mytimetable_o365.localentra.azuread_resources import POLLS
+from mytimetable_emulation.azuread.resources import POLLS
 
 ONE_OF_EACH = {
     "azuread:index/application:Application": 1,

@@ -9,7 +9,7 @@ import sys
 import yaml
 
 from conftest import ROOT
-from mytimetable_o365.localentra.rehearse import rehearse
+from mytimetable_emulation.realengine.rehearse import rehearse
 
 
 def project_with(tmp_path, stack: str, config: dict):
@@ -41,14 +41,14 @@ def test_secure_values_and_an_absolute_keystore_path_of_the_user_are_left_alone(
     assert rehearse(ROOT, "acc", project_dir=project) == 0
     said = capsys.readouterr().out
     assert "mytimetable-o365:keystore.password: a secure value, left out" in said
-    assert f"{theirs} is redirected" in said
+    assert f"{theirs} is outside the rehearsal; it is redirected" in said
     assert theirs.read_bytes() == b"the keystore MyTimetable uses today"
     assert (project / ".rehearsal" / "acc" / "keystore" / "mytimetable.p12").is_file()
 
 
 def test_an_unknown_stack_is_refused_naming_the_stacks_there_are(tmp_path):
     project = project_with(tmp_path, "prod", {"mytimetable-o365:siteUrl": "https://mytimetable.school.example"})
-    result = subprocess.run([sys.executable, "-m", "mytimetable_o365.localentra.rehearse", "--stack", "nope",
+    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "rehearse", "--stack", "nope",
                              "--project-dir", str(project)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "no Pulumi.nope.yaml; the project's stacks: prod" in result.stderr

@@ -1,5 +1,5 @@
 """Certificate rotation across the renewal window under the real engine, with the program's and
-the dynamic provider's clock moved (tests/clockshim): at no moment of any run does the keystore
+the dynamic provider's clock moved (tests/support/clockshim): at no moment of any run does the keystore
 file MyTimetable holds contain a certificate that Entra does not have registered."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def keystore_thumbprint(path) -> str:
 def test_rotation_keeps_the_delivered_certificate_registered_at_every_step(entra, make_workspace, tmp_path):
     keystore = tmp_path / "k.jks"
     config = stack_yaml(keystore, certificate={"validityDays": VALIDITY, "renewBeforeDays": RENEW_BEFORE})
-    clock = {"PYTHONPATH": str(ROOT / "tests" / "clockshim"), "PROVIDER_HOST_CLOCK_MODULE": "mytimetable_o365.clock"}
+    clock = {"PYTHONPATH": str(ROOT / "tests" / "support" / "clockshim"), "PROVIDER_HOST_CLOCK_MODULE": "mytimetable_o365.clock"}
     workspace = make_workspace(config, extra_env=clock)
     unregistered = []
 

@@ -1,8 +1,7 @@
 """Policy pack: `pulumi preview --policy-pack policy` refuses what the guard rails forbid."""
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy
-
 import rules
+from pulumi_policy import EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy
 
 
 def _adapt(rule):

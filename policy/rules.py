@@ -6,8 +6,8 @@ Property names are the engine's (camelCase), as policy packs see them.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
 from collections.abc import Callable, Mapping
+from typing import Any
 
 APPLICATION = "azuread:index/application:Application"
 APPLICATION_PASSWORD = "azuread:index/applicationPassword:ApplicationPassword"

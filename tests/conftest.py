@@ -1,17 +1,18 @@
-"""Shared test harness: the engine emulator (mytimetable_o365.offline.engine), stack configs, a movable clock."""
+"""The tests' fixtures and pytest hooks: how a test process starts, what each test gets (a pooled RSA key,
+a lean emulator, a deploy of the whole program, a frozen clock, compiled Java programs). Shared
+helpers that are not fixtures are in tests/support/harness.py."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import gc
 import os
-import pathlib
 import shutil
 import subprocess
 import threading
 
 import pytest
-import yaml
+
+from support.harness import FAST_JVM_TOOL, NOW, ROOT, Clock
 
 # What a process that runs tests imports, and how it uses the garbage collector. Not at import time:
 # pytest-xdist's controller (`make test` runs `-n auto`) imports this file too, only to hand the
@@ -40,9 +41,10 @@ def pytest_configure(config):
     # single-process run in six (none in twelve with this import).
     import hypothesis.internal.observability  # noqa: F401
 
+    import mytimetable_emulation.engine  # noqa: F401
+
     # The package and the SDK, to be frozen below.
-    import mytimetable_o365.component.integration
-    import mytimetable_o365.offline.engine  # noqa: F401
+    import mytimetable_o365.component.integration  # noqa: F401
 
     # The garbage collector, tuned for a test process (measured per xdist worker, 756 tests): the
     # objects of these imports go to the permanent generation that collections skip (gc.freeze),
@@ -63,29 +65,14 @@ def pytest_collection_finish(session):
 # what is left when one worker runs out is mostly short tests, and the two workers end close together:
 # 0.03-0.15 s apart in three runs, against 0.3-0.5 s in pytest's own order (measured 2026-12-03).
 LONG_TESTS_FIRST = ("test_java_rules", "test_keystore", "test_provider_host", "test_verify", "test_fuzz_readers",
-                    "test_emulation", "test_perf_gc", "test_perf_crypto", "test_makefile", "test_workflows",
-                    "test_plan_render", "test_plan", "test_rotation", "test_architecture", "test_noop_cost",
-                    "test_verify_keystore", "test_perf_last_deployment")
+                    "test_engine", "test_gc_tuning", "test_crypto_work", "test_makefile", "test_workflows",
+                    "test_plan_render", "test_plan", "test_rotation", "test_architecture", "test_noop_imports",
+                    "test_verify_keystore", "test_last_deployment")
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: index for index, name in enumerate(LONG_TESTS_FIRST)}
     items.sort(key=lambda item: rank.get(getattr(getattr(item, "module", None), "__name__", ""), len(rank)))
-
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-NS = "mytimetable-o365"
-
-
-def stack_config(stack: str = "prod") -> dict:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def minimal_config(**overrides) -> dict:
-    config = {f"{NS}:siteUrl": "https://mytimetable.example.edu"}
-    for key, value in overrides.items():
-        config[f"{NS}:{key}"] = value
-    return config
 
 
 # RSA keys for the tests, drawn from a pool instead of generated afresh (a 2048-bit generation costs
@@ -168,7 +155,7 @@ def lean_emulation(monkeypatch):
 @pytest.fixture
 def deploy(tmp_path, monkeypatch):
     """Evaluate the whole __main__.py under the emulated engine, from a scratch working directory."""
-    from mytimetable_o365.offline.engine import evaluate
+    from mytimetable_emulation.engine import evaluate
 
     monkeypatch.chdir(tmp_path)
 
@@ -178,35 +165,18 @@ def deploy(tmp_path, monkeypatch):
     return run
 
 
-class Clock:
-    def __init__(self, now: _dt.datetime):
-        self.now = now
-
-    def __call__(self) -> _dt.datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        self.now = self.now + _dt.timedelta(**delta)
-
-
 @pytest.fixture
 def frozen_clock(monkeypatch):
     from mytimetable_o365 import clock
 
-    fake = Clock(_dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc))
+    fake = Clock(NOW)
     monkeypatch.setattr(clock, "utcnow", fake)
     return fake
 
 
-# Short-lived JVMs: the C1 compiler only and the serial GC start fastest and use one core (javac
-# of the two test programs: 1.16 s of CPU by default, 0.70 s with these).
-FAST_JVM = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto"]
-FAST_JVM_TOOL = [f"-J{flag}" for flag in FAST_JVM]  # the same for keytool and javac
-
-
 @pytest.fixture(scope="session")
 def java_classes(tmp_path_factory):
-    """The test programs in tests/java (SignWithKeystore: loads a keystore and signs with the key under
+    """The test programs in tests/support/java (SignWithKeystore: loads a keystore and signs with the key under
     the alias; OpenKeystores: opens many keystores in one JVM), compiled once per test run: the xdist
     workers share one folder, the first to take the lock compiles (pytest-xdist's documented way to
     run a session fixture once, "Making session-scoped fixtures execute only once")."""
@@ -222,65 +192,19 @@ def java_classes(tmp_path_factory):
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (folder / "done").exists():
             folder.mkdir(exist_ok=True)
-            sources = sorted(str(path) for path in (ROOT / "tests" / "java").glob("*.java"))
+            sources = sorted(str(path) for path in (ROOT / "tests" / "support" / "java").glob("*.java"))
             subprocess.run(["javac", *FAST_JVM_TOOL, "-d", str(folder), *sources], check=True, capture_output=True)
             (folder / "done").touch()
     return folder
 
 
-def integrations(count: int):
-    """A program with `count` integrations, each with its own output prefix, app name and keystore file."""
-
-    from mytimetable_o365.component.config import load_settings
-    from mytimetable_o365.component.integration import IntegrationArgs, MyTimetableO365Integration
-
-    def program():
-        base = load_settings()
-        for i in range(count):
-            settings = base._replace(app_name=f"{base.app_name}-{i}",
-                                     keystore=base.keystore._replace(path=f"keystore-{i}.jks"))
-            MyTimetableO365Integration(f"mytimetable{i}", IntegrationArgs(settings, output_prefix=f"i{i}")).export_outputs()
-
-    return program
-
-
-def own_certificate(days: int = 365, key_size: int = 2048, start: _dt.datetime | None = None):
-    """A brought-your-own certificate and key, as an administrator would hand them over."""
-    from mytimetable_o365.rules.certificate import generate_certificate
-
-    start = start or _dt.datetime(2026, 11, 1, tzinfo=_dt.timezone.utc)
-    return generate_certificate("MyTimetable-own", key_size, days, start)
-
-
 @pytest.fixture(scope="module")
 def running_standin(tmp_path_factory):
-    """The local stand-in for Entra's token endpoint and Graph (tests/entra_standin.py), per module."""
-    from entra_standin import EntraStandIn
+    """The local stand-in for Entra's token endpoint and Graph (tests/support/entra_standin.py), per module."""
+    from support.entra_standin import EntraStandIn
 
     with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
         yield server
-
-
-def cli(*args, cwd=None) -> subprocess.CompletedProcess:
-    """The console script in this process (as a subprocess would see it, without its start-up cost)."""
-    import contextlib
-    import io
-
-    from mytimetable_o365.commands.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    try:
-        if cwd is not None:
-            os.chdir(cwd)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(args))
-            except SystemExit as exit_:
-                code = exit_.code if isinstance(exit_.code, int) else 2
-    finally:
-        os.chdir(here)
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def pytest_unconfigure(config):

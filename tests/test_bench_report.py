@@ -5,7 +5,7 @@ import importlib.util
 
 import pytest
 
-from conftest import ROOT
+from support.harness import ROOT
 
 _spec = importlib.util.spec_from_file_location("bench", ROOT / "tools" / "bench.py")
 bench = importlib.util.module_from_spec(_spec)

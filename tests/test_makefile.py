@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, minimal_config
+from support.harness import ROOT, minimal_config
 
 CLI = pathlib.Path(sys.executable).parent / "mytimetable-o365"
 
@@ -22,7 +22,8 @@ def project(tmp_path):
     """A scratch directory with the Makefile and an up-to-date venv/ whose console script is the real one."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     (tmp_path / "components").mkdir()
-    for name in ("requirements.txt", "components/pyproject.toml"):
+    (tmp_path / "emulation").mkdir()
+    for name in ("requirements.txt", "components/pyproject.toml", "emulation/pyproject.toml"):
         (tmp_path / name).write_text("")
         os.utime(tmp_path / name, (1, 1))
     (tmp_path / "venv" / "bin").mkdir(parents=True)

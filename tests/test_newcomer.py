@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from support.harness import ROOT
 
 
 def ignored(path: str) -> bool:
@@ -23,7 +23,7 @@ def test_keystores_state_and_outputs_are_ignored_by_git_anywhere_in_the_tree(pat
     assert ignored(path), path
 
 
-@pytest.mark.parametrize("path", ["Pulumi.prod.yaml", "tests/java/SignWithKeystore.java", "policy/__main__.py"])
+@pytest.mark.parametrize("path", ["Pulumi.prod.yaml", "tests/support/java/SignWithKeystore.java", "policy/__main__.py"])
 def test_the_project_files_themselves_are_not_ignored(path):
     assert not ignored(path), path
 

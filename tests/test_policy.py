@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, minimal_config, own_certificate
+from support.harness import ROOT, minimal_config, own_certificate
 
 sys.path.insert(0, str(ROOT / "policy"))
 import rules

@@ -122,7 +122,7 @@ def child(case: str, work: str) -> None:
         data = build_keystore(cert_pem, key_pem, case, "mytimetable", PASSWORD)
         assert data
         return
-    from mytimetable_o365.offline.engine import evaluate
+    from mytimetable_emulation.engine import evaluate
 
     config = json.loads(pathlib.Path("config.json").read_text())
     prior = pickle.loads(pathlib.Path("prior.pickle").read_bytes()) if os.path.exists("prior.pickle") else None
@@ -240,8 +240,8 @@ class Bench:
         """Untimed: local Entra in this process, and two workspaces deployed once with the real CLI
         (.tools/bin/pulumi): the project's __main__.py and a one-Application program."""
         sys.path.insert(0, str(ROOT / "components"))
-        from mytimetable_o365.localentra.server import LocalEntra
-        from mytimetable_o365.localentra.workspace import Workspace
+        from mytimetable_emulation.localentra.server import LocalEntra
+        from mytimetable_emulation.realengine.workspace import Workspace
         from mytimetable_o365.rules import access
 
         self.entra = LocalEntra(self.scratch / "entra").__enter__()

@@ -1,9 +1,11 @@
-"""`mytimetable-o365 COMMAND` (or `python -m mytimetable_o365 COMMAND`): tools for runners and reviewers; none needs the Pulumi CLI.
+"""`mytimetable-o365 COMMAND` (or `python -m mytimetable_o365 COMMAND`): tools for runners and reviewers.
 
   keystore  write the keystore file from `pulumi stack output --json --show-secrets`
   preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant and permissions
-  plan      show what a stack declares, evaluated against the engine emulator
+  plan      show what a stack declares, evaluated against the engine emulator (no Pulumi CLI)
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
+  rehearse  deploy the stack's config against a local Entra with the real Pulumi CLI
+  check-stack-name  is a name a stack name the Pulumi CLI and this project accept?
 
 `mytimetable-o365 COMMAND --help` lists a command's options, their defaults and its exit codes.
 """
@@ -15,42 +17,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import keystore_export
-from . import verify as verify_module
+from ..rules.stack_names import stack_name_problem
+from .entra import DEFAULT_AUTHORITY, GRAPH
+from .exit_codes import EMULATION_MISSING, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit, exit_codes_help
 from .keystore_export import run_keystore_export
 from .outputs import UsageError
-from .preflight_base import CHECKS, DEFAULT_AUTHORITY, epilog
+from .preflight_base import CHECKS
 from .verify import run_verify
 
-EXIT_USAGE = 2
 PROJECT_NAME = "mytimetable-o365"  # the `name:` in this project's Pulumi.yaml
-
-# What each of verify's exit codes means; the numbers come from the constants in verify.py.
-VERIFY_EXIT_MEANINGS = (
-    ("OK", "token OK (and the calendar reachable, with --mailbox); delegated mode: app and certificate OK"),
-    ("USAGE", "bad arguments, or outputs that lack the keystore, IDs or password"),
-    ("CERTIFICATE_NOT_REGISTERED", "the keystore's certificate is not registered on the app (AADSTS700027)"),
-    ("CONSENT_MISSING", "consent missing: the token carries no Calendars.ReadWrite role"),
-    ("APP_NOT_FOUND", "app not found (AADSTS700016) or unknown tenant"),
-    ("MAILBOX_OUT_OF_SCOPE", "mailbox outside the app's Exchange scope (Graph ErrorAccessDenied)"),
-    ("MAILBOX_NOT_FOUND", "mailbox not found"),
-    ("TOKEN_FAILED", "another token failure, with Entra's message"),
-    ("GRAPH_FAILED", "another Graph failure, with Graph's message"),
-    ("KEYSTORE_UNUSABLE", "keystore unusable: not a JKS/PKCS#12 keystore, wrong password or alias, or another format"),
-)
-KEYSTORE_EXIT_MEANINGS = (
-    ("EXIT_OK", "written, or the file already holds this keystore"),
-    ("EXIT_REFUSED", "refused: the target is not a keystore, or holds a different keystore and no --force"),
-    ("EXIT_USAGE", "bad arguments or unreadable outputs"),
-    ("EXIT_BAD_KEYSTORE", "no usable keystore in the outputs (missing, masked, bad base64, not the keystoreFormat)"),
-    ("EXIT_WRITE_FAILED", "the file could not be written (nothing was replaced)"),
-)
-
-
-def exit_codes(module, meanings) -> str:
-    """An epilog listing `module`'s exit-code constants, in order of their values."""
-    rows = sorted((getattr(module, name), text) for name, text in meanings)
-    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in rows)
 
 
 def find_project_dir(start: str, passed: list | None = None) -> str | None:
@@ -110,6 +85,28 @@ def verify_command(args) -> int:
     return run_verify(args)
 
 
+def check_stack_name_command(args) -> int:
+    problem = stack_name_problem(args.name)
+    if problem:
+        raise UsageError(f"stack {args.name!r}: {problem}")
+    return 0
+
+
+def rehearse_command(args) -> int:
+    project_dir = args.project_dir or find_project_dir(os.getcwd())
+    if project_dir is None:
+        raise UsageError(f"rehearse: no {PROJECT_NAME} checkout here: {os.getcwd()} and the directories above it hold "
+                         f"no Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")
+    try:
+        # Deferred: the emulation ships apart from the product; only `plan` and `rehearse` need it.
+        from mytimetable_emulation.realengine.rehearse import rehearse
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("mytimetable_emulation"):
+            raise
+        raise UsageError(EMULATION_MISSING.format(command="rehearse")) from None
+    return rehearse(os.path.abspath(project_dir), args.stack, args.pulumi)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -137,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         "keystore", "write the keystore file from stack outputs",
         "Write the keystore file MyTimetable loads from the stack outputs (for a fresh runner, where the\n"
         "post-deploy hook wrote nothing). Written atomically with mode 0600; the password is never printed.",
-        exit_codes(keystore_export, KEYSTORE_EXIT_MEANINGS))
+        exit_codes_help(KeystoreExit))
     outputs_argument(keystore)
     keystore.add_argument("--out", metavar="FILE",
                           help="where to write (default: the keystorePath output, relative to the current directory)")
@@ -149,9 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
         "plan", "what the stack declares, without Pulumi CLI or Azure credentials",
         "Evaluate the program against the engine emulator and print what `pulumi up` would declare:\n"
         "app, redirect URI, permissions, consent, certificates and outputs (secrets masked). Writes no file.\n"
-        "IDs are placeholders, the same on every run, so two plans can be diffed.",
-        "exit codes:\n   0  plan printed\n   1  invalid stack config (each problem names its key)\n"
-        "   2  no such stack file, or no project found")
+        "IDs are placeholders, the same on every run, so two plans can be diffed. Needs the emulation\n"
+        "package (pip install \"mytimetable-o365[emulation]\").",
+        exit_codes_help(PlanExit))
     plan.add_argument("--stack", default="prod", metavar="NAME",
                       help="the stack whose Pulumi.<NAME>.yaml to read (default: %(default)s)")
     plan.add_argument("--project-dir", default=None, metavar="DIR",
@@ -161,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     preflight = command(
         "preflight", "before a deploy: can this identity deploy this stack? (changes nothing)",
-        "One line per check; stops at the first blocking problem with its exit code.", epilog())
+        "One line per check; stops at the first blocking problem with its exit code.", exit_codes_help(PreflightExit))
     preflight.add_argument("--stack", default="prod", help="stack name: reads Pulumi.<stack>.yaml (default: prod)")
     preflight.add_argument("--project-dir", default=None, metavar="DIR",
                            help=f"folder holding Pulumi.<stack>.yaml (default: the nearest directory at or above the "
@@ -182,21 +179,46 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", "token + calendar read with the deployed keystore",
         "After a deploy: load the keystore as MyTimetable does, get an app-only token for Microsoft Graph\n"
         "with its certificate (MSAL), and read GET /users/{mailbox}/calendar. The password is never printed.",
-        exit_codes(verify_module, VERIFY_EXIT_MEANINGS))
+        exit_codes_help(VerifyExit))
     outputs_argument(verify)
     verify.add_argument("--mailbox", metavar="ADDRESS",
                         help="a mailbox MyTimetable must reach, application mode (default: none; only the token is checked)")
     verify.add_argument("--keystore", metavar="FILE",
                         help="check this delivered keystore file (default: the keystore output)")
-    verify.add_argument("--authority", default="https://login.microsoftonline.com", metavar="URL",
+    verify.add_argument("--authority", default=DEFAULT_AUTHORITY, metavar="URL",
                         help="Entra's sign-in authority (default: %(default)s)")
-    verify.add_argument("--graph", default="https://graph.microsoft.com", metavar="URL",
+    verify.add_argument("--graph", default=GRAPH, metavar="URL",
                         help="Microsoft Graph's base URL (default: %(default)s)")
     verify.add_argument("--ca-bundle", metavar="FILE",
                         help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE, else the system's)")
     verify.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                         help="seconds to wait for each answer from Entra or Graph (default: 30)")
     verify.set_defaults(run=verify_command)
+
+    rehearse = command(
+        "rehearse", "deploy the stack's config against a local Entra with the real Pulumi CLI",
+        "Start local Entra (a Microsoft Graph and token endpoint on 127.0.0.1), give a deploying identity\n"
+        "exactly the permissions the stack needs, run a real `pulumi up` and a no-change `pulumi preview`\n"
+        "on a throwaway backend in .rehearsal/<stack>/, and print what a tenant would get. Runs from a\n"
+        "checkout (it needs .tools/ from `make tools`) with the emulation package installed.",
+        exit_codes_help(RehearseExit))
+    rehearse.add_argument("--stack", default="prod", metavar="NAME",
+                          help="the stack whose Pulumi.<NAME>.yaml to rehearse (default: %(default)s)")
+    rehearse.add_argument("--project-dir", default=None, metavar="DIR",
+                          help=f"the checkout (default: the nearest directory at or above the current one whose "
+                               f"Pulumi.yaml is named {PROJECT_NAME})")
+    rehearse.add_argument("--pulumi", default=None, metavar="FILE",
+                          help="the Pulumi CLI (default: yours if recent enough, else .tools/bin/pulumi)")
+    rehearse.set_defaults(run=rehearse_command)
+
+    check = command(
+        "check-stack-name", "is NAME a stack name the Pulumi CLI and this project accept?",
+        "Exit 0 when NAME is a stack name (letters, digits, -, _ and ., at most 100 characters, as the Pulumi\n"
+        "CLI requires, and not . or .., which name folders here); else print why and exit 2. The Makefile\n"
+        "and the workflows check STACK with it before it reaches a command line or a path.",
+        "exit codes:\n   0  a stack name\n   2  not one (the reason on stderr)")
+    check.add_argument("name", metavar="NAME")
+    check.set_defaults(run=check_stack_name_command)
     return parser
 
 
@@ -206,4 +228,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except UsageError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_USAGE
+        return 2  # every command's USAGE (commands/exit_codes.py)

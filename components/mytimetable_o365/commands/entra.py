@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Microsoft's public cloud: Entra's sign-in authority and Microsoft Graph (Learn: national cloud deployments).
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+GRAPH = "https://graph.microsoft.com"
 
 
 def bounded_session(verify_tls: Any, timeout: float):
@@ -20,7 +22,7 @@ def bounded_session(verify_tls: Any, timeout: float):
     import requests
 
     class Session(requests.Session):
-        def request(self, method, url, **kwargs):
+        def request(self, method, url, **kwargs):  # type: ignore[override]  # the same call, with two defaults
             kwargs.setdefault("verify", verify_tls)
             if kwargs.get("timeout") is None:
                 kwargs["timeout"] = timeout

@@ -10,8 +10,9 @@ import os
 import subprocess
 from typing import Any
 
-from .entra import bounded_session, client_credentials_token
-from .preflight_base import GITHUB_OIDC_AUDIENCE, GRAPH, NO_CREDENTIALS, NO_TOKEN, TIMEOUT_SECONDS, Blocked, Context, _env
+from .entra import GRAPH, bounded_session, client_credentials_token
+from .exit_codes import PreflightExit
+from .preflight_base import GITHUB_OIDC_AUDIENCE, TIMEOUT_SECONDS, Blocked, Context, env_value
 
 
 def az_token(az: str) -> str:
@@ -21,16 +22,16 @@ def az_token(az: str) -> str:
         result = subprocess.run([az, "account", "get-access-token", "--resource-type", "ms-graph", "--output", "json"],
                                 capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: `{az} account get-access-token` did not run ({exc})") from None
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: `{az} account get-access-token` did not run ({exc})") from None
     if result.returncode != 0:
         first = next((line for line in result.stderr.splitlines() if line.strip()), "no message")
         if "az login" in result.stderr:
-            raise Blocked(NO_CREDENTIALS, f"Azure credentials: the Azure CLI is not logged in; run `az login` ({first.strip()})")
-        raise Blocked(NO_TOKEN, f"Graph token: the Azure CLI gave none ({first.strip()})")
+            raise Blocked(PreflightExit.NO_CREDENTIALS, f"Azure credentials: the Azure CLI is not logged in; run `az login` ({first.strip()})")
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: the Azure CLI gave none ({first.strip()})")
     try:
         token = json.loads(result.stdout)["accessToken"]
     except (ValueError, KeyError, TypeError):
-        raise Blocked(NO_TOKEN, "Graph token: `az account get-access-token` did not print its JSON") from None
+        raise Blocked(PreflightExit.NO_TOKEN, "Graph token: `az account get-access-token` did not print its JSON") from None
     return token
 
 
@@ -44,21 +45,21 @@ def _client_certificate() -> dict:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    path = _env("ARM_CLIENT_CERTIFICATE_PATH")
+    path = env_value("ARM_CLIENT_CERTIFICATE_PATH")
     try:
-        data = open(path, "rb").read() if path else base64.b64decode(_env("ARM_CLIENT_CERTIFICATE"))
+        data = open(path, "rb").read() if path else base64.b64decode(env_value("ARM_CLIENT_CERTIFICATE"))
     except OSError as exc:
-        raise Blocked(NO_CREDENTIALS, f"ARM_CLIENT_CERTIFICATE_PATH: cannot read {path} ({exc.strerror})") from None
+        raise Blocked(PreflightExit.NO_CREDENTIALS, f"ARM_CLIENT_CERTIFICATE_PATH: cannot read {path} ({exc.strerror})") from None
     except ValueError:
-        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE: not base64 of a PKCS#12 bundle") from None
+        raise Blocked(PreflightExit.NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE: not base64 of a PKCS#12 bundle") from None
     password = os.environ.get("ARM_CLIENT_CERTIFICATE_PASSWORD")
     try:
         key, certificate, _ = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
     except ValueError:
-        raise Blocked(NO_CREDENTIALS, ("ARM_CLIENT_CERTIFICATE_PATH" if path else "ARM_CLIENT_CERTIFICATE")
+        raise Blocked(PreflightExit.NO_CREDENTIALS, ("ARM_CLIENT_CERTIFICATE_PATH" if path else "ARM_CLIENT_CERTIFICATE")
                       + ": not a PKCS#12 bundle, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it") from None
     if key is None or certificate is None:
-        raise Blocked(NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE_PATH: the bundle holds no key and certificate")
+        raise Blocked(PreflightExit.NO_CREDENTIALS, "ARM_CLIENT_CERTIFICATE_PATH: the bundle holds no key and certificate")
     return {
         "private_key": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.NoEncryption()).decode(),
@@ -68,24 +69,24 @@ def _client_certificate() -> dict:
 
 
 def _oidc_assertion(session) -> str:
-    if _env("ARM_OIDC_TOKEN"):
-        return _env("ARM_OIDC_TOKEN")
-    path = _env("ARM_OIDC_TOKEN_FILE_PATH")
+    if env_value("ARM_OIDC_TOKEN"):
+        return env_value("ARM_OIDC_TOKEN")
+    path = env_value("ARM_OIDC_TOKEN_FILE_PATH")
     if path:
         try:
             return open(path, encoding="utf-8").read().strip()
         except OSError as exc:
-            raise Blocked(NO_CREDENTIALS, f"ARM_OIDC_TOKEN_FILE_PATH: cannot read {path} ({exc.strerror})") from None
+            raise Blocked(PreflightExit.NO_CREDENTIALS, f"ARM_OIDC_TOKEN_FILE_PATH: cannot read {path} ({exc.strerror})") from None
     # GitHub Actions: ask the runner for an ID token with Entra's audience
     # (https://docs.github.com/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect).
     import requests
 
     try:
-        answer = session.get(_env("ACTIONS_ID_TOKEN_REQUEST_URL"), params={"audience": GITHUB_OIDC_AUDIENCE},
-                             headers={"Authorization": f"Bearer {_env('ACTIONS_ID_TOKEN_REQUEST_TOKEN')}"})
+        answer = session.get(env_value("ACTIONS_ID_TOKEN_REQUEST_URL"), params={"audience": GITHUB_OIDC_AUDIENCE},
+                             headers={"Authorization": f"Bearer {env_value('ACTIONS_ID_TOKEN_REQUEST_TOKEN')}"})
         return answer.json()["value"]
     except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: GitHub gave no OIDC token ({type(exc).__name__})") from None
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: GitHub gave no OIDC token ({type(exc).__name__})") from None
 
 
 def msal_token(ctx: Context) -> str:
@@ -97,7 +98,7 @@ def msal_token(ctx: Context) -> str:
     if found["method"] == "client certificate":
         credential = _client_certificate()
     elif found["method"] == "client secret":
-        credential = _env("ARM_CLIENT_SECRET")
+        credential = env_value("ARM_CLIENT_SECRET")
     else:
         assertion = _oidc_assertion(session)
         credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
@@ -106,8 +107,8 @@ def msal_token(ctx: Context) -> str:
         result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority, GRAPH,
                                           session, TIMEOUT_SECONDS)
     except (ValueError, requests.RequestException) as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
     if "access_token" not in result:
         description = (result.get("error_description") or result.get("error") or "unknown error").splitlines()[0]
-        raise Blocked(NO_TOKEN, f"Graph token: Entra refused the {found['method']} of {found['client_id']} ({description})")
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra refused the {found['method']} of {found['client_id']} ({description})")
     return result["access_token"]

@@ -17,17 +17,12 @@ import binascii
 import os
 import sys
 
-from ..resources.keystore_file import (MAX_KEYSTORE_BYTES, BoundedReadError, KeystoreFileRefused, existing_file_problem,
-                                      read_regular_file, write_private_file)
+from ..resources.bounded_read import BoundedReadError, read_regular_file
+from ..resources.keystore_file import MAX_KEYSTORE_BYTES, KeystoreFileRefused, existing_file_problem, write_private_file
 from ..rules.keystore import keystore_kind
 from .exit_codes import KeystoreExit
 from .outputs import read_stack_outputs
 
-EXIT_OK = KeystoreExit.OK
-EXIT_REFUSED = KeystoreExit.REFUSED
-EXIT_USAGE = KeystoreExit.USAGE
-EXIT_BAD_KEYSTORE = KeystoreExit.BAD_KEYSTORE
-EXIT_WRITE_FAILED = KeystoreExit.WRITE_FAILED
 KEYSTORE_NAME_ENDINGS = (".jks", ".p12", ".pfx")
 
 
@@ -56,37 +51,37 @@ def run_keystore_export(args) -> int:
     outputs = read_stack_outputs(args.outputs)
     data, why = decode_keystore(outputs.keystore)
     if data is None:
-        return _fail(why, EXIT_BAD_KEYSTORE)
+        return _fail(why, KeystoreExit.BAD_KEYSTORE)
     declared = outputs.keystore_format
     if declared in ("jks", "pkcs12") and keystore_kind(data) != declared:
-        return _fail(f"the keystore output is {keystore_kind(data)}, but keystoreFormat says {declared}", EXIT_BAD_KEYSTORE)
+        return _fail(f"the keystore output is {keystore_kind(data)}, but keystoreFormat says {declared}", KeystoreExit.BAD_KEYSTORE)
     target = args.out or outputs.keystore_path
     if not target or not isinstance(target, str):
-        return _fail("no --out given and no keystorePath in the outputs", EXIT_USAGE)
+        return _fail("no --out given and no keystorePath in the outputs", KeystoreExit.USAGE)
     if args.out and not args.out.lower().endswith(KEYSTORE_NAME_ENDINGS):
         # Git ignores *.jks, *.p12 and *.pfx (.gitignore): another name would land untracked in a
         # checkout, key and all, one `git add .` away from being committed.
-        return _fail(f"--out {args.out}: a keystore file name must end in .jks, .p12 or .pfx (which Git ignores)", EXIT_USAGE)
+        return _fail(f"--out {args.out}: a keystore file name must end in .jks, .p12 or .pfx (which Git ignores)", KeystoreExit.USAGE)
     problem = existing_file_problem(os.path.abspath(target))
     if problem:
-        return _fail(f"refusing to write {target}: the path {problem}", EXIT_REFUSED)
+        return _fail(f"refusing to write {target}: the path {problem}", KeystoreExit.REFUSED)
     if os.path.exists(target):
         try:
             current = read_regular_file(target, MAX_KEYSTORE_BYTES)
         except BoundedReadError as exc:
-            return _fail(f"refusing to write {target}: the path {exc}", EXIT_REFUSED)
+            return _fail(f"refusing to write {target}: the path {exc}", KeystoreExit.REFUSED)
         if current == data:
             print(f"{target} already holds this keystore; nothing written")
-            return EXIT_OK
+            return KeystoreExit.OK
         if not args.force:
-            return _fail(f"{target} holds a different keystore; refusing to overwrite it without --force", EXIT_REFUSED)
+            return _fail(f"{target} holds a different keystore; refusing to overwrite it without --force", KeystoreExit.REFUSED)
     try:
         write_private_file(target, data)
     except KeystoreFileRefused as exc:
-        return _fail(str(exc), EXIT_WRITE_FAILED if exc.reason.startswith(("writing", "its folder")) else EXIT_REFUSED)
+        return _fail(str(exc), KeystoreExit.WRITE_FAILED if exc.reason.startswith(("writing", "its folder")) else KeystoreExit.REFUSED)
     print(
         f"wrote {target} (mode 0600): {outputs.keystore_format or 'keystore'} with alias "
         f"{outputs.keystore_alias}, certificate {outputs.certificate_thumbprint}, "
         f"valid until {outputs.certificate_not_after}; the password is the keystorePassword output"
     )
-    return EXIT_OK
+    return KeystoreExit.OK

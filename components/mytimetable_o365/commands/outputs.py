@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ..resources.keystore_file import BoundedReadError, read_regular_file
+from ..resources.bounded_read import BoundedReadError, read_regular_file
 from ..rules.outputs import OUTPUTS
 
 

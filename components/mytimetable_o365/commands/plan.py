@@ -12,14 +12,14 @@ import os
 import re
 import sys
 
-from ..offline.engine import DEPLOYER_OBJECT_ID, MICROSOFT_SERVICE_PRINCIPALS, evaluate
-from ..resources import hooks, keystore_file
-from ..resources.keystore_file import existing_file_problem
+from ..resources.keystore_file import existing_file_problem, recording_keystore_files
 from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
 from ..rules.certificate import inspect_certificate, parse_rfc3339
 from ..rules.permissions import find_permission
 from ..rules.settings import NAMESPACE, InvalidConfigError
 from ..rules.stack_names import stacks_from_files
+from .exit_codes import EMULATION_MISSING, PlanExit
+from .outputs import UsageError
 
 SECRET_MASK = "[secret]"
 GENERATED_CERTIFICATE = "pulumi-python:dynamic/mytimetable:Certificate"
@@ -35,8 +35,8 @@ def _permission_name(resource_app_id: str, permission_id: str, kind: str) -> str
     return f"{permission.resource.display_name} / {permission.name}"
 
 
-def _owner(object_id: str) -> str:
-    return f"{object_id} (the deploying identity; placeholder)" if object_id == DEPLOYER_OBJECT_ID else object_id
+def _owner(object_id: str, deployer: str) -> str:
+    return f"{object_id} (the deploying identity; placeholder)" if object_id == deployer else object_id
 
 
 def _after_deploy(value: str, deploy_time: _dt.datetime) -> str:
@@ -74,6 +74,8 @@ def _output_lines(name: str, value, deploy_time) -> list[str]:
 
 def render_plan(deployment, stack: str) -> str:
     """The plan as text that is the same on every run for the same config, so that two plans diff."""
+    # Deferred: the plan's placeholders come from the engine emulator, imported where plan is wired (emulator()).
+    from mytimetable_emulation.engine import DEPLOYER_OBJECT_ID, MICROSOFT_SERVICE_PRINCIPALS
 
     generated = bool(deployment.of_type(GENERATED_CERTIFICATE))
     lines = [f"Stack {stack}: what `pulumi up` would declare (engine emulator: IDs are placeholders, "
@@ -85,7 +87,7 @@ def render_plan(deployment, stack: str) -> str:
     lines += [
         f"App registration  {app.inputs['displayName']}  (signInAudience {app.inputs['signInAudience']})",
         f"Redirect URI      {app.inputs['web']['redirectUris'][0]}",
-        f"Owners            {', '.join(_owner(o) for o in app.inputs.get('owners') or []) or '(none)'}",
+        f"Owners            {', '.join(_owner(o, DEPLOYER_OBJECT_ID) for o in app.inputs.get('owners') or []) or '(none)'}",
         "Permissions requested:",
     ]
     role_names = {}
@@ -141,73 +143,67 @@ def render_plan(deployment, stack: str) -> str:
     return "\n".join(lines)
 
 
-class _RecordedWrites:
-    """Stands in for the keystore file writer while `plan` evaluates: plan writes no file, ever
-    (reviewers run it on the MyTimetable host). It records where `up` would write and, reading
-    without writing, whether `up` would refuse the path."""
-
-    def __init__(self):
-        self.writes: list[tuple[str, str]] = []
-
-    def __call__(self, path: str, data: bytes) -> None:
-        try:
-            problem = existing_file_problem(os.path.abspath(path))
-        except (OSError, ValueError) as exc:
-            problem = f"cannot be examined ({exc})"
-        self.writes.append((path, problem or ""))
-
-
 def print_plan(stack: str, project_dir: str) -> int:
-    import contextlib
     import tempfile
-    from unittest import mock
+
+    evaluate = emulator()
 
     stack_file = os.path.join(project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(stack_file):
         stacks = sorted(stacks_from_files(os.listdir(project_dir))) if os.path.isdir(project_dir) else []
         known = f"; the project's stacks: {', '.join(stacks)}" if stacks else ""
         print(f"no {stack_file}: create the stack's config first{known}", file=sys.stderr)
-        return 2
+        return PlanExit.USAGE
     try:
         config = read_stack_config(stack_file)  # as the Pulumi CLI reads it (YAML 1.2, values as text)
     except StackFileError as exc:
         print(str(exc), file=sys.stderr)
-        return 2
+        return PlanExit.USAGE
     program = os.path.abspath(os.path.join(project_dir, "__main__.py"))
     if not os.path.isfile(program):
         print(f"no program in {project_dir}: __main__.py is missing (give --project-dir the folder of Pulumi.yaml "
               "and __main__.py)", file=sys.stderr)
-        return 2
+        return PlanExit.USAGE
     config, secure = without_secure_values(config, NAMESPACE)  # shown as [secret]; no passphrase needed
     here = os.getcwd()
-    recorded = _RecordedWrites()
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch, recording_keystore_files() as recorded:
         # Nothing of the emulated run lands in the project; the project's stack names are known to
         # the program (as in `pulumi preview`) through empty stand-ins in the scratch folder.
         for name in stacks_from_files(os.listdir(project_dir)):
             open(os.path.join(scratch, f"Pulumi.{name}.yaml"), "w").close()
         os.chdir(scratch)
         try:
-            with contextlib.ExitStack() as stubs:
-                for module in (keystore_file, hooks):  # wherever the hook finds the writer
-                    if hasattr(module, "write_private_file"):
-                        stubs.enter_context(mock.patch.object(module, "write_private_file", recorded))
-                secret_keys = tuple(sorted({where.split(".", 1)[0] for where in secure}))
-                deployment = evaluate(program, config=config, stack=stack, secret_keys=secret_keys)
+            # Plan writes no file, ever (reviewers run it on the MyTimetable host): the keystore
+            # hook's write is recorded, and the delivery check reads what was recorded.
+            secret_keys = tuple(sorted({where.split(".", 1)[0] for where in secure}))
+            deployment = evaluate(program, config=config, stack=stack, secret_keys=secret_keys)
         except InvalidConfigError as exc:
             print(str(exc), file=sys.stderr)
-            return 1
+            return PlanExit.INVALID_CONFIG
         finally:
             os.chdir(here)
-    # The keystore `up` would write is not missing: plan only recorded the write instead of making it.
-    written = {path for path, _ in recorded.writes}
-    deployment.warnings[:] = [w for w in deployment.warnings if not any(w.startswith(f"keystore file {p} ") for p in written)]
     print(render_plan(deployment, stack))
     for where in secure:
         print(f"note: {where} is a secure value: shown as {SECRET_MASK}, checked by `pulumi preview` with the "
               "stack's secrets provider" + ("; the plan shows a generated certificate in place of yours"
                                             if where.endswith(("privateKeyPem", "certificatePem")) else ""))
-    for path, problem in recorded.writes:
+    for path in recorded.writes:  # where `up` would write: would it refuse the path?
+        try:
+            problem = existing_file_problem(path)
+        except (OSError, ValueError) as exc:
+            problem = f"cannot be examined ({exc})"
         if problem:
             print(f"warning: {NAMESPACE}:keystore.path: `up` would refuse to write the keystore to {path}: the path {problem}")
-    return 0
+    return PlanExit.OK
+
+
+def emulator():
+    """The offline engine's evaluate(), from the emulation package (an extra), or one line saying how to get it."""
+    try:
+        # Deferred: the emulation ships apart from the product; only `plan` and `rehearse` need it.
+        from mytimetable_emulation.engine import evaluate
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("mytimetable_emulation"):
+            raise
+        raise UsageError(EMULATION_MISSING.format(command="plan")) from None
+    return evaluate

@@ -27,19 +27,16 @@ import shutil
 import subprocess
 
 from .. import clock
-from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
+from ..resources.stack_file import StackFileError, stack_settings
 from ..rules.access import requirements_for
 from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor, parse_version
 from ..rules.redirect_uri import is_example_site
-from ..rules.settings import NAMESPACE, InvalidConfigError, parse_settings
-from ..rules.stack_names import stacks_from_files
+from ..rules.settings import NAMESPACE, InvalidConfigError
 from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, shortfalls
 from .entra_token import az_token, msal_token
+from .exit_codes import PreflightExit
 from .outputs import read_stack_outputs
-from .preflight_base import (  # noqa: F401 - the exit codes and context, re-exported where callers look
-    CHECKS, CLI_PROBLEM, CONFIG_PROBLEM, DEFAULT_AUTHORITY, EXIT_CODES, GITHUB_OIDC_AUDIENCE, GRAPH, MISSING_PERMISSIONS,
-    NO_CREDENTIALS, NO_TOKEN, OK, TIMEOUT_SECONDS, USAGE, WRONG_TENANT, Blocked, Context, _env, _true, epilog, say,
-)
+from .preflight_base import CHECKS, TIMEOUT_SECONDS, Blocked, Context, env_true, env_value, say
 
 
 # --- cli -------------------------------------------------------------------------------
@@ -48,18 +45,18 @@ def check_cli(ctx: Context) -> None:
     try:
         result = subprocess.run([pulumi, "version"], capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
     except FileNotFoundError:
-        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi}` not found; install it (`make pulumi-cli`, "
+        raise Blocked(PreflightExit.CLI_PROBLEM, f"Pulumi CLI: `{pulumi}` not found; install it (`make pulumi-cli`, "
                                    f"https://www.pulumi.com/docs/install/), at least {PULUMI_CLI_FLOOR}") from None
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` did not run ({exc})") from None
+        raise Blocked(PreflightExit.CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` did not run ({exc})") from None
     text = result.stdout.strip()
     verdict = meets_floor(text) if result.returncode == 0 else None
     if verdict is None:
-        raise Blocked(CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` gave no version "
+        raise Blocked(PreflightExit.CLI_PROBLEM, f"Pulumi CLI: `{pulumi} version` gave no version "
                                    f"({(text or result.stderr.strip() or 'no output').splitlines()[0]})")
     version = ".".join(map(str, parse_version(text) or ()))
     if not verdict:
-        raise Blocked(CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
+        raise Blocked(PreflightExit.CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
                                    "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it: "
                                    "`curl -fsSL https://get.pulumi.com | sh` (or your package manager), then `pulumi version`")
     say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
@@ -70,26 +67,20 @@ def check_config(ctx: Context) -> None:
     stack = ctx.args.stack
     path = os.path.join(ctx.args.project_dir, f"Pulumi.{stack}.yaml")
     if not os.path.exists(path):
-        raise Blocked(CONFIG_PROBLEM, f"stack config: no {path}; create the stack's config first")
+        raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: no {path}; create the stack's config first")
     try:
         # Read as the Pulumi CLI reads it (YAML 1.2 scalars, duplicate keys refused), as `plan` does.
-        config = read_stack_config(path)
+        ctx.settings, notes = stack_settings(ctx.args.project_dir, stack, clock.utcnow())
     except StackFileError as exc:
-        raise Blocked(CONFIG_PROBLEM, f"stack config: {exc}") from None
-    prefix = NAMESPACE + ":"
-    checkable, secure = without_secure_values(config, NAMESPACE)
-    notes = [where[len(prefix):] if where.startswith(prefix) else where for where in secure]
-    raw = {k[len(prefix):]: v for k, v in checkable.items() if isinstance(k, str) and k.startswith(prefix)}
-    try:
-        ctx.settings = parse_settings(raw, stack, clock.utcnow(), stacks_from_files(os.listdir(ctx.args.project_dir)))
+        raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {exc}") from None
     except InvalidConfigError as exc:
         for problem in exc.problems:
             say("FAIL", f"stack config: {problem}")
-        raise Blocked(CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
+        raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
     s = ctx.settings
 
     if is_example_site(s.site_url):
-        raise Blocked(CONFIG_PROBLEM, f"stack config: {NAMESPACE}:siteUrl {s.site_url} is still an example (RFC 2606 "
+        raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {NAMESPACE}:siteUrl {s.site_url} is still an example (RFC 2606 "
                                       "reserved name); set it to your MyTimetable site before deploying")
     say("OK", f"stack config {path}: {s.permission_mode} mode, adminConsent {str(s.admin_consent).lower()}, "
               f"legacyExchangePermission {str(s.legacy_exchange_permission).lower()}")
@@ -100,16 +91,16 @@ def check_config(ctx: Context) -> None:
 # --- credentials -----------------------------------------------------------------------
 def find_credentials() -> dict | None:
     """What the azuread provider would authenticate with, in its order (module docstring)."""
-    client_id, tenant_id = _env("ARM_CLIENT_ID"), _env("ARM_TENANT_ID")
+    client_id, tenant_id = env_value("ARM_CLIENT_ID"), env_value("ARM_TENANT_ID")
     if client_id and tenant_id:
-        if _env("ARM_CLIENT_CERTIFICATE_PATH") or _env("ARM_CLIENT_CERTIFICATE"):
+        if env_value("ARM_CLIENT_CERTIFICATE_PATH") or env_value("ARM_CLIENT_CERTIFICATE"):
             return {"method": "client certificate", "client_id": client_id, "tenant_id": tenant_id}
-        if _env("ARM_CLIENT_SECRET"):
+        if env_value("ARM_CLIENT_SECRET"):
             return {"method": "client secret", "client_id": client_id, "tenant_id": tenant_id}
-        if _true("ARM_USE_OIDC") and (_env("ARM_OIDC_TOKEN") or _env("ARM_OIDC_TOKEN_FILE_PATH") or (
-                _env("ACTIONS_ID_TOKEN_REQUEST_URL") and _env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))):
+        if env_true("ARM_USE_OIDC") and (env_value("ARM_OIDC_TOKEN") or env_value("ARM_OIDC_TOKEN_FILE_PATH") or (
+                env_value("ACTIONS_ID_TOKEN_REQUEST_URL") and env_value("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))):
             return {"method": "OIDC", "client_id": client_id, "tenant_id": tenant_id}
-    if _env("ARM_USE_CLI").lower() != "false":
+    if env_value("ARM_USE_CLI").lower() != "false":
         return {"method": "Azure CLI"}
     return None
 
@@ -119,13 +110,13 @@ def check_credentials(ctx: Context) -> None:
     hint = ("log in with `az login`, or set ARM_CLIENT_ID and ARM_TENANT_ID with ARM_CLIENT_CERTIFICATE_PATH, "
             "ARM_CLIENT_SECRET or ARM_USE_OIDC=true and an OIDC token")
     if found is None:
-        raise Blocked(NO_CREDENTIALS, f"Azure credentials: none (ARM_USE_CLI=false and no service principal); {hint}")
+        raise Blocked(PreflightExit.NO_CREDENTIALS, f"Azure credentials: none (ARM_USE_CLI=false and no service principal); {hint}")
     if found["method"] == "Azure CLI":
         az = shutil.which(ctx.args.az)
         if not az:
-            partial = [n for n in ("ARM_CLIENT_ID", "ARM_TENANT_ID") if _env(n)]
+            partial = [n for n in ("ARM_CLIENT_ID", "ARM_TENANT_ID") if env_value(n)]
             extra = f" ({' and '.join(partial)} set, but no certificate, secret or OIDC token with it)" if partial else ""
-            raise Blocked(NO_CREDENTIALS, f"Azure credentials: none{extra}, and no Azure CLI (`{ctx.args.az}`); {hint}")
+            raise Blocked(PreflightExit.NO_CREDENTIALS, f"Azure credentials: none{extra}, and no Azure CLI (`{ctx.args.az}`); {hint}")
         found["az"] = az
         say("OK", f"Azure credentials: the Azure CLI login ({az}); no ARM_CLIENT_ID/ARM_TENANT_ID service principal")
     else:
@@ -143,12 +134,12 @@ def check_token(ctx: Context) -> None:
     try:
         claims = read_claims(token)
     except NotAToken as exc:
-        raise Blocked(NO_TOKEN, f"Graph token: {exc}") from None
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: {exc}") from None
     expires = claims.get("exp")
     now = clock.utcnow().timestamp()
     if isinstance(expires, (int, float)) and expires <= now:
         again = "run `az login` again" if found["method"] == "Azure CLI" else "get a fresh OIDC token"
-        raise Blocked(NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
     ctx.claims = claims
     who = claims.get("upn") or claims.get("unique_name") or claims.get("app_displayname") or claims.get("appid") or claims.get("oid")
     say("OK", f"Graph token for the {identity_kind(claims)} {who} in tenant {claims.get('tid')}")
@@ -172,7 +163,7 @@ def _recorded_tenant(ctx: Context) -> tuple[str | None, str]:
         # Anything else (no login, wrong backend, missing passphrase) blocks with the CLI's words.
         if "no stack named" in said or "does not have output property" in said:
             return None, "`pulumi stack output` found no deployment of this stack"
-        raise Blocked(WRONG_TENANT, f"tenant: `pulumi stack output --stack {ctx.args.stack}` failed: {said}")
+        raise Blocked(PreflightExit.WRONG_TENANT, f"tenant: `pulumi stack output --stack {ctx.args.stack}` failed: {said}")
     try:
         value = json.loads(result.stdout)
     except ValueError:
@@ -188,7 +179,7 @@ def check_tenant(ctx: Context) -> None:
         check_keystore_in_state(ctx)
         return
     if str(tenant).lower() != str(token_tenant).lower():
-        raise Blocked(WRONG_TENANT, f"tenant: the identity signs in to tenant {token_tenant}, but the stack was deployed "
+        raise Blocked(PreflightExit.WRONG_TENANT, f"tenant: the identity signs in to tenant {token_tenant}, but the stack was deployed "
                                     f"to {tenant} ({source}); use that tenant's credentials (ARM_TENANT_ID, `az login --tenant`)")
     say("OK", f"tenant {tenant}: the stack's tenant ({source})")
     check_keystore_in_state(ctx)
@@ -221,7 +212,7 @@ def check_keystore_in_state(ctx: Context) -> None:
         theirs = _pulumi_json(ctx, "stack", "output", "--stack", name, "keystorePath")
         if isinstance(theirs, str) and theirs and \
                 os.path.normpath(os.path.join(os.path.abspath(ctx.args.project_dir), theirs)) == mine:
-            raise Blocked(CONFIG_PROBLEM, f"keystore path: stack {name}'s last deployment wrote its keystore to {theirs}, "
+            raise Blocked(PreflightExit.CONFIG_PROBLEM, f"keystore path: stack {name}'s last deployment wrote its keystore to {theirs}, "
                                           f"which is this stack's keystore.path: stacks {ctx.args.stack} and {name} would "
                                           "replace each other's keystore; give this stack its own keystore.path")
     say("OK", f"keystore path {ctx.settings.keystore.path}: no other stack's last deployment wrote there")
@@ -237,7 +228,7 @@ def check_permissions(ctx: Context) -> None:
     if missing:
         for gap in missing:
             say("FAIL", f"permissions: the {kind} lacks {gap.needs}, so the deployment would fail to {gap.step}")
-        raise Blocked(MISSING_PERMISSIONS, f"permissions: {len(missing)} of {len(requirements)} steps of this stack would "
+        raise Blocked(PreflightExit.MISSING_PERMISSIONS, f"permissions: {len(missing)} of {len(requirements)} steps of this stack would "
                                            "be refused; grant what is named above (README: Prerequisites)")
     held = "application permissions in `roles`" if kind == APP else "active directory roles in `wids`"
     say("OK", f"permissions: the {kind}'s {held} cover all {len(requirements)} steps of this stack")
@@ -268,4 +259,4 @@ def run_preflight(args) -> int:
     else:  # e.g. `make up` checks only the CLI: say so, never "preflight passed" for a part
         say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
                   "`make preflight` runs every check): nothing was changed")
-    return OK
+    return PreflightExit.OK

@@ -1,5 +1,5 @@
-"""What preflight's checks share: the exit codes (one per blocking check), the context they hand
-on, Entra's endpoints and the small helpers for environment variables and output lines."""
+"""What preflight's checks share: the context they hand on, the OIDC audience, and the small helpers
+for environment variables and output lines."""
 
 from __future__ import annotations
 
@@ -7,32 +7,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from .exit_codes import PreflightExit
-
 CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
 
-# Exit codes, one per blocking check (documented in the CLI epilog and README).
-OK = PreflightExit.OK
-USAGE = PreflightExit.USAGE
-CLI_PROBLEM = PreflightExit.CLI_PROBLEM
-CONFIG_PROBLEM = PreflightExit.CONFIG_PROBLEM
-NO_CREDENTIALS = PreflightExit.NO_CREDENTIALS
-NO_TOKEN = PreflightExit.NO_TOKEN
-WRONG_TENANT = PreflightExit.WRONG_TENANT
-MISSING_PERMISSIONS = PreflightExit.MISSING_PERMISSIONS
-EXIT_CODES = {
-    OK: "every check passed (or was skipped with a note)",
-    USAGE: "bad arguments",
-    CLI_PROBLEM: "the Pulumi CLI is missing or older than the supported floor",
-    CONFIG_PROBLEM: "the stack's config is missing or invalid",
-    NO_CREDENTIALS: "no Azure credentials the azuread provider would use",
-    NO_TOKEN: "no Microsoft Graph token for the identity (rejected, expired or unreadable)",
-    WRONG_TENANT: "the identity's tenant is not the stack's tenant",
-    MISSING_PERMISSIONS: "the identity lacks a permission or role a step of this stack needs",
-}
-
-DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
-GRAPH = "https://graph.microsoft.com"
 # The audience GitHub's OIDC token must carry for Entra's workload identity federation
 # (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
 GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
@@ -60,14 +36,11 @@ def say(status: str, message: str) -> None:
     print(f"{status:<6}{message}", flush=True)
 
 
-def _env(name: str) -> str:
+def env_value(name: str) -> str:
+    """An environment variable's value, stripped; "" when unset."""
     return (os.environ.get(name) or "").strip()
 
 
-def _true(name: str) -> bool:
-    return _env(name).lower() in ("true", "1", "yes")
-
-
-def epilog() -> str:
-    """The exit codes, for `preflight --help`."""
-    return "exit codes:\n" + "\n".join(f"  {code:>2}  {text}" for code, text in sorted(EXIT_CODES.items()))
+def env_true(name: str) -> bool:
+    """Is the environment variable set to true (true, 1 or yes, as the azuread provider reads ARM_USE_*)?"""
+    return env_value(name).lower() in ("true", "1", "yes")

@@ -17,7 +17,8 @@ import re
 import sys
 from dataclasses import dataclass
 
-from ..resources.keystore_file import MAX_KEYSTORE_BYTES, BoundedReadError, read_regular_file
+from ..resources.bounded_read import BoundedReadError, read_regular_file
+from ..resources.keystore_file import MAX_KEYSTORE_BYTES
 from ..rules.certificate import inspect_certificate
 from ..rules.keystore import keystore_kind, read_keystore, sniff_format
 from ..rules.permissions import MODES
@@ -27,17 +28,6 @@ from .outputs import StackOutputs, read_stack_outputs
 
 GRAPH_ROLE = "Calendars.ReadWrite"
 
-# Exit codes, one per outcome (commands/exit_codes.py, VerifyExit).
-OK = VerifyExit.OK
-USAGE = VerifyExit.USAGE
-CERTIFICATE_NOT_REGISTERED = VerifyExit.CERTIFICATE_NOT_REGISTERED
-CONSENT_MISSING = VerifyExit.CONSENT_MISSING
-APP_NOT_FOUND = VerifyExit.APP_NOT_FOUND
-MAILBOX_OUT_OF_SCOPE = VerifyExit.MAILBOX_OUT_OF_SCOPE
-MAILBOX_NOT_FOUND = VerifyExit.MAILBOX_NOT_FOUND
-TOKEN_FAILED = VerifyExit.TOKEN_FAILED
-GRAPH_FAILED = VerifyExit.GRAPH_FAILED
-KEYSTORE_UNUSABLE = VerifyExit.KEYSTORE_UNUSABLE
 
 # Every request to Entra and Graph is bounded: MSAL's requests carry no timeout of their own.
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -62,14 +52,14 @@ def classify_token_error(result: dict) -> Outcome:
     description = result.get("error_description") or result.get("error") or "unknown error"
     first_line = description.splitlines()[0]
     if AADSTS_CERTIFICATE in codes:
-        return Outcome(CERTIFICATE_NOT_REGISTERED,
+        return Outcome(VerifyExit.CERTIFICATE_NOT_REGISTERED,
                        "certificate not registered: Entra does not accept the keystore's certificate for this app "
                        f"(AADSTS700027). Check certificateThumbprint against the app's certificates. [{first_line}]")
     if AADSTS_APP_NOT_FOUND in codes:
-        return Outcome(APP_NOT_FOUND, f"app not found: no application with this client ID in the tenant (AADSTS700016). [{first_line}]")
+        return Outcome(VerifyExit.APP_NOT_FOUND, f"app not found: no application with this client ID in the tenant (AADSTS700016). [{first_line}]")
     if codes & set(AADSTS_TENANT):
-        return Outcome(APP_NOT_FOUND, f"app not found: the tenant ID is unknown. [{first_line}]")
-    return Outcome(TOKEN_FAILED, f"no token: {first_line}")
+        return Outcome(VerifyExit.APP_NOT_FOUND, f"app not found: the tenant ID is unknown. [{first_line}]")
+    return Outcome(VerifyExit.TOKEN_FAILED, f"no token: {first_line}")
 
 
 def token_roles(access_token: str) -> list[str]:
@@ -86,16 +76,16 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
     error = (body or {}).get("error") or {}
     code, message = error.get("code", ""), error.get("message", "")
     if status == 200:
-        return Outcome(OK, f"calendar of {mailbox} reachable: MyTimetable can read and write it")
+        return Outcome(VerifyExit.OK, f"calendar of {mailbox} reachable: MyTimetable can read and write it")
     if status == 403 and code == "ErrorAccessDenied":
-        return Outcome(MAILBOX_OUT_OF_SCOPE,
+        return Outcome(VerifyExit.MAILBOX_OUT_OF_SCOPE,
                        f"mailbox outside the scope: {mailbox} is not in the mailboxes this app may reach "
                        f"(ErrorAccessDenied: {message}). If the mailbox scope script ran in the last 2 hours, "
                        "Exchange may still be applying it (changes take 30 minutes to 2 hours); nested group "
                        "members are outside a group scope")
     if status == 404:
-        return Outcome(MAILBOX_NOT_FOUND, f"mailbox not found: {mailbox} ({code or status}: {message})")
-    return Outcome(GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
+        return Outcome(VerifyExit.MAILBOX_NOT_FOUND, f"mailbox not found: {mailbox} ({code or status}: {message})")
+    return Outcome(VerifyExit.GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
 
 
 def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):
@@ -103,20 +93,20 @@ def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):
 
     kind = keystore_kind(keystore_bytes)
     if kind is None:
-        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is not a JKS or PKCS#12 keystore")
+        return Outcome(VerifyExit.KEYSTORE_UNUSABLE, f"keystore unusable: {source} is not a JKS or PKCS#12 keystore")
     declared = outputs.keystore_format
     if declared in ("jks", "pkcs12") and declared != kind:
-        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} is {kind}, but keystoreFormat says {declared}")
+        return Outcome(VerifyExit.KEYSTORE_UNUSABLE, f"keystore unusable: {source} is {kind}, but keystoreFormat says {declared}")
     alias, password = outputs.keystore_alias, outputs.keystore_password
     if not isinstance(alias, str) or not isinstance(password, str):
-        return Outcome(KEYSTORE_UNUSABLE, "keystore unusable: keystoreAlias and keystorePassword must be texts")
+        return Outcome(VerifyExit.KEYSTORE_UNUSABLE, "keystore unusable: keystoreAlias and keystorePassword must be texts")
     try:
         return read_keystore(keystore_bytes, kind, alias, password)
     except KeyError:
-        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} holds no key entry named {alias!r} "
+        return Outcome(VerifyExit.KEYSTORE_UNUSABLE, f"keystore unusable: {source} holds no key entry named {alias!r} "
                                           "(keystoreAlias)")
     except Exception:  # noqa: BLE001 - pyjks and cryptography raise many kinds; the password is never shown
-        return Outcome(KEYSTORE_UNUSABLE, f"keystore unusable: {source} does not open with keystorePassword "
+        return Outcome(VerifyExit.KEYSTORE_UNUSABLE, f"keystore unusable: {source} does not open with keystorePassword "
                                           "(wrong password, or a damaged file)")
 
 
@@ -156,25 +146,25 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
                                           {"private_key": key_pem, "public_certificate": cert_pem},
                                           authority, graph, session, timeout)
     except Exception as exc:  # noqa: BLE001 - MSAL raises ValueError, requests' errors and its own
-        return [Outcome(TOKEN_FAILED, f"no token: {_network_failure(exc, timeout)}")]
+        return [Outcome(VerifyExit.TOKEN_FAILED, f"no token: {_network_failure(exc, timeout)}")]
     if "access_token" not in result:
         return [classify_token_error(result)]
-    outcomes = [Outcome(OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
+    outcomes = [Outcome(VerifyExit.OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
 
     mode = MODES.get(str(outputs.permission_mode or "application"))
     if mode is not None and not mode.token_carries_roles:
-        outcomes.append(Outcome(OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
+        outcomes.append(Outcome(VerifyExit.OK, "delegated mode: each user's sign-in and consent cannot be checked without a "
                                     "user; the app and its certificate are fine"))
         return outcomes
     # With RBAC for Applications Exchange grants per mailbox at access time and the token carries
     # no role; only a stack that relies on Entra consent must find the role in the token.
     scoped_by_exchange = bool(outputs.mailbox_scope_script)
     if GRAPH_ROLE not in token_roles(result["access_token"]) and not scoped_by_exchange:
-        outcomes.append(Outcome(CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
+        outcomes.append(Outcome(VerifyExit.CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
                                                  "consent (adminConsent: true) and try again"))
         return outcomes
     if not mailbox:
-        outcomes.append(Outcome(OK, "consent OK; pass --mailbox to check a calendar"))
+        outcomes.append(Outcome(VerifyExit.OK, "consent OK; pass --mailbox to check a calendar"))
         return outcomes
     try:
         response = session.get(f"{graph.rstrip('/')}/v1.0/users/{urllib.parse.quote(mailbox, safe='@')}/calendar",
@@ -183,7 +173,7 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
         if not isinstance(body, dict):
             body = {}
     except (requests.RequestException, ValueError) as exc:
-        return outcomes + [Outcome(GRAPH_FAILED, f"Graph did not answer: {_network_failure(exc, timeout)}")]
+        return outcomes + [Outcome(VerifyExit.GRAPH_FAILED, f"Graph did not answer: {_network_failure(exc, timeout)}")]
     return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
 
 
@@ -204,10 +194,10 @@ def keystore_file_report(outputs: StackOutputs, keystore_bytes: bytes, outcomes:
         return [f"OK    the keystore file is the stack's current keystore (certificate {info.thumbprint}, valid until {until})"]
     lines = [f"NOTE  the keystore file is not the stack's current keystore: its certificate {info.thumbprint} is not "
              f"the current {current or '(no certificateThumbprint output)'}; deliver the current one (`make keystore`)"]
-    if outcomes and outcomes[0].code == OK:
+    if outcomes and outcomes[0].code == VerifyExit.OK:
         lines.append(f"NOTE  Entra still accepts the file's certificate, until {until} (its notAfter): a predecessor "
                      "kept registered after a rotation, it stops working then or at the next rotation")
-    elif any(o.code == CERTIFICATE_NOT_REGISTERED for o in outcomes):
+    elif any(o.code == VerifyExit.CERTIFICATE_NOT_REGISTERED for o in outcomes):
         lines.append("NOTE  Entra no longer accepts the file's certificate: MyTimetable cannot sign in with it")
     return lines
 
@@ -222,7 +212,7 @@ def run_verify(args) -> int:
     if missing or (not args.keystore and outputs.keystore in (None, "", "[secret]")):
         print("the outputs lack " + ", ".join(missing or ["keystore"]) +
               ": use `pulumi stack output --json --show-secrets`", file=sys.stderr)
-        return USAGE
+        return VerifyExit.USAGE
     timeout = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
     if args.keystore:
         source = args.keystore
@@ -230,19 +220,19 @@ def run_verify(args) -> int:
             keystore_bytes = read_regular_file(args.keystore, MAX_KEYSTORE_BYTES)
         except BoundedReadError as exc:
             print(f"--keystore: cannot read {args.keystore} (it {exc})", file=sys.stderr)
-            return USAGE
+            return VerifyExit.USAGE
     else:
         source = "the keystore output"
         try:
             keystore_bytes = base64.b64decode(str(outputs.keystore), validate=True)
         except (binascii.Error, ValueError):
             print("FAIL  keystore unusable: the keystore output is not valid base64")
-            return KEYSTORE_UNUSABLE
+            return VerifyExit.KEYSTORE_UNUSABLE
     verify_tls = args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
     outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls,
                       timeout=timeout, source=source)
     for outcome in outcomes:
-        print(("OK    " if outcome.code == OK else "FAIL  ") + outcome.message)
+        print(("OK    " if outcome.code == VerifyExit.OK else "FAIL  ") + outcome.message)
     for line in keystore_file_report(outputs, keystore_bytes, outcomes) if args.keystore else ():
         print(line)
     return outcomes[-1].code

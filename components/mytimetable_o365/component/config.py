@@ -1,18 +1,13 @@
-"""The stack's side of the program: its config, and what its last deployment exported."""
+"""The stack's config, read through the Pulumi runtime and validated once (errors name the key)."""
 
 from __future__ import annotations
-
-import weakref
-from typing import Any
 
 import pulumi
 
 from .. import clock
 from ..resources.stack_file import StackFileError, read_stack_config
-from ..rules.certificate import inspect_certificate, rotation_notice
 from ..rules.settings import NAMESPACE, InvalidConfigError, Settings, parse_settings
 from ..rules.stack_names import stacks_from_files
-from .rotation_warnings import warn_if_rotation_removes_recent
 
 
 class InvalidStackConfigError(InvalidConfigError, pulumi.RunError):
@@ -86,69 +81,3 @@ def project_stacks(directory: str = ".") -> tuple[str, ...]:
         return stacks_from_files(os.listdir(directory))
     except OSError:
         return ()
-
-
-# One reference per deployment (per running program), shared by every integration in it: keyed by
-# the engine connection the program runs against, as resources/hooks.py keys its hooks.
-_references: weakref.WeakKeyDictionary[Any, pulumi.StackReference] = weakref.WeakKeyDictionary()
-
-
-def last_deployment(name: str, parent: pulumi.Resource) -> pulumi.StackReference:
-    """This stack's outputs as its last deployment left them.
-
-    A stack may read its own previous outputs through a StackReference to itself
-    (pulumi/pulumi#3722): the engine reads the last saved state, so in preview and up alike it
-    sees the previous update's outputs (none on a first deployment). `get_organization()` is
-    "organization" on the file backends, which they accept. One reference per program: the first
-    integration to ask makes it, named `<its name>-last-deployment` and parented to it (the name
-    every one-integration stack has always had), and the others share it; they read their own
-    outputs from its `outputs` under their output prefix, by plain lookups in one apply
-    (component/integration.py): the SDK's `get_output` passes the whole `outputs` through
-    `Output.all`, which lifts every output of the stack into an Output of its own on each call,
-    N integrations x 16 N Outputs.
-    """
-    from pulumi.runtime.settings import SETTINGS
-
-    shared = _references.get(SETTINGS.monitor)
-    if shared is None:
-        stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-        shared = _references[SETTINGS.monitor] = pulumi.StackReference(
-            f"{name}-last-deployment", stack_name=stack, opts=pulumi.ResourceOptions(parent=parent))
-    return shared
-
-
-def warn_when_rotation_due(settings: Settings, renew_at, state) -> None:
-    """Warn in preview and up when the last deployment's certificate (its certificateRenewAt and
-    certificateState outputs) is due for rotation, and loudly when the coming rotation would remove
-    a certificate whose keystore was delivered only days ago. The certificate resource's own
-    outputs cannot serve: while it is being rotated they are unknown in preview."""
-
-    notice = rotation_notice(renew_at, clock.utcnow())
-    if notice:
-        pulumi.log.warn(notice)
-    warn_if_rotation_removes_recent(state, settings)
-
-
-def own_certificate_replaced_warning(settings: Settings, previous_thumbprint) -> str | None:
-    """The loud warning when this up would unregister the brought-your-own certificate that the
-    last deployment delivered, with nothing keeping it registered. Pure."""
-
-    own = settings.certificate
-    if not own.bring_your_own or not isinstance(previous_thumbprint, str) or not previous_thumbprint:
-        return None
-    current = inspect_certificate(str(own.certificate_pem)).thumbprint
-    retiring = inspect_certificate(own.retiring_certificate_pem).thumbprint if own.retiring_certificate_pem else None
-    if previous_thumbprint.upper() in (current, retiring):
-        return None
-    return (f"{NAMESPACE}:certificate.certificatePem changed: this up removes the certificate {previous_thumbprint.upper()} "
-            "from Entra, and MyTimetable, still holding the old keystore, can no longer sign in until the new "
-            f"keystore reaches it. To avoid the outage, set {NAMESPACE}:certificate.retiringCertificatePem to the "
-            "previous certificate for this up, deliver the new keystore, then remove it (README, "
-            "\"Replacing your own certificate\").")
-
-
-def warn_when_own_certificate_replaced(settings: Settings, previous_thumbprint) -> None:
-    """Warn (pulumi.log.warn) when this up would unregister the delivered own certificate."""
-    warning = own_certificate_replaced_warning(settings, previous_thumbprint)
-    if warning:
-        pulumi.log.warn(warning)

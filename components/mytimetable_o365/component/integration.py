@@ -29,9 +29,7 @@ from ..rules.permissions import (
     resolve_scope_id,
 )
 from ..rules.settings import Settings
-from .collector import collect_garbage_less_often, skip_the_final_collection
-from .config import last_deployment, warn_when_own_certificate_replaced, warn_when_rotation_due
-from .delivery import warn_when_keystore_not_delivered
+from .last_deployment import last_deployment, warn_when_keystore_not_delivered, warn_when_own_certificate_replaced, warn_when_rotation_due
 
 TYPE_TOKEN = "mytimetable:o365:Integration"
 SIGN_IN_AUDIENCE = "AzureADMyOrg"
@@ -86,8 +84,6 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     """
 
     def __init__(self, name: str, args: IntegrationArgs, opts: pulumi.ResourceOptions | None = None):
-        collect_garbage_less_often()
-        skip_the_final_collection()
         super().__init__(TYPE_TOKEN, name, None, opts)
         # The generated certificate's non-secret state (slots, thumbprints, since when active), exported
         # so the next preview can warn before a rotation removes a certificate still being delivered.

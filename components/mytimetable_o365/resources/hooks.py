@@ -13,12 +13,12 @@ import asyncio
 import base64
 import re
 import weakref
-from typing import Any
 from collections.abc import Mapping
+from typing import Any
 
 from pulumi import ErrorHookArgs, ResourceHookArgs
 
-from .keystore_file import write_private_file
+from .keystore_file import keystore_files
 
 KEYSTORE_HOOK_NAME = "mytimetable-write-keystore"
 REPLICATION_HOOK_NAME = "mytimetable-retry-replication-delay"
@@ -57,7 +57,7 @@ async def write_keystore_file(args: ResourceHookArgs) -> None:
     path = await plain_value(outputs.get("path"))
     if not data or not path:
         raise ValueError(f"{args.name}: no keystore or path in the resource's outputs")
-    write_private_file(path, base64.b64decode(data))
+    keystore_files().write(path, base64.b64decode(data))
 
 
 def is_replication_delay(errors: list[str]) -> bool:

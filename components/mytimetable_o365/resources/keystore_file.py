@@ -9,58 +9,20 @@ target (they hold key material) are removed first.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 
 from ..rules.keystore import keystore_kind
+from .bounded_read import read_regular_file
 
 TEMP_PREFIX = ".mytimetable-keystore-"
 TEMP_SUFFIX = ".partial"
 # A keystore with one key entry is a few KiB; anything far larger is not ours.
 MAX_KEYSTORE_BYTES = 1 << 20
-
-
-class BoundedReadError(Exception):
-    """A file that is not read: not a regular file, too large, or unreadable (the message says which)."""
-
-
-def read_regular_file(path: str, limit: int) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes. A FIFO, a device (/dev/zero), a folder
-    or a bigger file is refused at once, without reading it: O_NONBLOCK keeps a FIFO's open from
-    blocking, fstat on the opened file judges what was opened, and at most limit+1 bytes are read."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise BoundedReadError("does not exist") from None
-    except ValueError:  # a NUL byte in the path
-        raise BoundedReadError("is not a usable path (it contains a NUL character)") from None
-    except OSError as exc:
-        raise BoundedReadError(f"cannot be read ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise BoundedReadError("is a folder, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise BoundedReadError("is not a regular file (a device, pipe or socket)")
-        if info.st_size > limit:
-            raise BoundedReadError(f"is too large ({info.st_size} bytes; at most {limit})")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        data = b"".join(chunks)
-    except OSError as exc:
-        raise BoundedReadError(f"cannot be read ({exc.strerror})") from None
-    finally:
-        os.close(fd)
-    if len(data) > limit:
-        raise BoundedReadError(f"is too large (more than {limit} bytes)")
-    return data
 
 
 class KeystoreFileRefused(Exception):
@@ -204,3 +166,50 @@ def _write_locked(path: str, target: str, directory: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+class KeystoreFiles:
+    """Where keystores go and are read back: the post-deploy hook writes through `write`, and the
+    delivery check (component/last_deployment.py) reads through `read`. The one seam between the
+    program and the keystore file on disk; `recording_keystore_files()` swaps it for a recorder."""
+
+    def write(self, path: str, data: bytes) -> None:
+        write_private_file(path, data)
+
+    def read(self, path: str) -> bytes:
+        """The file's bytes (BoundedReadError: "does not exist", not a keystore-sized regular file...)."""
+        return read_regular_file(path, MAX_KEYSTORE_BYTES)
+
+
+class RecordedKeystoreFiles(KeystoreFiles):
+    """Writes recorded, never made (for `plan`, which must write no file, ever); a read of a path
+    written this way answers what was recorded, any other read reads the disk."""
+
+    def __init__(self):
+        self.writes: dict[str, bytes] = {}
+
+    def write(self, path: str, data: bytes) -> None:
+        self.writes[os.path.abspath(path)] = data
+
+    def read(self, path: str) -> bytes:
+        recorded = self.writes.get(os.path.abspath(path))
+        return recorded if recorded is not None else super().read(path)
+
+
+_in_use: list[KeystoreFiles] = [KeystoreFiles()]
+
+
+def keystore_files() -> KeystoreFiles:
+    """The keystore files in use: the disk, or the recorder of the innermost recording_keystore_files()."""
+    return _in_use[-1]
+
+
+@contextlib.contextmanager
+def recording_keystore_files() -> Iterator[RecordedKeystoreFiles]:
+    """Within it, keystore writes are recorded instead of made (`plan`)."""
+    recorder = RecordedKeystoreFiles()
+    _in_use.append(recorder)
+    try:
+        yield recorder
+    finally:
+        _in_use.remove(recorder)

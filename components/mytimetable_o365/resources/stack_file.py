@@ -25,11 +25,15 @@ Also as the CLI reads it:
 
 from __future__ import annotations
 
+import os
 import re
+from typing import Any
 
 import yaml
 
-from .keystore_file import BoundedReadError, read_regular_file
+from ..rules.settings import NAMESPACE, parse_settings
+from ..rules.stack_names import stacks_from_files
+from .bounded_read import BoundedReadError, read_regular_file
 
 
 class StackFileError(Exception):
@@ -91,7 +95,7 @@ def _construct_float(loader, node):
 
 def _construct_mapping(loader, node, deep=False):
     """Refuse a key written twice (merge keys `<<` aside), then build the map as PyYAML does."""
-    seen = {}
+    seen: dict = {}
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue
@@ -118,7 +122,7 @@ def _text_key(key):
 
 
 def _construct_map(loader, node):
-    data = {}
+    data: dict = {}
     yield data
     _construct_mapping(loader, node, deep=True)  # duplicate keys refused, merge keys (<<) resolved
     for key_node, value_node in node.value:  # flattened by now: merged pairs first, explicit ones win
@@ -269,3 +273,16 @@ def without_secure_values(config: dict, namespace: str) -> tuple[dict, list[str]
     for key in [k for k, v in out.items() if v == SECRET_PLACEHOLDER]:
         del out[key]
     return out, notes
+
+
+def stack_settings(project_dir: str, stack: str, now) -> tuple[Any, list[str]]:
+    """The Settings a stack file gives the program, read as the Pulumi CLI reads it, and where its
+    `secure:` values were (`<key>.<sub>`, checked only by `pulumi preview`). Raises StackFileError
+    (unreadable, not a stack file) or InvalidConfigError (each problem names its key). One reading
+    for every command that looks at a stack without the Pulumi CLI: preflight, rehearse."""
+    config = read_stack_config(os.path.join(project_dir, f"Pulumi.{stack}.yaml"))
+    prefix = NAMESPACE + ":"
+    checkable, secure = without_secure_values(config, NAMESPACE)
+    raw = {k[len(prefix):]: v for k, v in checkable.items() if isinstance(k, str) and k.startswith(prefix)}
+    settings = parse_settings(raw, stack, now, stacks_from_files(os.listdir(project_dir)))
+    return settings, [where[len(prefix):] if where.startswith(prefix) else where for where in secure]

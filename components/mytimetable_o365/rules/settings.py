@@ -10,20 +10,28 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
-from typing import Any, NamedTuple
 from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from .permissions import APPLICATION, MODES, PERMISSION_MODES
-from .redirect_uri import is_example_site, SITE_URL_EXAMPLE, RedirectUriError, normalise_site_url, redirect_uri_for
-from .stack_names import explicit_names, stack_name_warnings
 # The concepts of the config, one module each; re-exported here, where callers look for them.
 from .certificate_config import CERTIFICATE_KEYS, KEY_SIZES, MIN_RENEW_BEFORE_DAYS, CertificateSettings, _certificate  # noqa: F401
-from .config_values import (NAMESPACE, _boolean, _control_characters, _printable_ascii, _structured,  # noqa: F401
-                            _unknown_subkeys, key)
-from .keystore_config import (KEYSTORE_DELIVERIES, KEYSTORE_EXTENSIONS, KEYSTORE_FILE_EXTENSIONS,  # noqa: F401
-                              KEYSTORE_FORMATS, KEYSTORE_KEYS, MAX_PATH_BYTES, MAX_PATH_COMPONENT_BYTES,
-                              MIN_KEYSTORE_PASSWORD, KeystoreSettings, _keystore)
+from .config_values import NAMESPACE, _boolean, _control_characters, _printable_ascii, _structured, _unknown_subkeys, key  # noqa: F401
+from .keystore_config import (  # noqa: F401
+    KEYSTORE_DELIVERIES,
+    KEYSTORE_EXTENSIONS,
+    KEYSTORE_FILE_EXTENSIONS,
+    KEYSTORE_FORMATS,
+    KEYSTORE_KEYS,
+    MAX_PATH_BYTES,
+    MAX_PATH_COMPONENT_BYTES,
+    MIN_KEYSTORE_PASSWORD,
+    KeystoreSettings,
+    _keystore,
+)
+from .permissions import APPLICATION, MODES, PERMISSION_MODES
+from .redirect_uri import SITE_URL_EXAMPLE, RedirectUriError, is_example_site, normalise_site_url, redirect_uri_for
 from .secret_scan import _PRIVATE_KEY_PEM, _plain_text_secrets, _private_key_material, _redacted  # noqa: F401
+from .stack_names import explicit_names, stack_name_warnings
 
 TOP_LEVEL_KEYS = (
     "siteUrl",

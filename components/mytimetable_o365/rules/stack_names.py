@@ -1,4 +1,6 @@
-"""Does a stack's explicit `appName` or `keystore.path` name another stack?
+"""Stack names: which the Pulumi CLI accepts (and which of those this project still refuses, because
+a stack name becomes a path and a shell word here), and whether a stack's explicit `appName` or
+`keystore.path` names another stack.
 
 Copying `Pulumi.prod.yaml` to `Pulumi.acc.yaml` keeps `appName: MyTimetable-prod`; the acc stack
 would then create a second app registration called MyTimetable-prod. Names are split into words
@@ -12,8 +14,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 NAMESPACE = "mytimetable-o365"  # settings.NAMESPACE; not imported, settings imports this module
 
@@ -101,11 +103,35 @@ def explicit_names(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return (app_name if isinstance(app_name, str) else None, path if isinstance(path, str) else None)
 
 
+# The Pulumi CLI's rule for a stack name (pulumi/pulumi v3.276.0, sdk/go/common/tokens/stack_name.go,
+# ParseStackName): not empty, at most 100 characters, only letters, digits, "-", "_" and ".".
+STACK_NAME_MAX = 100
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def stack_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a stack name here, in the CLI's words where the CLI refuses it; None when
+    it can. The CLI also takes "." and "..", but this project makes stack names into paths
+    (`.rehearsal/<stack>`, `keystore-<stack>.jks`), where they would mean this folder or its parent."""
+    if name == "":
+        return "a stack name may not be empty"
+    if len(name) > STACK_NAME_MAX:
+        return f"a stack name cannot exceed {STACK_NAME_MAX} characters"
+    bad = next((i for i, c in enumerate(name) if not _STACK_NAME.fullmatch(c)), None)
+    if bad is not None:
+        return ("a stack name may only contain alphanumeric, hyphens, underscores, or periods: "
+                f"invalid character {name[bad]!r} at position {bad}")
+    if name in (".", ".."):
+        return f"a stack name may not be {name!r}: it names a folder (this one or its parent) once it is a path"
+    return None
+
+
 def stacks_from_files(file_names: Iterable[str]) -> tuple[str, ...]:
-    """The stack names among a project directory's file names (`Pulumi.<stack>.yaml`)."""
+    """The stack names among a project directory's file names (`Pulumi.<stack>.yaml`); a file whose
+    middle part is no stack name (`Pulumi....yaml`) names no stack."""
     names = set()
     for file_name in file_names:
         match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", file_name)
-        if match:
+        if match and stack_name_problem(match.group(1)) is None:
             names.add(match.group(1))
     return tuple(sorted(names))

@@ -1,0 +1,3 @@
+from .provider import main
+
+main()

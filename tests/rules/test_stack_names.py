@@ -1,0 +1,82 @@
+"""An example stack copied to a new stack gets the new stack's names, and a name left over from
+another stack is pointed out before anything is created."""
+
+import pytest
+
+from mytimetable_o365.rules.stack_names import stack_name_warnings
+from support.harness import NS, minimal_config, stack_config
+
+APP = "azuread:index/application:Application"
+
+
+def stack_warnings(deployment):
+    return [w for w in deployment.warnings if "not this stack" in w]
+
+
+@pytest.mark.parametrize("example", ["prod", "test"])
+def test_an_example_stack_copied_to_acc_names_its_app_and_keystore_after_acc(deploy, example):
+    deployment = deploy(stack_config(example), stack="acc")
+    (app,) = deployment.of_type(APP)
+    assert app.inputs["displayName"] == "MyTimetable-acc"
+    assert deployment.outputs["keystorePath"] in ("keystore-acc.jks", "keystore-acc.p12")
+    assert stack_warnings(deployment) == []
+
+
+@pytest.mark.parametrize("stack, app_name", [
+    ("acc", "MyTimetable-prod"),
+    ("acc", "MyTimetable Production"),
+    ("prod", "MyTimetable-test"),
+    ("test", "mytimetable_dev"),
+    ("customer-acc", "MyTimetable-customer-prod"),
+    ("staging", "MyTimetable-live"),
+])
+def test_an_app_name_that_names_another_environment_is_warned_about_by_key(deploy, stack, app_name):
+    deployment = deploy(minimal_config(appName=app_name), stack=stack, preview=True)
+    (warning,) = stack_warnings(deployment)
+    assert warning.startswith(f"{NS}:appName: {app_name!r} names ")
+    assert f"MyTimetable-{stack}" in warning  # says what leaving it out gives
+
+
+@pytest.mark.parametrize("stack, path", [
+    ("acc", "keystore-prod.jks"),
+    ("prod", "/etc/mytimetable/test/keystore.jks"),
+    ("dev", "keystores/acceptance.jks"),
+])
+def test_a_keystore_path_that_names_another_environment_is_warned_about_by_key(deploy, stack, path):
+    deployment = deploy(minimal_config(keystore={"path": path}), stack=stack, preview=True)
+    (warning,) = stack_warnings(deployment)
+    assert warning.startswith(f"{NS}:keystore.path: {path!r} names ")
+
+
+@pytest.mark.parametrize("stack, app_name", [
+    ("prod", "MyTimetable-prod"),
+    ("prod", "MyTimetable Production"),
+    ("customer-production", "MyTimetable-customer-prod"),
+    ("acc", "Roster sync"),
+    ("prod", "MyTimetable-products"),  # a word that merely starts like an environment
+    ("staging", "MyTimetable-UAT"),  # two words for the same environment
+])
+def test_names_of_the_stack_itself_or_of_no_environment_are_not_warned_about(deploy, stack, app_name):
+    deployment = deploy(minimal_config(appName=app_name, keystore={"path": f"keystore-{stack}.jks"}),
+                        stack=stack, preview=True)
+    assert stack_warnings(deployment) == []
+
+
+def test_other_stacks_of_the_project_count_as_other_environments_when_they_are_known():
+    stacks = ["school-a", "school-b", "prod"]
+    (warning,) = stack_name_warnings("school-b", "MyTimetable-school-a", None, stacks)
+    assert "'school-a'" in warning
+    assert stack_name_warnings("school-b", "MyTimetable-school-b", "keystore-school-b.jks", stacks) == []
+    # A stack whose name lies inside this stack's name is not another stack here.
+    assert stack_name_warnings("customer-prod", "MyTimetable-customer-prod", None, ["prod", "customer-prod"]) == []
+
+
+def test_the_program_knows_the_projects_own_stacks_from_their_files(deploy, tmp_path):
+    from support.harness import minimal_config
+
+    for stack in ("school-a", "school-b"):
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text("config: {}\n")
+    copied = deploy(minimal_config(appName="MyTimetable-school-b"), stack="school-a")
+    assert any(w.startswith("mytimetable-o365:appName") and "'school-b'" in w for w in copied.warnings), copied.warnings
+    own = deploy(minimal_config(appName="MyTimetable-school-a"), stack="school-a")
+    assert not [w for w in own.warnings if "mytimetable-o365:appName" in w]
