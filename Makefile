@@ -158,18 +158,22 @@ sys.exit(0 if held else 1)
 endef
 export STATE_HOLDS_RESOURCES
 
-# The package installs from the repository with pip into a fresh venv (not editable), and the
-# example program evaluates with it under the offline engine.
+# What users install, each in a fresh venv (not editable): the product alone gives a working console
+# script and component, and holds no emulator (plan then says in one line what to install); with
+# the emulation beside it, `plan` evaluates the example program of examples/.
 package-check:
 	rm -rf .package-check && python3 -m venv .package-check
 	.package-check/bin/python -m pip install --quiet ./components
 	.package-check/bin/mytimetable-o365 --help >/dev/null
+	.package-check/bin/python -c 'import mytimetable_o365.component.integration, mytimetable_o365.resources.providers'
+	! .package-check/bin/python -c 'import mytimetable_emulation' 2>/dev/null
 	cp -r examples/alongside-your-resources .package-check/example  # the keystore hook writes beside it
-	cd .package-check/example && ../bin/python -c \
-	  'import yaml; from mytimetable_emulation.engine import evaluate; \
-	   c = yaml.safe_load(open("Pulumi.dev.yaml"))["config"]; \
-	   d = evaluate("__main__.py", config=c, stack="dev", project="school-entra"); \
-	   print("example evaluated with the installed package:", sorted(d.outputs))'
+	@set -o pipefail; out=$$(.package-check/bin/mytimetable-o365 plan --stack dev --project-dir .package-check/example 2>&1); \
+	  code=$$?; echo "without the emulation: $$out"; \
+	  [ "$$code" = 2 ] && [ "$$(echo "$$out" | wc -l)" = 1 ] && echo "$$out" | grep -q 'pip install'
+	.package-check/bin/python -m pip install --quiet ./emulation
+	.package-check/bin/mytimetable-o365 plan --stack dev --project-dir .package-check/example > .package-check/plan.txt
+	head -3 .package-check/plan.txt
 	rm -rf .package-check
 
 # The project's benchmark (not a test): fresh processes, paired rounds, min and median against a
