@@ -23,7 +23,7 @@ def project_with(tmp_path, stack: str, config: dict):
 
 def test_the_example_prod_stack_rehearses_and_re_previews_with_no_change(tmp_path, capsys):
     project = project_with(tmp_path, "prod", yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"])
-    assert rehearse(ROOT, "prod", project_dir=project) == 0
+    assert rehearse(ROOT, "prod", project_dir=project) is True
     said = capsys.readouterr().out
     assert "A tenant would get the app registration 'MyTimetable-prod'" in said
     assert "9 unchanged" in said
@@ -38,7 +38,7 @@ def test_secure_values_and_an_absolute_keystore_path_of_the_user_are_left_alone(
               "mytimetable-o365:keystore": {"path": str(theirs), "format": "pkcs12",
                                             "password": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBB"}}}
     project = project_with(tmp_path, "acc", config)
-    assert rehearse(ROOT, "acc", project_dir=project) == 0
+    assert rehearse(ROOT, "acc", project_dir=project) is True
     said = capsys.readouterr().out
     assert "mytimetable-o365:keystore.password: a secure value, left out" in said
     assert f"{theirs} is outside the rehearsal; it is redirected" in said

@@ -32,8 +32,7 @@ ALLOWED = {
     f"{E}.engine": {f"{E}.catalogue", f"{P}.rules"},
     f"{E}.localentra": {f"{E}.catalogue", f"{P}.rules"},
     f"{E}.azuread": {f"{E}.catalogue", f"{P}.rules"},
-    f"{E}.realengine": {f"{E}.localentra", f"{E}.catalogue", f"{P}.rules", f"{P}.resources", f"{P}.clock",
-                        f"{P}.commands.exit_codes"},
+    f"{E}.realengine": {f"{E}.localentra", f"{E}.catalogue", f"{P}.rules", f"{P}.resources", f"{P}.clock"},
 }
 # The only modules of the product that may reach into the emulation: the commands that run on it.
 WIRED = {f"{P}.commands.plan": {f"{E}.engine"}, f"{P}.commands.cli": {f"{E}.realengine.rehearse"}}

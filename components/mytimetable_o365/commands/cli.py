@@ -99,12 +99,16 @@ def rehearse_command(args) -> int:
                          f"no Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")
     try:
         # Deferred: the emulation ships apart from the product; only `plan` and `rehearse` need it.
-        from mytimetable_emulation.realengine.rehearse import rehearse
+        from mytimetable_emulation.realengine.rehearse import RehearsalRefused, rehearse
     except ModuleNotFoundError as exc:
         if not (exc.name or "").startswith("mytimetable_emulation"):
             raise
         raise UsageError(EMULATION_MISSING.format(command="rehearse")) from None
-    return rehearse(os.path.abspath(project_dir), args.stack, args.pulumi)
+    try:
+        passed = rehearse(os.path.abspath(project_dir), args.stack, args.pulumi)
+    except RehearsalRefused as exc:
+        raise UsageError(str(exc)) from None
+    return RehearseExit.OK if passed else RehearseExit.FAILED
 
 
 def _seconds(text: str) -> float:

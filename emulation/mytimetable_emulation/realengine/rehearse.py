@@ -30,7 +30,6 @@ from pathlib import Path
 import yaml
 
 from mytimetable_o365 import clock
-from mytimetable_o365.commands.exit_codes import RehearseExit
 from mytimetable_o365.resources.stack_file import StackFileError, read_stack_config, stack_settings
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
@@ -162,9 +161,14 @@ def summary(workspace: Workspace) -> str:
     return "\n".join(lines)
 
 
-def _fail(message: str, code: RehearseExit) -> int:
+class RehearsalRefused(Exception):
+    """The rehearsal cannot start (a stack name that is no stack name, no stack file, no Pulumi CLI,
+    a stack file that is no stack file): the message says which; nothing was changed."""
+
+
+def _failed(message: str) -> bool:
     print(f"rehearse: {message}", file=sys.stderr)
-    return code
+    return False
 
 
 def needed_permissions(settings: Settings) -> tuple[str, ...]:
@@ -174,31 +178,32 @@ def needed_permissions(settings: Settings) -> tuple[str, ...]:
         other_owners=bool(settings.owners)))
 
 
-def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_dir: Path | str | None = None) -> int:
+def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_dir: Path | str | None = None) -> bool:
     """`root`: the checkout with venv/, .tools/ and policy/; `project_dir`: where the program and its
-    stack files are (default: root). Returns a RehearseExit."""
+    stack files are (default: root). True when `pulumi up` and the no-change preview passed, False
+    when the stack would not deploy (the output says why); RehearsalRefused when it cannot start."""
     root = Path(root)
     project_dir = Path(project_dir or root)
     try:
         folder = rehearsal_folder(project_dir, stack)
     except ValueError as exc:
-        return _fail(str(exc), RehearseExit.USAGE)
+        raise RehearsalRefused(f"rehearse: {exc}") from None
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = stacks_from_files(os.listdir(project_dir)) if project_dir.is_dir() else ()
-        return _fail(f"no Pulumi.{stack}.yaml; the project's stacks: {', '.join(known) or 'none'}", RehearseExit.USAGE)
+        raise RehearsalRefused(f"rehearse: no Pulumi.{stack}.yaml; the project's stacks: {', '.join(known) or 'none'}")
     try:
         settings, _ = stack_settings(str(project_dir), stack, clock.utcnow())
     except StackFileError as exc:
-        return _fail(f"stack config: {exc}", RehearseExit.USAGE)
+        raise RehearsalRefused(f"rehearse: stack config: {exc}") from None
     except InvalidConfigError as exc:
         for problem in exc.problems:
             print(f"rehearse: stack config: {problem}", file=sys.stderr)
-        return _fail(f"{len(exc.problems)} problem(s) in {stack_file}: `pulumi up` would stop there too", RehearseExit.FAILED)
+        return _failed(f"{len(exc.problems)} problem(s) in {stack_file}: `pulumi up` would stop there too")
     try:
         binary = pulumi or choose_pulumi(root)
     except FileNotFoundError as exc:
-        return _fail(str(exc), RehearseExit.USAGE)
+        raise RehearsalRefused(f"rehearse: {exc}") from None
 
     empty_folder(folder, folder.parent)
     folder.mkdir(parents=True)
@@ -220,7 +225,6 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
             sys.stdout.write(result.stdout)
             sys.stderr.write(result.stderr)
             if result.returncode != 0:
-                return _fail(f"`pulumi {step[0]}` failed (exit {result.returncode}); state and logs stay in {folder}",
-                             RehearseExit.FAILED)
+                return _failed(f"`pulumi {step[0]}` failed (exit {result.returncode}); state and logs stay in {folder}")
         print(summary(workspace))
-    return RehearseExit.OK
+    return True
