@@ -16,9 +16,10 @@ from mytimetable_emulation.localentra.directory import Caller
 from mytimetable_emulation.localentra.server import LocalEntra
 from mytimetable_emulation.realengine.workspace import Workspace
 from mytimetable_o365.rules import access
+from mytimetable_o365.rules.config_values import NAMESPACE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-NS = "mytimetable-o365"
+NS = NAMESPACE
 SECRET = "local-entra-deployer-secret"
 KEYSTORE_PASSWORD = "e2e-keystore-passphrase"
 

@@ -11,8 +11,10 @@ import subprocess
 
 import yaml
 
+from mytimetable_o365.rules.config_values import NAMESPACE
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NS = "mytimetable-o365"
+NS = NAMESPACE  # the stack config keys' namespace
 # The moment the tests' frozen clock starts at (conftest.py frozen_clock) and settings are judged at.
 NOW = _dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc)
 

@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ..rules.config_values import NAMESPACE
 from ..rules.stack_names import stack_name_problem
 from .entra import DEFAULT_AUTHORITY, GRAPH
 from .exit_codes import EMULATION_MISSING, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit, exit_codes_help
@@ -25,7 +26,7 @@ from .outputs import UsageError
 from .preflight_base import CHECKS
 from .verify import run_verify
 
-PROJECT_NAME = "mytimetable-o365"  # the `name:` in this project's Pulumi.yaml
+PROJECT_NAME = NAMESPACE  # the `name:` in this project's Pulumi.yaml, which Pulumi makes its config namespace
 
 
 def find_project_dir(start: str, passed: list | None = None) -> str | None:

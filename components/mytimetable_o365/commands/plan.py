@@ -15,8 +15,9 @@ import sys
 from ..resources.keystore_file import existing_file_problem, recording_keystore_files
 from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
 from ..rules.certificate import inspect_certificate, parse_rfc3339
+from ..rules.config_values import NAMESPACE
 from ..rules.permissions import find_permission
-from ..rules.settings import NAMESPACE, InvalidConfigError
+from ..rules.settings import InvalidConfigError
 from ..rules.stack_names import stacks_from_files
 from .exit_codes import EMULATION_MISSING, PlanExit
 from .outputs import UsageError

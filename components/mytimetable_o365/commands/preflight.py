@@ -30,8 +30,9 @@ from .. import clock
 from ..resources.stack_file import StackFileError, stack_settings
 from ..rules.access import requirements_for
 from ..rules.cli_version import PULUMI_CLI_FLOOR, meets_floor, parse_version
+from ..rules.config_values import NAMESPACE
 from ..rules.redirect_uri import is_example_site
-from ..rules.settings import NAMESPACE, InvalidConfigError
+from ..rules.settings import InvalidConfigError
 from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, shortfalls
 from .entra_token import az_token, msal_token
 from .exit_codes import PreflightExit

@@ -6,7 +6,8 @@ import pulumi
 
 from .. import clock
 from ..resources.stack_file import StackFileError, read_stack_config
-from ..rules.settings import NAMESPACE, InvalidConfigError, Settings, parse_settings
+from ..rules.config_values import NAMESPACE
+from ..rules.settings import InvalidConfigError, Settings, parse_settings
 from ..rules.stack_names import stacks_from_files
 
 

@@ -36,7 +36,8 @@ from ..resources.bounded_read import BoundedReadError
 from ..resources.keystore_file import keystore_files
 from ..rules import certificate as certificate_rules
 from ..rules.certificate import inspect_certificate, rotation_notice
-from ..rules.settings import NAMESPACE, Settings
+from ..rules.config_values import NAMESPACE
+from ..rules.settings import Settings
 
 # One reference per deployment (per running program), shared by every integration in it: keyed by
 # the engine connection the program runs against, as resources/hooks.py keys its hooks.

@@ -34,6 +34,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from .. import clock
 from ..rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
 from ..rules.keystore import build_keystore, stored_alias
+from ..rules.keystore_config import MIN_KEYSTORE_PASSWORD
 from ..rules.outputs import whole_numbers
 
 SLOTS = ("a", "b")
@@ -182,8 +183,9 @@ class KeystoreProvider(ResourceProvider):
         if news.get("format") not in ("jks", "pkcs12"):
             failures.append(CheckFailure("format", "format must be jks or pkcs12"))
         requested = news.get("requestedPassword") or ""
-        if requested and len(requested) < 6:
-            failures.append(CheckFailure("requestedPassword", "a keystore password needs at least 6 characters"))
+        if requested and len(requested) < MIN_KEYSTORE_PASSWORD:
+            failures.append(CheckFailure("requestedPassword",
+                                         f"a keystore password needs at least {MIN_KEYSTORE_PASSWORD} characters"))
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -31,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from ..rules.settings import NAMESPACE, parse_settings
+from ..rules.config_values import NAMESPACE
+from ..rules.settings import parse_settings
 from ..rules.stack_names import stacks_from_files
 from .bounded_read import BoundedReadError, read_regular_file
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS, CertificateProblem, inspect_certificate, inspect_own_certificate, rotation_due
-from .config_values import _integer, _repr_without, _structured, _unknown_subkeys, key
+from .config_values import integer, key, repr_without, structured, unknown_subkeys
 
 CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem",
                     "retiringCertificatePem")
@@ -33,28 +33,28 @@ class CertificateSettings(NamedTuple):
         return self.certificate_pem is not None
 
     def __repr__(self) -> str:
-        return _repr_without(self, "private_key_pem")
+        return repr_without(self, "private_key_pem")
 
 
-def _certificate(raw, now, problem, warnings) -> CertificateSettings:
+def certificate_settings(raw, now, problem, warnings) -> CertificateSettings:
     example = '{"keySize": 2048, "validityDays": 730, "renewBeforeDays": 30}'
-    value = _structured(raw, "certificate", dict, problem, example) or {}
-    _unknown_subkeys("certificate", value, CERTIFICATE_KEYS, problem, example)
+    value = structured(raw, "certificate", dict, problem, example) or {}
+    unknown_subkeys("certificate", value, CERTIFICATE_KEYS, problem, example)
     defaults = CertificateSettings()
     key_size = defaults.key_size
     if "keySize" in value:
-        key_size = _integer(value["keySize"], "certificate.keySize", problem, "2048", 0, 1 << 20)
+        key_size = integer(value["keySize"], "certificate.keySize", problem, "2048", 0, 1 << 20)
         if key_size is not None and key_size not in KEY_SIZES:
             problem("certificate.keySize", f"{key_size} is not one of 2048, 3072, 4096", "2048")
         key_size = key_size if key_size in KEY_SIZES else defaults.key_size
     validity = defaults.validity_days
     if "validityDays" in value:
-        validity = _integer(
+        validity = integer(
             value["validityDays"], "certificate.validityDays", problem, "730", 1, MAX_VALIDITY_DAYS
         ) or defaults.validity_days
     renew = defaults.renew_before_days
     if "renewBeforeDays" in value:
-        renew = _integer(value["renewBeforeDays"], "certificate.renewBeforeDays", problem, "30", 0, MAX_VALIDITY_DAYS)
+        renew = integer(value["renewBeforeDays"], "certificate.renewBeforeDays", problem, "30", 0, MAX_VALIDITY_DAYS)
         if renew is None:
             renew = defaults.renew_before_days
     if "renewBeforeDays" in value and renew < MIN_RENEW_BEFORE_DAYS:

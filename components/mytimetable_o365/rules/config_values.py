@@ -13,7 +13,7 @@ def key(name: str) -> str:
     return f"{NAMESPACE}:{name}"
 
 
-def _boolean(raw, name, default, problem) -> bool:
+def boolean(raw, name, default, problem) -> bool:
     value = raw.get(name)
     if value is None:
         return default
@@ -26,7 +26,7 @@ def _boolean(raw, name, default, problem) -> bool:
     return default
 
 
-def _structured(raw, name, kind, problem, example):
+def structured(raw, name, kind, problem, example):
     value = raw.get(name)
     if value is None:
         return None
@@ -42,12 +42,12 @@ def _structured(raw, name, kind, problem, example):
     return value
 
 
-def _unknown_subkeys(name, value, allowed, problem, example):
+def unknown_subkeys(name, value, allowed, problem, example):
     for unknown in sorted(set(value) - set(allowed)):
         problem(f"{name}.{unknown}", "is not a known key (known: " + ", ".join(allowed) + ")", example)
 
 
-def _integer(value, name, problem, example, low, high):
+def integer(value, name, problem, example, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         problem(name, f"{value!r} is not a whole number", example)
         return None
@@ -62,27 +62,27 @@ def _integer(value, name, problem, example, low, high):
     return number
 
 
-def _control_characters(text: str) -> bool:
+def control_characters(text: str) -> bool:
     """C0/C1 controls and DEL (Unicode category Cc), line/paragraph separators, lone surrogates."""
     return any(unicodedata.category(ch) in ("Cc", "Zl", "Zp", "Cs") for ch in text)
 
 
-def _printable_ascii(text: str) -> bool:
+def printable_ascii(text: str) -> bool:
     return all(0x20 <= ord(ch) <= 0x7E for ch in text)
 
 
-def _strings(value: Any):
+def strings_in(value: Any):
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _strings(item)
+            yield from strings_in(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _strings(item)
+            yield from strings_in(item)
 
 
-def _repr_without(record: Any, secret: str) -> str:
+def repr_without(record: Any, secret: str) -> str:
     """The NamedTuple's repr with the secret field left out (also what str() and f-strings show)."""
     shown = ", ".join(f"{name}={getattr(record, name)!r}" for name in record._fields if name != secret)
     return f"{type(record).__name__}({shown})"

@@ -7,7 +7,7 @@ import os
 import re
 from typing import NamedTuple
 
-from .config_values import _control_characters, _printable_ascii, _repr_without, _structured, _unknown_subkeys, key
+from .config_values import control_characters, key, printable_ascii, repr_without, structured, unknown_subkeys
 
 KEYSTORE_KEYS = ("path", "format", "alias", "password", "delivery")
 KEYSTORE_DELIVERIES = ("file", "elsewhere")  # elsewhere: the pipeline delivers it (e.g. Key Vault); no local-file warning
@@ -36,7 +36,7 @@ class KeystoreSettings(NamedTuple):
     delivery: str = "file"
 
     def __repr__(self) -> str:
-        return _repr_without(self, "password")
+        return repr_without(self, "password")
 
 
 _VARIABLE = re.compile(r"\$\w+|\$\{[^}]*\}|%\w+%")
@@ -59,11 +59,11 @@ def _path_warnings(path: str) -> list[str]:
     return said
 
 
-def _keystore(raw, stack, problem, warnings=None) -> KeystoreSettings:
+def keystore_settings(raw, stack, problem, warnings=None) -> KeystoreSettings:
     warnings = [] if warnings is None else warnings
     example = '{"format": "jks", "alias": "mytimetable", "path": "keystore-prod.jks"}'
-    value = _structured(raw, "keystore", dict, problem, example) or {}
-    _unknown_subkeys("keystore", value, KEYSTORE_KEYS, problem, example)
+    value = structured(raw, "keystore", dict, problem, example) or {}
+    unknown_subkeys("keystore", value, KEYSTORE_KEYS, problem, example)
     fmt = value.get("format", "jks")
     if fmt not in KEYSTORE_FORMATS:
         problem("keystore.format", f"{fmt!r} is not one of jks, pkcs12", "jks")
@@ -103,7 +103,7 @@ def _alias_problem(alias) -> str | None:
         return "must be a non-empty name"
     if alias != alias.strip():
         return "must not start or end with spaces"
-    if not _printable_ascii(alias):
+    if not printable_ascii(alias):
         return ("may hold printable ASCII only (letters, digits, punctuation, inner spaces): Java's JKS "
                 "lower-cases aliases for ASCII only and cannot read other characters everywhere")
     if len(alias) > MAX_ALIAS:
@@ -120,11 +120,11 @@ def _password_problem(password, fmt: str) -> str | None:
         return "must be text"
     if len(password) < MIN_KEYSTORE_PASSWORD:
         return f"must be at least {MIN_KEYSTORE_PASSWORD} characters (Java's keytool refuses shorter)"
-    if _control_characters(password):
+    if control_characters(password):
         # NUL cannot be passed in argv or the environment at all, and keytool reads a password
         # typed or from -storepass:file up to the first line end.
         return "contains control characters (NUL, tab, newline, ...), which keytool cannot be given"
-    if fmt == "pkcs12" and not _printable_ascii(password):
+    if fmt == "pkcs12" and not printable_ascii(password):
         # com/sun/crypto/provider/PBEKey.java of Java 11 and 17 (used by PKCS12KeyStore for PBES2)
         # refuses every character outside U+0020..U+007E: "Password is not ASCII". JDK 25 encodes
         # the password as UTF-8 instead (sun/security/util/PBEUtil.encodePassword), but MyTimetable
@@ -139,7 +139,7 @@ def _path_problem(path, fmt: str) -> str | None:
     extensions = KEYSTORE_FILE_EXTENSIONS[fmt]
     if not isinstance(path, str) or not path.strip():
         return "must be a file path"
-    if _control_characters(path):
+    if control_characters(path):
         return "contains control characters (newline, tab, NUL, ...)"
     if path.startswith("~"):
         # Pulumi does not run a shell: "~/x.jks" would become a folder literally named "~".

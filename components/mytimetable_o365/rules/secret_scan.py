@@ -8,23 +8,23 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .config_values import _strings, key
+from .config_values import key, strings_in
 
 # Any PEM private key block: PKCS#8 "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", PKCS#1 "RSA PRIVATE
 # KEY", SEC 1 "EC PRIVATE KEY", "OPENSSH PRIVATE KEY" (RFC 7468 section 2: the label is
 # between "-----BEGIN " and "-----").
-_PRIVATE_KEY_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+PRIVATE_KEY_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 _USERINFO = re.compile(r"^(?P<head>[^/?#]*?//|)(?P<user>[^/?#@:]*):(?P<password>[^/?#]*)@")
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     """The URL as an error may quote it: a password in user:password@ is never echoed."""
     return _USERINFO.sub(lambda m: f"{m.group('head')}{m.group('user')}:***@", url, count=1)
 
 
-def _plain_text_secrets(raw: Mapping[str, Any], secret_keys: frozenset) -> list[str]:
+def plain_text_secrets(raw: Mapping[str, Any], secret_keys: frozenset) -> list[str]:
     """Warnings for a keystore password or private key written in plain text in the stack file."""
     said = []
     for top, sub, command in (("keystore", "password", "pulumi config set --secret --path 'keystore.password' '<password>'"),
@@ -41,7 +41,7 @@ def _plain_text_secrets(raw: Mapping[str, Any], secret_keys: frozenset) -> list[
     return said
 
 
-def _private_key_material(raw: Mapping[str, Any]) -> list[str]:
+def private_key_material(raw: Mapping[str, Any]) -> list[str]:
     """Config keys (dotted) whose value holds a PEM private key, except certificate.privateKeyPem."""
     found: list[str] = []
 
@@ -57,13 +57,13 @@ def _private_key_material(raw: Mapping[str, Any]) -> list[str]:
                     structured = None
             if structured is not None:
                 scan(name, structured)
-            elif _PRIVATE_KEY_PEM.search(value):
+            elif PRIVATE_KEY_PEM.search(value):
                 found.append(name)
         elif isinstance(value, dict):
             for sub, item in value.items():
                 scan(f"{name}.{sub}", item)
         elif isinstance(value, list):
-            if any(_PRIVATE_KEY_PEM.search(item) for item in _strings(value)):
+            if any(PRIVATE_KEY_PEM.search(item) for item in strings_in(value)):
                 found.append(name)
 
     for name, value in raw.items():

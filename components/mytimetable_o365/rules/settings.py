@@ -13,24 +13,13 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-# The concepts of the config, one module each; re-exported here, where callers look for them.
-from .certificate_config import CERTIFICATE_KEYS, KEY_SIZES, MIN_RENEW_BEFORE_DAYS, CertificateSettings, _certificate  # noqa: F401
-from .config_values import NAMESPACE, _boolean, _control_characters, _printable_ascii, _structured, _unknown_subkeys, key  # noqa: F401
-from .keystore_config import (  # noqa: F401
-    KEYSTORE_DELIVERIES,
-    KEYSTORE_EXTENSIONS,
-    KEYSTORE_FILE_EXTENSIONS,
-    KEYSTORE_FORMATS,
-    KEYSTORE_KEYS,
-    MAX_PATH_BYTES,
-    MAX_PATH_COMPONENT_BYTES,
-    MIN_KEYSTORE_PASSWORD,
-    KeystoreSettings,
-    _keystore,
-)
+# The concepts of the config, one module each.
+from .certificate_config import CertificateSettings, certificate_settings
+from .config_values import boolean, control_characters, key, structured, unknown_subkeys
+from .keystore_config import KeystoreSettings, keystore_settings
 from .permissions import APPLICATION, MODES, PERMISSION_MODES
 from .redirect_uri import SITE_URL_EXAMPLE, RedirectUriError, is_example_site, normalise_site_url, redirect_uri_for
-from .secret_scan import _PRIVATE_KEY_PEM, _plain_text_secrets, _private_key_material, _redacted  # noqa: F401
+from .secret_scan import plain_text_secrets, private_key_material, redacted
 from .stack_names import explicit_names, stack_name_warnings
 
 TOP_LEVEL_KEYS = (
@@ -115,7 +104,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
     warnings: list[str] = []
     # Keys whose value holds private key material: reported once, without the value, and
     # no other message about them may quote it.
-    tainted = _private_key_material(raw)
+    tainted = private_key_material(raw)
 
     def problem(name: str, text: str, example: str) -> None:
         if any(name == t or name.startswith(t + ".") or t.startswith(name + ".") for t in tainted):
@@ -141,7 +130,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
             redirect_uri = redirect_uri_for(str(site_url))
             site_url = normalise_site_url(str(site_url))
         except RedirectUriError as exc:
-            problem("siteUrl", f"{_redacted(str(site_url))!r} is not usable: {exc}", SITE_URL_EXAMPLE)
+            problem("siteUrl", f"{redacted(str(site_url))!r} is not usable: {exc}", SITE_URL_EXAMPLE)
         else:
             if is_example_site(site_url):
                 warnings.append(f"{key('siteUrl')}: {site_url} is still an example (a name reserved by RFC 2606, "
@@ -159,18 +148,18 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
         problem("permissionMode", f"{mode!r} is not one of {', '.join(PERMISSION_MODES)}", APPLICATION)
         mode = APPLICATION
 
-    legacy = _boolean(raw, "legacyExchangePermission", False, problem)
+    legacy = boolean(raw, "legacyExchangePermission", False, problem)
     if legacy and MODES[mode].legacy_exchange is None:
         problem(
             "legacyExchangePermission",
             "is an application permission and cannot be combined with permissionMode delegated",
             "false",
         )
-    consent = _boolean(raw, "adminConsent", MODES[mode].consent_by_default, problem)
+    consent = boolean(raw, "adminConsent", MODES[mode].consent_by_default, problem)
 
     owners: tuple[str, ...] = ()
     owners_example = '["3f2504e0-4f89-11d3-9a0c-0305e82c3301"]'
-    owners_raw = _structured(raw, "owners", list, problem, owners_example)
+    owners_raw = structured(raw, "owners", list, problem, owners_example)
     if owners_raw is not None:
         bad = [o for o in owners_raw if not isinstance(o, str) or not re.fullmatch(_GUID, o)]
         unique = {o.lower() for o in owners_raw if isinstance(o, str)}
@@ -184,11 +173,11 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
         else:
             owners = tuple(sorted(unique))
 
-    deployer_is_owner = _boolean(raw, "deployerIsOwner", True, problem)
-    certificate = _certificate(raw, now, problem, warnings)
-    keystore = _keystore(raw, stack, problem, warnings)
+    deployer_is_owner = boolean(raw, "deployerIsOwner", True, problem)
+    certificate = certificate_settings(raw, now, problem, warnings)
+    keystore = keystore_settings(raw, stack, problem, warnings)
     if secret_keys is not None:
-        warnings.extend(_plain_text_secrets(raw, secret_keys))
+        warnings.extend(plain_text_secrets(raw, secret_keys))
     scope = _mailbox_scope(raw, mode, problem)
 
     if scope is not None and consent:
@@ -220,7 +209,7 @@ def parse_settings(raw: Mapping[str, Any], stack: str, now: _dt.datetime, stacks
 def _app_name_problem(name) -> str | None:
     if not isinstance(name, str) or not name.strip() or name != name.strip():
         return "must be a non-empty name without surrounding spaces"
-    if _control_characters(name):
+    if control_characters(name):
         # It is the display name, the certificate's CN and a line of the mailbox scope script.
         return "contains control characters (newline, tab, NUL, ...), which a display name cannot hold"
     if len(name) > MAX_APP_NAME:
@@ -236,10 +225,10 @@ def _app_name_problem(name) -> str | None:
 
 def _mailbox_scope(raw, mode, problem) -> MailboxScopeSettings | None:
     example = '{"groupAddress": "mytimetable-calendars@school.example"}'
-    value = _structured(raw, "mailboxScope", dict, problem, example)
+    value = structured(raw, "mailboxScope", dict, problem, example)
     if value is None:
         return None
-    _unknown_subkeys("mailboxScope", value, MAILBOX_SCOPE_KEYS, problem, example)
+    unknown_subkeys("mailboxScope", value, MAILBOX_SCOPE_KEYS, problem, example)
     if not MODES[mode].mailbox_scoping:
         problem("mailboxScope", "only applies to permissionMode application (delegated users reach only their own calendars)", "remove mailboxScope")
         return None

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-NAMESPACE = "mytimetable-o365"  # settings.NAMESPACE; not imported, settings imports this module
+from .config_values import NAMESPACE
 
 # Words that name an environment; words in one group name the same one ("prod" and
 # "production" in the stack customer-production are not another stack).

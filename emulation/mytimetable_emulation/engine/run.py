@@ -44,6 +44,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from mytimetable_o365.rules.config_values import NAMESPACE
 from mytimetable_o365.rules.outputs import whole_numbers
 
 from ..catalogue import APPLICATION, FORCE_NEW
@@ -52,7 +53,7 @@ from .records import Deployment, ResourceRecord, _from_wire, _has_unknown, _unwr
 from .tenant import PIPELINE, DeployingIdentity, EmulatedEngineError, EmulatedTenant
 from .wire import engine_struct
 
-PROJECT = "mytimetable-o365"
+PROJECT = NAMESPACE  # the project's name in Pulumi.yaml, which Pulumi makes its config namespace
 
 
 class _Emulator(_mocks.Mocks):

@@ -34,7 +34,8 @@ from mytimetable_o365.resources.stack_file import StackFileError, read_stack_con
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
 from mytimetable_o365.rules.cli_version import PULUMI_CLI_FLOOR, meets_floor
-from mytimetable_o365.rules.settings import NAMESPACE, InvalidConfigError, Settings
+from mytimetable_o365.rules.config_values import NAMESPACE
+from mytimetable_o365.rules.settings import InvalidConfigError, Settings
 from mytimetable_o365.rules.stack_names import stack_name_problem, stacks_from_files
 
 from ..localentra.server import LocalEntra
