@@ -112,7 +112,8 @@ _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 def stack_name_problem(name: str) -> str | None:
     """Why `name` cannot be a stack name here, in the CLI's words where the CLI refuses it; None when
     it can. The CLI also takes "." and "..", but this project makes stack names into paths
-    (`.rehearsal/<stack>`, `keystore-<stack>.jks`), where they would mean this folder or its parent."""
+    (`.rehearsal/<stack>`, `keystore-<stack>.jks`), where they would mean this folder or its parent,
+    and a name beginning with "-", which becomes an option on the command lines it reaches."""
     if name == "":
         return "a stack name may not be empty"
     if len(name) > STACK_NAME_MAX:
@@ -123,7 +124,16 @@ def stack_name_problem(name: str) -> str | None:
                 f"invalid character {name[bad]!r} at position {bad}")
     if name in (".", ".."):
         return f"a stack name may not be {name!r}: it names a folder (this one or its parent) once it is a path"
+    if name.startswith("-"):
+        return ("a stack name may not begin with '-': every command it is handed to (`pulumi stack select`, "
+                "`mytimetable-o365 --stack`) would read it as an option")
     return None
+
+
+def shown(name: str) -> str:
+    """A name as an error message quotes it: in repr() form, so that a newline or an escape sequence
+    in it cannot start a line of its own, and cut short when it is long."""
+    return repr(name) if len(name) <= 80 else f"{name[:60]!r}... ({len(name)} characters)"
 
 
 def stacks_from_files(file_names: Iterable[str]) -> tuple[str, ...]:

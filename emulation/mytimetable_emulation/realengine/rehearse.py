@@ -36,7 +36,7 @@ from mytimetable_o365.rules import access
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
 from mytimetable_o365.rules.cli_version import PULUMI_CLI_FLOOR, meets_floor
 from mytimetable_o365.rules.settings import NAMESPACE, InvalidConfigError, Settings
-from mytimetable_o365.rules.stack_names import stack_name_problem, stacks_from_files
+from mytimetable_o365.rules.stack_names import shown, stack_name_problem, stacks_from_files
 
 from ..localentra.server import LocalEntra
 from .workspace import Workspace
@@ -46,22 +46,29 @@ PROVIDER_NAMESPACE = "azuread:"
 
 
 def rehearsal_folder(project_dir: Path, stack: str) -> Path:
-    """`.rehearsal/<stack>` under the project, resolved; refused (ValueError) unless it lies strictly
-    inside `.rehearsal/`, so that emptying it can never reach the project or anything else."""
+    """`.rehearsal/<stack>` under the project; refused (ValueError) unless it lies strictly inside the
+    project's own `.rehearsal/` folder, so that emptying it can never reach the project or anything else."""
     problem = stack_name_problem(stack)
     if problem:
-        raise ValueError(f"stack {stack!r}: {problem}")
-    parent = (project_dir / ".rehearsal").resolve()
-    folder = (parent / stack).resolve()
-    if folder.parent != parent:
-        raise ValueError(f"stack {stack!r}: {folder} is not a folder of its own inside {parent}")
+        raise ValueError(f"stack {shown(stack)}: {problem}")
+    project = project_dir.resolve()
+    parent = (project / ".rehearsal").resolve()
+    # `.rehearsal` itself must be the project's own folder: a link committed under that name
+    # (`.rehearsal -> ..`) would put "inside .rehearsal/" anywhere.
+    if parent != project / ".rehearsal":
+        raise ValueError(f"{project / '.rehearsal'} is a link to {parent}, not a folder of the project; remove it")
+    # Not resolved: a stack name holds no "/" and is neither "." nor "..", so this is a child of
+    # `.rehearsal/` by its name; a link there is the link's own business (empty_folder unlinks it).
+    folder = parent / stack
+    if folder.parent != parent or folder.name != stack:
+        raise ValueError(f"stack {shown(stack)}: {folder} is not a folder of its own inside {parent}")
     return folder
 
 
 def empty_folder(folder: Path, parent: Path) -> None:
     """Remove `folder` (a former rehearsal) when it is a real folder strictly inside `parent`; a link
     there is removed as a link, its target untouched."""
-    if folder.is_symlink() or folder.is_file():
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         folder.unlink()
     elif folder.is_dir():
         if folder.resolve().parent != parent.resolve():
@@ -200,8 +207,11 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
     except FileNotFoundError as exc:
         return _fail(str(exc), RehearseExit.USAGE)
 
-    empty_folder(folder, folder.parent)
-    folder.mkdir(parents=True)
+    try:
+        empty_folder(folder, folder.parent)
+        folder.mkdir(parents=True)
+    except (OSError, ValueError) as exc:
+        return _fail(f"cannot make the rehearsal folder {folder} afresh ({exc})", RehearseExit.USAGE)
     config, notes = rehearsal_config(stack_file, folder)
     roles = needed_permissions(settings)
     for note in notes:
