@@ -133,3 +133,40 @@ def test_a_long_or_multi_line_name_is_quoted_on_one_short_line():
     assert shown("prod\nrm -rf /") == repr("prod\nrm -rf /")
     long = shown("x" * 5000)
     assert "\n" not in long and len(long) < 100 and "5000 characters" in long
+
+
+# --- keystore paths: whole words, and folders made by tools are no environment ----------------------
+@pytest.mark.parametrize("stack, path", [
+    ("prod", "/tmp/pytest-of-root/x/keystore-prod.jks"),
+    ("prod", "/tmp/pytest-of-root/pytest-3/test_the_keystore_path0/keystore-prod.jks"),  # pytest's tmp_path
+    ("acc", "/tmp/pytest-of-root/pytest-3/test_delivery_to_dev_hosts0/keystore-acc.jks"),
+    ("prod", "contest/keystore-prod.jks"),
+    ("prod", "latest.jks"),
+    ("prod", "/srv/products/keystore-prod.jks"),
+    ("test", "keystore-testing.jks"),
+    ("acc", "/home/devon/keystore-acc.jks"),
+    ("acc", "/opt/mytimetable/qa_archive_2024/keystore-acc.jks"),
+    ("prod", "/var/lib/protests/keystore.jks"),
+])
+def test_a_keystore_path_that_only_looks_like_another_environment_is_not_warned_about(stack, path):
+    assert stack_name_warnings(stack, None, path, ["prod", "acc", "test", "dev"]) == []
+
+
+@pytest.mark.parametrize("stack, path, named", [
+    ("acc", "keystore-prod.jks", "'prod'"),
+    ("acc", "keystore_prod.jks", "'prod'"),
+    ("acc", "/srv/mytimetable-prod/keystore.jks", "'prod'"),
+    ("prod", "/etc/mytimetable/test/keystore.jks", "'test'"),
+    ("prod", "/home/dev/keystore.jks", "'dev'"),
+    ("acc", "C:\\keys\\prod\\mytimetable.p12", "'prod'"),
+    ("school-b", "/srv/school-a/keystore.jks", "'school-a'"),
+])
+def test_a_keystore_path_whose_folder_or_file_names_another_stack_is_still_warned_about(stack, path, named):
+    (warning,) = stack_name_warnings(stack, None, path, ["prod", "acc", "test", "dev", "school-a", "school-b"])
+    assert warning.startswith(f"{NS}:keystore.path: {path!r} names {named}")
+
+
+def test_the_program_does_not_cry_wolf_about_its_own_pytest_folder(deploy, tmp_path):
+    path = str(tmp_path / "test_folder_of_a_tool0" / "keystore-prod.jks")
+    deployment = deploy(minimal_config(keystore={"path": path}), stack="prod", preview=True)
+    assert stack_warnings(deployment) == []
