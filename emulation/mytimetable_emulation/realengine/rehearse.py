@@ -16,11 +16,14 @@ delete anything outside `.rehearsal/<stack>/`.
 - a keystore path outside the rehearsal folder (absolute, or climbing out with `..`) is redirected
   into it;
 - `azuread:*` provider settings (metadataHost, environment, tenant, credentials ...) are left out,
-  in the stack file and in Pulumi.yaml: the rehearsal deploys to local Entra and nowhere else.
+  in the stack file and in Pulumi.yaml: the rehearsal deploys to local Entra and nowhere else; so
+  is what in Pulumi.yaml would make the CLI read another stack file (`stackConfigDir`), run another
+  program (`main`) or plugin (`plugins`), or write the keystore elsewhere (a keystore in `config:`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,6 +34,7 @@ import yaml
 
 from mytimetable_o365 import clock
 from mytimetable_o365.commands.exit_codes import RehearseExit
+from mytimetable_o365.resources.bounded_read import BoundedReadError, read_regular_file
 from mytimetable_o365.resources.stack_file import StackFileError, read_stack_config, stack_settings
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
@@ -101,7 +105,7 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
     notes: list[str] = []
     out: dict = {}
     for key, value in config.items():
-        if key.startswith(PROVIDER_NAMESPACE):
+        if key.lower().startswith(PROVIDER_NAMESPACE):
             notes.append(f"{key}: a provider setting, left out (the rehearsal deploys to local Entra only)")
         elif isinstance(value, dict) and set(value) == {"secure"}:
             notes.append(f"{key}: a secure value, left out (it is encrypted for your own secrets provider)")
@@ -116,23 +120,66 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
         else:
             out[key] = value
     keystore = out.get(f"{NAMESPACE}:keystore")
+    if isinstance(keystore, str) and keystore.lstrip()[:1] == "{":
+        try:  # the object written as JSON text, which the program reads as the object
+            keystore = json.loads(keystore)
+        except ValueError:
+            pass  # the program refuses it, naming the key
     if isinstance(keystore, dict) and isinstance(keystore.get("path"), str):
         project = folder / "project"
         target = (project / keystore["path"]).resolve()
         if project.resolve() not in target.parents:
-            redirected = str(folder / "keystore" / (Path(keystore["path"]).name or "keystore"))
+            name = Path(keystore["path"]).name
+            redirected = str(folder / "keystore" / (name if name not in ("", ".", "..") else "keystore.jks"))
             notes.append(f"{NAMESPACE}:keystore.path: {keystore['path']} is outside the rehearsal; it is redirected to "
                          f"{redirected}; your keystore is not touched")
             out[f"{NAMESPACE}:keystore"] = {**keystore, "path": redirected}
     return out, notes
 
 
-def rehearsal_project_file(project_dir: Path) -> str:
-    """Pulumi.yaml for the rehearsal: the project's own, without provider settings in its `config:`."""
-    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-    if isinstance(document.get("config"), dict):
-        document["config"] = {k: v for k, v in document["config"].items() if not str(k).startswith(PROVIDER_NAMESPACE)}
-    return yaml.safe_dump(document, sort_keys=False)
+# What a rehearsal keeps of Pulumi.yaml: the project's name, runtime and config. Left out:
+# `stackConfigDir` (and `config:` as text, its old spelling: pulumi/pulumi v3.276.0
+# sdk/go/common/workspace/project.go, RewriteConfigPathIntoStackConfigDir), which would make the CLI
+# read the stack file from elsewhere, with provider settings the rehearsal never saw;
+# `main`, which would run another program than the copied __main__.py; `plugins`, which would put
+# another azuread plugin in place of the project's; `backend`, `options` and the rest, which a
+# throwaway workspace does not need.
+PROJECT_KEYS_KEPT = ("name", "description", "runtime", "config")
+MAX_PROJECT_FILE_BYTES = 1 << 20
+
+
+def rehearsal_project_file(project_dir: Path) -> tuple[str, list[str]]:
+    """Pulumi.yaml for the rehearsal and notes on what was left out: the project's own name, runtime
+    and config, without provider settings (`azuread:*`) or a keystore setting in its `config:`
+    (the rehearsal writes its keystore inside its folder). ValueError: not a Pulumi.yaml it can read."""
+    path = project_dir / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(read_regular_file(str(path), MAX_PROJECT_FILE_BYTES).decode("utf-8"))
+    except BoundedReadError as exc:
+        raise ValueError(f"{path} {exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: must be a map (name:, runtime:, ...)")
+    notes = [f"Pulumi.yaml {key}: left out (the rehearsal runs the copied program and stack file with its own plugin)"
+             for key in document if key not in PROJECT_KEYS_KEPT]
+    kept = {key: value for key, value in document.items() if key in PROJECT_KEYS_KEPT}
+    config = kept.get("config")
+    if isinstance(config, dict):
+        kept["config"] = {}
+        for key, value in config.items():
+            name = str(key)
+            if name.lower().startswith(PROVIDER_NAMESPACE):
+                notes.append(f"Pulumi.yaml config {name}: a provider setting, left out (the rehearsal deploys to local "
+                             "Entra only)")
+            elif name in ("keystore", f"{NAMESPACE}:keystore"):
+                notes.append(f"Pulumi.yaml config {name}: left out (the rehearsal writes its keystore inside its folder)")
+            else:
+                kept["config"][key] = value
+    elif config is not None:
+        del kept["config"]
+        notes.append("Pulumi.yaml config: left out (as text it names another folder for the stack files)")
+    return yaml.safe_dump(kept, sort_keys=False), notes
 
 
 def choose_pulumi(root: Path) -> str:
@@ -203,6 +250,13 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
             print(f"rehearse: stack config: {problem}", file=sys.stderr)
         return _fail(f"{len(exc.problems)} problem(s) in {stack_file}: `pulumi up` would stop there too", RehearseExit.FAILED)
     try:
+        config, notes = rehearsal_config(stack_file, folder)
+        project_file, project_notes = rehearsal_project_file(project_dir)
+    except StackFileError as exc:
+        return _fail(f"stack config: {exc}", RehearseExit.USAGE)
+    except ValueError as exc:
+        return _fail(f"project file: {exc}", RehearseExit.USAGE)
+    try:
         binary = pulumi or choose_pulumi(root)
     except FileNotFoundError as exc:
         return _fail(str(exc), RehearseExit.USAGE)
@@ -212,9 +266,8 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
         folder.mkdir(parents=True)
     except (OSError, ValueError) as exc:
         return _fail(f"cannot make the rehearsal folder {folder} afresh ({exc})", RehearseExit.USAGE)
-    config, notes = rehearsal_config(stack_file, folder)
     roles = needed_permissions(settings)
-    for note in notes:
+    for note in notes + project_notes:
         print(f"rehearse: {note}")
     with LocalEntra(folder / "entra") as entra:
         for owner in settings.owners:  # configured owners must exist in the tenant
@@ -223,7 +276,7 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
         deployer = entra.directory.add_deployer("rehearsal-pipeline", SECRET, roles=roles)
         print(f"rehearse: local Entra on {entra.base}; the deployer holds {', '.join(roles)}")
         workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=binary, program_dir=project_dir,
-                              project_file=rehearsal_project_file(project_dir))
+                              project_file=project_file)
         workspace.create(yaml.safe_dump({"config": config}, sort_keys=False))
         for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
             result = workspace.run(*step)
