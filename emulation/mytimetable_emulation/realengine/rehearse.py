@@ -238,7 +238,7 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
     except ValueError as exc:
         return _fail(str(exc), RehearseExit.USAGE)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    if not (stack_file.exists() or stack_file.is_symlink()):  # anything else there is judged by the reader
         known = stacks_from_files(os.listdir(project_dir)) if project_dir.is_dir() else ()
         return _fail(f"no Pulumi.{stack}.yaml; the project's stacks: {', '.join(known) or 'none'}", RehearseExit.USAGE)
     try:
