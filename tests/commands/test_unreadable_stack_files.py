@@ -21,7 +21,7 @@ BAD_STACK_FILES = {
     "a key twice": "config:\n  a:b: 1\n  a:b: 2\n",
     "not UTF-8": b"config:\n  a:b: \xff\xfe\n",
     "an alias bomb": "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh")) + "config: *h\n",
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True)) + "config: *h\n",
     "infinity": "config:\n  a:b: [.inf]\n",
     "/dev/zero": None,
     "a FIFO": None,
