@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
                                              "`pulumi stack output --stack STACK --json tenantId`)")
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
+    preflight.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                           help="seconds each answer from Entra or GitHub may take, in total (default: 30)")
     preflight.set_defaults(run=preflight_command)
 
     verify = command(
@@ -204,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--ca-bundle", metavar="FILE",
                         help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE, else the system's)")
     verify.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
-                        help="seconds to wait for each answer from Entra or Graph (default: 30)")
+                        help="seconds each answer from Entra or Graph may take, in total (default: 30)")
     verify.set_defaults(run=verify_command)
 
     rehearse = command(
