@@ -1,20 +1,19 @@
 """`preflight` against a hostile token endpoint: the client secret never travels to another origin,
 never appears in what it prints (even when the server's error echoes the request), every answer
 ends near --timeout in total whatever the server does, an answer of the wrong shape is one line,
-and the credential files named by ARM_* are read with a bound. Each run is a process of its own,
-given a generous timeout: a hang fails the test instead of holding the suite."""
+and the credential files named by ARM_* are read with a bound. Each run is in a thread with a
+generous bound (cli_that_must_end): a hang fails the test instead of holding the suite."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import urllib.parse
 
 import pytest
 
 from support.entra_standin import make_token
+from support.harness import cli_that_must_end
 from support.hostile_server import HostileServer
 
 TENANT = "5f1c7a2e-8d3b-4c6a-9e0f-1a2b3c4d5e6f"
@@ -37,13 +36,25 @@ def recorder(tmp_path, tls):
         yield server
 
 
+@pytest.fixture(autouse=True)
+def environment(monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(("ARM_", "ACTIONS_ID_TOKEN", "REQUESTS_CA")):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
 def preflight(server, tmp_path, *, env: dict | None = None, timeout: str = "2") -> tuple[int, list[str], str]:
-    """`preflight --only token` as a process of its own: (exit code, its lines, all it printed)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ARM_", "ACTIONS_ID_TOKEN", "REQUESTS_CA"))}
-    base.update({"ARM_CLIENT_ID": CLIENT, "ARM_TENANT_ID": TENANT, **(env if env is not None else {"ARM_CLIENT_SECRET": SECRET})})
-    result = subprocess.run([sys.executable, "-m", "mytimetable_o365", "preflight", "--stack", "prod", "--project-dir",
-                             str(tmp_path), "--only", "token", "--authority", server.url, "--ca-bundle", str(server.ca),
-                             "--timeout", timeout], capture_output=True, text=True, timeout=120, env=base)
+    """`preflight --only token` with these ARM_* variables: (exit code, its lines, all it printed)."""
+    for name, value in {"ARM_CLIENT_ID": CLIENT, "ARM_TENANT_ID": TENANT,
+                        **(env if env is not None else {"ARM_CLIENT_SECRET": SECRET})}.items():
+        os.environ[name] = value  # undone by the environment fixture's monkeypatch (it deleted or saw none)
+    try:
+        result = cli_that_must_end("preflight", "--stack", "prod", "--project-dir", str(tmp_path), "--only", "token",
+                                   "--authority", server.url, "--ca-bundle", str(server.ca), "--timeout", timeout)
+    finally:
+        for name in [n for n in os.environ if n.startswith("ARM_")]:
+            del os.environ[name]
     printed = result.stdout + result.stderr
     return result.returncode, [line for line in printed.splitlines() if line.strip()], printed
 
