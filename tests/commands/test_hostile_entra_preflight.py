@@ -97,14 +97,17 @@ def _echo(encoding: str):
             return handler.send_json(404, {})
         form = dict(urllib.parse.parse_qsl(body))
         echoed = {"raw form": body, "decoded form": json.dumps(form), "header": str(dict(handler.headers)),
-                  "JSON-escaped": json.dumps(form["client_secret"]) if "client_secret" in form else body}[encoding]
+                  "JSON-escaped": json.dumps(form["client_secret"]) if "client_secret" in form else body,
+                  # the secret across the point where preflight cuts a long message short
+                  "across the cut": "." * (300 - len("AADSTS900144: The request was: ") - 10) + form.get("client_secret", ""),
+                  }[encoding]
         return handler.send_json(400, {"error": "invalid_request",
                                        "error_description": f"AADSTS900144: The request was: {echoed}",
                                        "error_codes": [900144]})
     return answer
 
 
-@pytest.mark.parametrize("encoding", ["raw form", "decoded form", "JSON-escaped"])
+@pytest.mark.parametrize("encoding", ["raw form", "decoded form", "JSON-escaped", "across the cut"])
 def test_an_error_that_echoes_the_client_secret_prints_no_secret(tmp_path, tls, encoding):
     with HostileServer(tmp_path, _echo(encoding), tls=tls) as server:
         code, lines, printed = preflight(server, tmp_path)
@@ -113,6 +116,7 @@ def test_an_error_that_echoes_the_client_secret_prints_no_secret(tmp_path, tls, 
     assert "[redacted]" in line and "AADSTS900144" in line
     for form in (SECRET, urllib.parse.quote_plus(SECRET), urllib.parse.quote(SECRET, safe=""), json.dumps(SECRET)[1:-1]):
         assert form not in printed
+        assert form[:10] not in printed  # not even the part before a cut
 
 
 def test_an_error_that_echoes_an_oidc_assertion_prints_no_token(tmp_path, tls):

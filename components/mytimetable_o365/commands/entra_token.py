@@ -131,11 +131,12 @@ def msal_token(ctx: Context) -> str:
     except AnswerRefused as exc:
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: {exc}") from None
     except (ValueError, requests.RequestException) as exc:
-        # The text of MSAL's and requests' errors may quote the server; preflight's lines are scrubbed.
-        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: "
-                                              f"{(str(exc).splitlines() or [''])[0][:200]})") from None
+        # The text of MSAL's and requests' errors may quote the server: scrubbed before it is cut
+        # short, so that no part of a secret is left at the cut.
+        said = ctx.redactor.scrub((str(exc).splitlines() or [""])[0])[:200]
+        raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {said})") from None
     if "access_token" not in result:
-        description = (result["error_description"] or result["error"] or "unknown error").splitlines()[0][:300]
+        description = ctx.redactor.scrub((result["error_description"] or result["error"] or "unknown error").splitlines()[0])[:300]
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra refused the {found['method']} of {found['client_id']} ({description})")
     ctx.redactor.hold(result["access_token"])
     return result["access_token"]
