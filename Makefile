@@ -18,6 +18,9 @@ PY := $(VENV)/bin/python
 PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state?metadata=skip
 export PULUMI_BACKEND_URL
 PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
+# The CLI's path reaches the recipes as an environment variable too ("$$PULUMI"): one word, whatever
+# folder it lies in. (No Pulumi program reads a variable named PULUMI; they read PULUMI_*.)
+export PULUMI
 
 POLICY_PACK := policy
 
@@ -60,10 +63,10 @@ jdk:
 # Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is, then stops
 # unless it is at least the supported floor (one place: components/mytimetable_o365/rules/cli_version.py).
 pulumi-cli: setup
-	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
+	@set -o pipefail; test -x "$$PULUMI" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
 	  curl -fsSL https://get.pulumi.com | sh; }; \
-	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
-	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi "$(PULUMI)"
+	test -x "$$PULUMI" || { echo "no Pulumi CLI at $$PULUMI (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
+	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi="$$PULUMI"
 
 # Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 # With Python's bytecode cache on even where PYTHONDONTWRITEBYTECODE is set (some machines set
@@ -100,19 +103,19 @@ plan: setup
 # Before a deploy, changes nothing: Pulumi CLI floor, stack config, Azure credentials, tenant and
 # the identity's permissions for this stack (exit codes: `venv/bin/mytimetable-o365 preflight --help`).
 preflight: setup
-	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --pulumi "$(PULUMI)"
+	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --pulumi="$$PULUMI"
 
 preview: setup pulumi-cli
 	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
-	"$(PULUMI)" stack select --create -- "$$STACK"
-	"$(PULUMI)" preview --stack="$$STACK" --diff --policy-pack $(POLICY_PACK)
+	"$$PULUMI" stack select --create -- "$$STACK"
+	"$$PULUMI" preview --stack="$$STACK" --diff --policy-pack $(POLICY_PACK)
 
 up: setup pulumi-cli
 	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
-	"$(PULUMI)" stack select --create -- "$$STACK"
-	"$(PULUMI)" up --stack="$$STACK" --policy-pack $(POLICY_PACK)
+	"$$PULUMI" stack select --create -- "$$STACK"
+	"$$PULUMI" up --stack="$$STACK" --policy-pack $(POLICY_PACK)
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created). The
 # outputs go through a private temporary file, not a pipe, so that a failing `pulumi stack output`
@@ -120,7 +123,7 @@ up: setup pulumi-cli
 keystore: setup pulumi-cli
 	@set -euo pipefail; umask 077; outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
 	$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"; \
-	"$(PULUMI)" stack output --stack="$$STACK" --json --show-secrets > "$$outputs" || { \
+	"$$PULUMI" stack output --stack="$$STACK" --json --show-secrets > "$$outputs" || { \
 	  echo "make keystore: could not read the outputs of stack $$STACK (the Pulumi CLI said why above)" >&2; exit 1; }; \
 	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $${OUT:+--out="$$OUT"}
 

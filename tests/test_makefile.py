@@ -141,9 +141,13 @@ HOSTILE_STACKS = ["x; touch M", "`touch M`", "$(touch M)", "acc --pulumi ./prog"
                   "../prod", "-h", "--help", "prod' ; touch M ; '", 'prod" ; touch M ; "']
 
 
-def logging_pulumi(project) -> pathlib.Path:
-    """A Pulumi CLI stand-in that records every call but `version`, one argument per line."""
-    return fake_pulumi(project, f'for a in "$@"; do printf "%s\\n" "$a"; done >> "{project}/pulumi-calls"; echo "$@"\n')
+def logging_pulumi(folder, log: pathlib.Path | None = None) -> pathlib.Path:
+    """A Pulumi CLI stand-in in `folder` that records every call but `version` in `log` (default:
+    folder/pulumi-calls), one argument per line."""
+    import shlex
+
+    log = log or folder / "pulumi-calls"
+    return fake_pulumi(folder, f'for a in "$@"; do printf "%s\\n" "$a"; done >> {shlex.quote(str(log))}; echo "$@"\n')
 
 
 def scratch_checkout(project) -> None:
@@ -253,3 +257,14 @@ def default_outputs(project, deploy) -> pathlib.Path:
     outputs = project / "stack-outputs.json"
     outputs.write_text(json.dumps(deploy(minimal_config()).outputs))
     return outputs
+
+
+@pytest.mark.parametrize("folder", ['a"; touch M; "b', "a'; touch M; 'b", "$(touch M)", "a b"])
+def test_the_pulumi_cli_s_path_reaches_the_recipes_as_one_word(project, folder):
+    bin_dir = project / folder
+    bin_dir.mkdir()
+    pulumi = logging_pulumi(bin_dir, project / "pulumi-calls")
+    result = make(project, "up", f"PULUMI={as_make_value(str(pulumi))}", "STACK=acc")
+    assert result.returncode == 0, result.stderr
+    assert "up" in (project / "pulumi-calls").read_text().splitlines()
+    assert not (project / "M").exists() and not (bin_dir / "M").exists()
