@@ -384,3 +384,19 @@ def test_the_packs_scope_values_and_role_ids_are_exactly_the_programs_permission
     from mytimetable_o365.rules.certificate import MAX_VALIDITY_DAYS, MIN_RSA_KEY_SIZE
 
     assert (rules.DEFAULT_MAX_VALIDITY_DAYS, rules.MIN_KEY_SIZE) == (MAX_VALIDITY_DAYS, MIN_RSA_KEY_SIZE) == (825, 2048)
+
+
+def test_operations_md_promises_each_rule_the_pack_enforces_and_no_other(monkeypatch):
+    import re
+    import runpy
+
+    import pulumi_policy
+
+    packs = []
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kw: packs.append(kw))
+    runpy.run_path(str(ROOT / "policy" / "__main__.py"))
+    enforced = {p.name for p in packs[0]["policies"]}
+    text = (ROOT / "docs" / "operations.md").read_text()
+    table = text.split("Guard rails:")[1].split("\n\n")[1]
+    promised = set(re.findall(r"^\| `([a-z-]+)` \|", table, re.M))
+    assert promised == enforced
