@@ -37,24 +37,21 @@ def recorder(tmp_path, tls):
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch):
+def no_credentials_of_the_caller(monkeypatch):
+    """Only the ARM_* variables a test gives; the monkeypatch restores the caller's afterwards."""
     for name in list(os.environ):
         if name.startswith(("ARM_", "ACTIONS_ID_TOKEN", "REQUESTS_CA")):
             monkeypatch.delenv(name)
-    return monkeypatch
 
 
 def preflight(server, tmp_path, *, env: dict | None = None, timeout: str = "2") -> tuple[int, list[str], str]:
     """`preflight --only token` with these ARM_* variables: (exit code, its lines, all it printed)."""
-    for name, value in {"ARM_CLIENT_ID": CLIENT, "ARM_TENANT_ID": TENANT,
-                        **(env if env is not None else {"ARM_CLIENT_SECRET": SECRET})}.items():
-        os.environ[name] = value  # undone by the environment fixture's monkeypatch (it deleted or saw none)
-    try:
+    given = {"ARM_CLIENT_ID": CLIENT, "ARM_TENANT_ID": TENANT, **(env if env is not None else {"ARM_CLIENT_SECRET": SECRET})}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in given.items():
+            patch.setenv(name, value)
         result = cli_that_must_end("preflight", "--stack", "prod", "--project-dir", str(tmp_path), "--only", "token",
                                    "--authority", server.url, "--ca-bundle", str(server.ca), "--timeout", timeout)
-    finally:
-        for name in [n for n in os.environ if n.startswith("ARM_")]:
-            del os.environ[name]
     printed = result.stdout + result.stderr
     return result.returncode, [line for line in printed.splitlines() if line.strip()], printed
 
