@@ -4,8 +4,10 @@
 SHELL := /bin/bash
 STACK ?= prod
 # STACK and OUT reach the recipes as environment variables, and the recipes quote them ("$$STACK"):
-# one argument each, whatever they hold (a space, a `;`, backquotes), never shell syntax. The
-# commands they reach check the stack name against the Pulumi CLI's own rule.
+# one argument each, whatever they hold (a space, a `;`, backquotes), never shell syntax. They are
+# handed on as `--stack="$$STACK"` and after `--`, so that a value beginning with "-" is still the
+# value and never an option. Every command they reach checks the stack name against the Pulumi
+# CLI's own rule (rules/stack_names.py) before it becomes a path or part of a command line.
 export STACK OUT
 VENV ?= venv
 PY := $(VENV)/bin/python
@@ -16,6 +18,9 @@ PY := $(VENV)/bin/python
 PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state?metadata=skip
 export PULUMI_BACKEND_URL
 PULUMI := $(shell command -v pulumi 2>/dev/null || echo $(HOME)/.pulumi/bin/pulumi)
+# The CLI's path reaches the recipes as an environment variable too ("$$PULUMI"): one word, whatever
+# folder it lies in. (No Pulumi program reads a variable named PULUMI; they read PULUMI_*.)
+export PULUMI
 
 POLICY_PACK := policy
 
@@ -58,10 +63,10 @@ jdk:
 # Installs the Pulumi CLI with Pulumi's installer (into ~/.pulumi/bin) where none is, then stops
 # unless it is at least the supported floor (one place: components/mytimetable_o365/rules/cli_version.py).
 pulumi-cli: setup
-	@set -o pipefail; test -x "$(PULUMI)" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
+	@set -o pipefail; test -x "$$PULUMI" || { echo "installing the Pulumi CLI from get.pulumi.com"; \
 	  curl -fsSL https://get.pulumi.com | sh; }; \
-	test -x "$(PULUMI)" || { echo "no Pulumi CLI at $(PULUMI) (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
-	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi "$(PULUMI)"
+	test -x "$$PULUMI" || { echo "no Pulumi CLI at $$PULUMI (the installer could not fetch it): install it by hand, https://www.pulumi.com/docs/install/, or build one from Go modules with \`make tools\` and run with PATH=\"$(CURDIR)/venv/bin:$(CURDIR)/.tools/bin:\$$PATH\"" >&2; exit 1; }
+	@$(VENV)/bin/mytimetable-o365 preflight --only cli --pulumi="$$PULUMI"
 
 # Two workers (pytest-xdist, work stealing: the long tests do not queue behind each other) on CI's two cores; one test: venv/bin/python -m pytest tests/test_x.py -k name
 # With Python's bytecode cache on even where PYTHONDONTWRITEBYTECODE is set (some machines set
@@ -90,37 +95,37 @@ e2e: setup jdk tools
 
 # A real `pulumi up` and no-change preview of STACK's config against local Entra, in .rehearsal/STACK.
 rehearse: setup tools
-	$(VENV)/bin/mytimetable-o365 rehearse --stack "$$STACK"
+	$(VENV)/bin/mytimetable-o365 rehearse --stack="$$STACK"
 
 plan: setup
-	@$(VENV)/bin/mytimetable-o365 plan --stack "$$STACK"
+	@$(VENV)/bin/mytimetable-o365 plan --stack="$$STACK"
 
 # Before a deploy, changes nothing: Pulumi CLI floor, stack config, Azure credentials, tenant and
 # the identity's permissions for this stack (exit codes: `venv/bin/mytimetable-o365 preflight --help`).
 preflight: setup
-	$(VENV)/bin/mytimetable-o365 preflight --stack "$$STACK" --pulumi "$(PULUMI)"
+	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --pulumi="$$PULUMI"
 
 preview: setup pulumi-cli
+	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
-	@$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"
-	"$(PULUMI)" stack select --create "$$STACK"
-	"$(PULUMI)" preview --stack "$$STACK" --diff --policy-pack $(POLICY_PACK)
+	"$$PULUMI" stack select --create -- "$$STACK"
+	"$$PULUMI" preview --stack="$$STACK" --diff --policy-pack $(POLICY_PACK)
 
 up: setup pulumi-cli
+	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
-	@$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"
-	"$(PULUMI)" stack select --create "$$STACK"
-	"$(PULUMI)" up --stack "$$STACK" --policy-pack $(POLICY_PACK)
+	"$$PULUMI" stack select --create -- "$$STACK"
+	"$$PULUMI" up --stack="$$STACK" --policy-pack $(POLICY_PACK)
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created). The
 # outputs go through a private temporary file, not a pipe, so that a failing `pulumi stack output`
 # stops here with its own message instead of feeding the command nothing.
 keystore: setup pulumi-cli
 	@set -euo pipefail; umask 077; outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; \
-	$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"; \
-	"$(PULUMI)" stack output --stack "$$STACK" --json --show-secrets > "$$outputs" || { \
+	$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"; \
+	"$$PULUMI" stack output --stack="$$STACK" --json --show-secrets > "$$outputs" || { \
 	  echo "make keystore: could not read the outputs of stack $$STACK (the Pulumi CLI said why above)" >&2; exit 1; }; \
-	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $${OUT:+--out "$$OUT"}
+	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$outputs" $${OUT:+--out="$$OUT"}
 
 # Removes what setup, test, package-check and up leave. The local state goes only when no stack in
 # it holds a resource beyond its root Stack: deleting the state of deployed resources would lose

@@ -8,7 +8,7 @@ import sys
 
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, up
 from mytimetable_emulation.realengine.rehearse import rehearse
 
 
@@ -52,3 +52,46 @@ def test_an_unknown_stack_is_refused_naming_the_stacks_there_are(tmp_path):
                              "--project-dir", str(project)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "no Pulumi.nope.yaml; the project's stacks: prod" in result.stderr
+
+
+def test_admin_consent_yes_fails_the_rehearsal_as_it_fails_the_deploy(tmp_path, capsys, make_workspace):
+    # Unquoted `yes`: YAML 1.1 would make it true; the Pulumi CLI keeps it as the text "yes", and the
+    # program refuses it. The rehearsal reads it as the CLI does, and stops with the program's words.
+    site = "https://mytimetable.school.example"
+    project = project_with(tmp_path, "acc", {})
+    (project / "Pulumi.acc.yaml").write_text(f"config:\n  mytimetable-o365:siteUrl: {site}\n"
+                                             "  mytimetable-o365:adminConsent: yes\n")
+    assert rehearse(ROOT, "acc", project_dir=project) is False
+    said = "mytimetable-o365:adminConsent: 'yes' is not a boolean (true or false)"
+    assert said in capsys.readouterr().err
+    # The real deploy of the same stack file: the real CLI, the real program, the same refusal.
+    workspace = make_workspace((project / "Pulumi.acc.yaml").read_text())
+    result = up(workspace)
+    assert result.returncode != 0
+    assert said in result.stdout + result.stderr
+
+
+def test_an_own_certificate_with_a_secure_key_rehearses_with_a_throwaway_and_provider_settings_go_nowhere(tmp_path, capsys):
+    import datetime as dt
+
+    from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
+
+    cert, _ = generate_certificate("MyTimetable-school", 2048, 365, dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    config = {"mytimetable-o365:siteUrl": "https://mytimetable.school.example",
+              "mytimetable-o365:certificate": {"certificatePem": cert,
+                                               "privateKeyPem": {"secure": "v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBB"}},
+              # Settings that would point a deploy at another cloud: a rehearsal leaves them out.
+              "azuread:metadataHost": "graph.invalid", "azuread:environment": "usgovernment"}
+    project = project_with(tmp_path, "acc", config)
+    document = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    document["config"] = {"azuread:metadataHost": {"value": "login.invalid"}}
+    document["stackConfigDir"] = "../.."
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(document))
+    assert rehearse(ROOT, "acc", project_dir=project) is True, capsys.readouterr()
+    said = capsys.readouterr().out
+    assert "throwaway certificate of the same shape (MyTimetable-school, 2048-bit RSA, 365 days)" in said
+    assert "azuread:metadataHost: a provider setting, left out" in said
+    assert "Pulumi.yaml config azuread:metadataHost: a provider setting, left out" in said
+    assert "Pulumi.yaml stackConfigDir: left out" in said
+    rehearsed = said.split("  certificate ")[1].split(" ")[0]
+    assert rehearsed != inspect_certificate(cert).thumbprint  # the throwaway, registered in local Entra

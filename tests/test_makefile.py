@@ -1,6 +1,7 @@
 """The Makefile's operator targets: a failing Pulumi CLI stops `make keystore` with its own message,
-and `make clean` never deletes the state of deployed resources. Each runs on a copy of the Makefile
-in a scratch directory, with a stand-in for the Pulumi CLI."""
+`make clean` never deletes the state of deployed resources, and STACK and OUT reach each command as
+one argument, never as shell syntax. Each runs on a copy of the Makefile in a scratch directory,
+with a stand-in for the Pulumi CLI."""
 
 import base64
 import json
@@ -102,8 +103,8 @@ def test_make_clean_removes_the_venv_caches_and_a_state_without_resources_but_ke
 
 def test_make_preview_and_up_run_the_policy_pack(project):
     pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
-    for target, command in (("preview", "pulumi preview --stack acc --diff --policy-pack policy"),
-                            ("up", "pulumi up --stack acc --policy-pack policy")):
+    for target, command in (("preview", "pulumi preview --stack=acc --diff --policy-pack policy"),
+                            ("up", "pulumi up --stack=acc --policy-pack policy")):
         result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
         assert result.returncode == 0, result.stderr
         assert command in result.stdout
@@ -132,3 +133,138 @@ def test_make_up_stops_with_how_to_install_when_the_installer_cannot_fetch_the_c
     assert result.returncode != 0
     assert "install it by hand, https://www.pulumi.com/docs/install/" in result.stderr
     assert "pulumi up" not in result.stdout
+
+
+# --- STACK and OUT: one argument each, checked before they become a path or a command line ---------
+TARGETS = ("up", "preview", "keystore", "plan", "preflight", "rehearse")
+HOSTILE_STACKS = ["x; touch M", "`touch M`", "$(touch M)", "acc --pulumi ./prog", "..", ".", "a b", "a" * 101,
+                  "../prod", "-h", "--help", "prod' ; touch M ; '", 'prod" ; touch M ; "']
+
+
+def logging_pulumi(folder, log: pathlib.Path | None = None) -> pathlib.Path:
+    """A Pulumi CLI stand-in in `folder` that records every call but `version` in `log` (default:
+    folder/pulumi-calls), one argument per line."""
+    import shlex
+
+    log = log or folder / "pulumi-calls"
+    return fake_pulumi(folder, f'for a in "$@"; do printf "%s\\n" "$a"; done >> {shlex.quote(str(log))}; echo "$@"\n')
+
+
+def scratch_checkout(project) -> None:
+    """What the targets need beyond the Makefile: this project's Pulumi.yaml (so the console script
+    finds the project), a stack file, a checkout's .git, `make tools` as a no-op (`go` and
+    tools/build.sh stand-ins), and another stack's rehearsal."""
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, project / name)
+    (project / ".git").mkdir()
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (project / "tools").mkdir()
+    (project / "tools" / "build.sh").write_text("exit 0\n")
+    (project / "fake-bin").mkdir()
+    go = project / "fake-bin" / "go"
+    go.write_text("#!/bin/sh\nexit 0\n")
+    go.chmod(0o755)
+    (project / ".rehearsal" / "acc").mkdir(parents=True)
+    (project / ".rehearsal" / "acc" / "kept").write_text("another stack's rehearsal")
+
+
+def as_make_value(value: str) -> str:
+    """`value` written on make's command line so that the variable holds it: make expands `$(...)`
+    in a variable itself (a reference to a make variable, never a shell command), `$$` is one `$`."""
+    return value.replace("$", "$$")
+
+
+def make_with_path(project, *args):
+    env = {**os.environ, "PATH": f"{project / 'fake-bin'}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=project, capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def tree(folder: pathlib.Path) -> list:
+    return sorted((str(p.relative_to(folder)), p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+                  for p in folder.rglob("*") if "pulumi-calls" not in p.name)
+
+
+@pytest.mark.parametrize("stack", HOSTILE_STACKS, ids=repr)
+def test_a_stack_that_is_no_stack_name_stops_every_target_before_it_runs_anything(project, tmp_path, stack):
+    from mytimetable_o365.rules.stack_names import shown
+
+    scratch_checkout(project)
+    (tmp_path / "beside").write_text("not ours")
+    pulumi = logging_pulumi(project)
+    before = tree(tmp_path)
+    # -k: every target is tried, each stops on its own; one make for all six keeps the test quick.
+    result = make_with_path(project, "-k", *TARGETS, f"PULUMI={pulumi}", f"STACK={as_make_value(stack)}")
+    assert result.returncode != 0
+    # The whole value arrived as one argument: each refusal quotes all of it.
+    refusals = [line for line in result.stderr.splitlines() if shown(stack) in line]
+    said_by = sorted(line.split(" ")[0] for line in refusals)
+    assert said_by == ["plan:", "preflight:", "rehearse:", "stack", "stack", "stack"], result.stderr
+    assert not (project / "pulumi-calls").exists(), (project / "pulumi-calls").read_text()
+    assert not (project / "M").exists() and not (tmp_path / "M").exists()
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("stack", ["..", "."])
+def test_make_rehearse_with_a_stack_that_names_a_folder_deletes_nothing(project, tmp_path, stack):
+    scratch_checkout(project)
+    (tmp_path / "beside").write_text("not ours")
+    before = tree(tmp_path)
+    result = make_with_path(project, "rehearse", f"STACK={stack}")
+    assert result.returncode != 0
+    assert f"may not be {stack!r}" in result.stderr
+    assert tree(tmp_path) == before
+    assert (project / ".git" / "HEAD").is_file() and (project / ".rehearsal" / "acc" / "kept").is_file()
+
+
+def test_make_rehearse_refuses_a_rehearsal_folder_that_is_a_link_out_of_the_project(project, tmp_path):
+    scratch_checkout(project)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "prod").mkdir(parents=True)
+    (elsewhere / "prod" / "precious").write_text("not ours")
+    shutil.rmtree(project / ".rehearsal")
+    (project / ".rehearsal").symlink_to(elsewhere)
+    result = make_with_path(project, "rehearse", "STACK=prod")
+    assert result.returncode != 0
+    assert "is a link to" in result.stderr
+    assert (elsewhere / "prod" / "precious").read_text() == "not ours"
+
+
+@pytest.mark.parametrize("stack", ["acc", "customer-prod.v2"])
+@pytest.mark.parametrize("target, command", [
+    ("up", ["stack", "select", "--create", "--", "{stack}", "up", "--stack={stack}", "--policy-pack", "policy"]),
+    ("preview", ["stack", "select", "--create", "--", "{stack}", "preview", "--stack={stack}", "--diff", "--policy-pack",
+                 "policy"]),
+])
+def test_a_stack_name_reaches_the_pulumi_cli_as_one_argument(project, target, command, stack):
+    pulumi = logging_pulumi(project)
+    result = make(project, target, f"PULUMI={pulumi}", f"STACK={stack}")
+    assert result.returncode == 0, result.stderr
+    assert (project / "pulumi-calls").read_text().splitlines() == [a.format(stack=stack) for a in command]
+
+
+@pytest.mark.parametrize("out", ["k; touch M; k.jks", "`touch M`.jks", "$(touch M).jks", "-h.jks", "a b.jks"])
+def test_make_keystore_hands_out_on_as_one_argument(project, deploy, out):
+    deployment = default_outputs(project, deploy)
+    pulumi = fake_pulumi(project, f"cat '{deployment}'\n")
+    result = make(project, "keystore", f"PULUMI={pulumi}", f"OUT={as_make_value(out)}")
+    assert result.returncode == 0, result.stderr
+    assert (project / out).is_file()
+    assert not (project / "M").exists()
+
+
+def default_outputs(project, deploy) -> pathlib.Path:
+    outputs = project / "stack-outputs.json"
+    outputs.write_text(json.dumps(deploy(minimal_config()).outputs))
+    return outputs
+
+
+@pytest.mark.parametrize("folder", ['a"; touch M; "b', "a'; touch M; 'b", "$(touch M)", "a b"])
+def test_the_pulumi_cli_s_path_reaches_the_recipes_as_one_word(project, folder):
+    bin_dir = project / folder
+    bin_dir.mkdir()
+    pulumi = logging_pulumi(bin_dir, project / "pulumi-calls")
+    result = make(project, "up", f"PULUMI={as_make_value(str(pulumi))}", "STACK=acc")
+    assert result.returncode == 0, result.stderr
+    assert "up" in (project / "pulumi-calls").read_text().splitlines()
+    assert not (project / "M").exists() and not (bin_dir / "M").exists()

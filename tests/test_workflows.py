@@ -1,6 +1,7 @@
 """The GitHub workflows: valid against the workflow schema (check-jsonschema's vendored copy), OIDC, drift, delivery, guard rails."""
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -100,7 +101,84 @@ def test_every_stack_file_is_deployed_and_checked_for_drift(name, job):
     workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
     assert workflow["jobs"][job]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
-    assert "Pulumi.*.yaml" in listing["run"] and "^[A-Za-z0-9._-]+$" in listing["run"]
+    assert "Pulumi.*.yaml" in listing["run"]
+
+
+# File names a pull request can add: stack files, and names the Pulumi CLI or this project refuses
+# as stack names (rules/stack_names.py). A name with "/" cannot be a file name; a newline can.
+STACK_FILE_NAMES = ["Pulumi.prod.yaml", "Pulumi.acc.yaml", "Pulumi.customer-prod.v2.yaml", f"Pulumi.{'a' * 100}.yaml",
+                    "Pulumi....yaml", "Pulumi...yaml", "Pulumi..yaml", "Pulumi.a b.yaml", "Pulumi.x;touch M.yaml",
+                    "Pulumi.`touch M`.yaml", "Pulumi.$(touch M).yaml", f"Pulumi.{'a' * 101}.yaml", "Pulumi.-n.yaml",
+                    "Pulumi.--help.yaml", "Pulumi.a\nprod.yaml", "Pulumi.pröd.yaml", "Pulumi.*.yaml", "Pulumi.yaml",
+                    "README.md"]
+
+
+def run_stack_filter(script: str, folder, env: dict | None = None) -> list:
+    """A workflow's stack-listing step, run by bash as GitHub runs it (`bash -e`), in `folder`;
+    the stacks it hands to the matrix."""
+    import json
+    import os
+
+    output = folder / "github-output"
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=folder, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "GITHUB_OUTPUT": str(output), **(env or {})})
+    assert result.returncode == 0, result.stderr
+    (line,) = output.read_text().splitlines()
+    assert line.startswith("stacks=")
+    return json.loads(line.removeprefix("stacks="))
+
+
+def stack_files(folder) -> list:
+    from mytimetable_o365.rules.stack_names import stack_name_problem
+
+    expected = []
+    for name in STACK_FILE_NAMES:
+        (folder / name).write_text("config: {}\n")
+        middle = name.removeprefix("Pulumi.").removesuffix(".yaml")
+        if name.startswith("Pulumi.") and name.endswith(".yaml") and name != "Pulumi.yaml" \
+                and stack_name_problem(middle) is None:
+            expected.append(middle)
+    return sorted(expected)
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "drift.yml"])
+def test_the_matrix_gets_exactly_the_stack_names_among_the_stack_files(tmp_path, name):
+    workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
+    expected = stack_files(tmp_path)
+    assert "prod" in expected and "a" * 100 in expected and ".." not in expected and "-n" not in expected
+    assert sorted(run_stack_filter(listing["run"], tmp_path)) == expected
+    assert not (tmp_path / "M").exists()
+
+
+def test_without_stack_files_the_matrix_is_empty(tmp_path):
+    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
+    assert run_stack_filter(listing["run"], tmp_path) == []
+
+
+@pytest.mark.parametrize("changed", ["all files", "code", "stack files only"])
+def test_preview_gets_exactly_the_stack_names_among_the_changed_or_present_stack_files(tmp_path, changed):
+    workflow = yaml.safe_load((ROOT / ".github/workflows/preview.yml").read_text())
+    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "changed"]
+    expected = stack_files(tmp_path)
+    if changed == "stack files only":  # `git diff --name-only` quotes a name with a newline: it is no stack file
+        diff = [n for n in STACK_FILE_NAMES if re.fullmatch(r"Pulumi\.[^.\n]+\.yaml", n)]
+        expected = sorted(n.removeprefix("Pulumi.").removesuffix(".yaml") for n in diff
+                          if n.removeprefix("Pulumi.").removesuffix(".yaml") in expected)
+    else:
+        diff = ["__main__.py"] if changed == "code" else STACK_FILE_NAMES
+    git = tmp_path / "bin" / "git"
+    git.parent.mkdir()
+    (tmp_path / "diff.txt").write_text("".join(f"{n}\n" for n in diff))
+    git.write_text(f"#!/bin/sh\ncat '{tmp_path / 'diff.txt'}'\n")
+    git.chmod(0o755)
+    import os
+
+    got = run_stack_filter(listing["run"], tmp_path, {"PATH": f"{git.parent}{os.pathsep}{os.environ['PATH']}",
+                                                       "BASE_REF": "main"})
+    assert sorted(got) == expected
+    assert not (tmp_path / "M").exists()
 
 
 def test_nothing_is_deployed_from_a_main_whose_tests_fail():

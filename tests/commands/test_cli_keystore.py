@@ -161,3 +161,27 @@ def test_unreadable_or_non_json_outputs_are_usage_errors(tmp_path, capsys):
     bad.write_text("Current stack outputs (3):")
     assert main(["keystore", "--outputs", str(bad)]) == 2
     assert "--show-secrets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("finds", ["this keystore", "a different keystore"])
+def test_an_export_that_writes_nothing_still_removes_what_a_killed_write_left_beside_the_target(deploy, tmp_path, finds):
+    from mytimetable_o365.resources import keystore_file
+
+    deployment, outputs = outputs_json(deploy, tmp_path)
+    target = tmp_path / "keystore.jks"
+    assert main(["keystore", "--outputs", str(outputs), "--out", str(target)]) == 0
+    if finds == "a different keystore":
+        target.write_bytes(b"\xfe\xed\xfe\xed" + b"another keystore")
+    before = target.read_bytes()
+    prefix = keystore_file.temp_name_prefix(str(target))
+    stale = [tmp_path / f"{prefix}{suffix}{keystore_file.TEMP_SUFFIX}" for suffix in ("0123456789abcdef", "fedcba9876543210")]
+    for path in stale:
+        path.write_bytes(b"key material of a killed write")
+    others = [tmp_path / "notes.partial", tmp_path / f"{keystore_file.temp_name_prefix('other.jks')}x{keystore_file.TEMP_SUFFIX}"]
+    for path in others:
+        path.write_bytes(b"not this target's")
+    code = main(["keystore", "--outputs", str(outputs), "--out", str(target)])
+    assert code == (0 if finds == "this keystore" else 1)
+    assert target.read_bytes() == before
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in others)

@@ -251,22 +251,19 @@ class SilentServer:
 @pytest.mark.parametrize("endpoint", ["authority", "graph"])
 def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(default_deployment, tmp_path, standin,
                                                                                  capsys, endpoint):
-    import time
-
     from mytimetable_o365.commands.exit_codes import VerifyExit
+    from support.harness import cli_that_must_end
 
     _, path = deployed(default_deployment, tmp_path, standin)
     with SilentServer() as silent:
         authority = silent.url if endpoint == "authority" else standin.url
         graph = silent.url if endpoint == "graph" else standin.url
-        started = time.monotonic()
-        code = main(["verify", "--outputs", str(path), "--authority", authority, "--graph", graph,
-                     "--ca-bundle", str(standin.ca), "--mailbox", "roster@example.edu", "--timeout", "0.2"])
-        elapsed = time.monotonic() - started
-    out = capsys.readouterr().out
-    assert code == (VerifyExit.TOKEN_FAILED if endpoint == "authority" else VerifyExit.GRAPH_FAILED), out
-    assert "within 0.2 s" in out
-    assert elapsed < 10
+        # A hang fails the test (a generous bound, not a measurement); the line says which timeout ended it.
+        result = cli_that_must_end("verify", "--outputs", str(path), "--authority", authority, "--graph", graph,
+                                   "--ca-bundle", str(standin.ca), "--mailbox", "roster@example.edu", "--timeout", "2")
+    out = result.stdout
+    assert result.returncode == (VerifyExit.TOKEN_FAILED if endpoint == "authority" else VerifyExit.GRAPH_FAILED), out
+    assert "within 2 s" in out
 
 
 def test_the_timeout_option_refuses_nonsense_with_a_usage_error(capsys):

@@ -93,3 +93,19 @@ def cli(*args, cwd=None) -> subprocess.CompletedProcess:
     finally:
         os.chdir(here)
     return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def cli_that_must_end(*args, within: float = 60.0) -> subprocess.CompletedProcess:
+    """cli() in a thread of its own, failing the test when it has not ended `within` seconds (a
+    generous bound, never a measurement): a command that hangs fails instead of holding the suite."""
+    import threading
+
+    import pytest
+
+    done: dict = {}
+    worker = threading.Thread(target=lambda: done.update(result=cli(*args)), daemon=True)
+    worker.start()
+    worker.join(within)
+    if worker.is_alive():
+        pytest.fail(f"mytimetable-o365 {' '.join(args[:1])} had not ended after {within:g} s")
+    return done["result"]

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from ..rules.config_values import NAMESPACE
-from ..rules.stack_names import stack_name_problem
+from ..rules.stack_names import shown, stack_name_problem
 from .entra import DEFAULT_AUTHORITY, GRAPH
 from .exit_codes import EMULATION_MISSING, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit, exit_codes_help
 from .keystore_export import run_keystore_export
@@ -52,11 +52,21 @@ def find_project_dir(start: str, passed: list | None = None) -> str | None:
         here = parent
 
 
+def checked_stack(command: str, stack: str) -> str:
+    """`stack` when it is a stack name the Pulumi CLI and this project accept, else a UsageError
+    naming it and the rule it breaks (rules/stack_names.py), before it reaches a path or a command."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise UsageError(f"{command}: --stack {shown(stack)} is no stack name: {problem}")
+    return stack
+
+
 def keystore_command(args) -> int:
     return run_keystore_export(args)
 
 
 def plan_command(args) -> int:
+    checked_stack("plan", args.stack)
     passed: list = []
     project_dir = args.project_dir or find_project_dir(os.getcwd(), passed)
     if project_dir is None:
@@ -74,6 +84,7 @@ def plan_command(args) -> int:
 
 
 def preflight_command(args) -> int:
+    checked_stack("preflight", args.stack)
     # Deferred: preflight reads stack files with yaml (about 10 ms, `python -X importtime`), which
     # `--help` does without (tests/test_cli_imports.py); it loads no Pulumi SDK.
     from .preflight import run_preflight
@@ -89,11 +100,12 @@ def verify_command(args) -> int:
 def check_stack_name_command(args) -> int:
     problem = stack_name_problem(args.name)
     if problem:
-        raise UsageError(f"stack {args.name!r}: {problem}")
+        raise UsageError(f"stack {shown(args.name)}: {problem}")
     return 0
 
 
 def rehearse_command(args) -> int:
+    checked_stack("rehearse", args.stack)
     project_dir = args.project_dir or find_project_dir(os.getcwd())
     if project_dir is None:
         raise UsageError(f"rehearse: no {PROJECT_NAME} checkout here: {os.getcwd()} and the directories above it hold "
@@ -178,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
                                              "`pulumi stack output --stack STACK --json tenantId`)")
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
+    preflight.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                           help="seconds each answer from Entra or GitHub may take, in total (default: 30)")
     preflight.set_defaults(run=preflight_command)
 
     verify = command(
@@ -197,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--ca-bundle", metavar="FILE",
                         help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE, else the system's)")
     verify.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
-                        help="seconds to wait for each answer from Entra or Graph (default: 30)")
+                        help="seconds each answer from Entra or Graph may take, in total (default: 30)")
     verify.set_defaults(run=verify_command)
 
     rehearse = command(
@@ -219,8 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = command(
         "check-stack-name", "is NAME a stack name the Pulumi CLI and this project accept?",
         "Exit 0 when NAME is a stack name (letters, digits, -, _ and ., at most 100 characters, as the Pulumi\n"
-        "CLI requires, and not . or .., which name folders here); else print why and exit 2. The Makefile\n"
-        "and the workflows check STACK with it before it reaches a command line or a path.",
+        "CLI requires, and not . or .., which name folders here, nor beginning with -, which commands read as\n"
+        "an option); else print why and exit 2. The Makefile checks STACK with it before it reaches a command\n"
+        "line or a path: `check-stack-name -- \"$STACK\"` (after --, a NAME beginning with - is still the NAME).",
         "exit codes:\n   0  a stack name\n   2  not one (the reason on stderr)")
     check.add_argument("name", metavar="NAME")
     check.set_defaults(run=check_stack_name_command)

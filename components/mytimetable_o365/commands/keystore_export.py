@@ -18,7 +18,13 @@ import os
 import sys
 
 from ..resources.bounded_read import BoundedReadError, read_regular_file
-from ..resources.keystore_file import MAX_KEYSTORE_BYTES, KeystoreFileRefused, existing_file_problem, write_private_file
+from ..resources.keystore_file import (
+    MAX_KEYSTORE_BYTES,
+    KeystoreFileRefused,
+    existing_file_problem,
+    remove_stale_temp_files,
+    write_private_file,
+)
 from ..rules.keystore import keystore_kind
 from .exit_codes import KeystoreExit
 from .outputs import read_stack_outputs
@@ -71,9 +77,11 @@ def run_keystore_export(args) -> int:
         except BoundedReadError as exc:
             return _fail(f"refusing to write {target}: the path {exc}", KeystoreExit.REFUSED)
         if current == data:
+            remove_stale_temp_files(target)  # what a killed earlier write left: key material
             print(f"{target} already holds this keystore; nothing written")
             return KeystoreExit.OK
         if not args.force:
+            remove_stale_temp_files(target)
             return _fail(f"{target} holds a different keystore; refusing to overwrite it without --force", KeystoreExit.REFUSED)
     try:
         write_private_file(target, data)

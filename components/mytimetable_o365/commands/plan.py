@@ -13,7 +13,7 @@ import re
 import sys
 
 from ..resources.keystore_file import existing_file_problem, recording_keystore_files
-from ..resources.stack_file import StackFileError, read_stack_config, without_secure_values
+from ..resources.stack_file import StackFileError, encrypted_key_certificate_problems, read_stack_config, without_secure_values
 from ..rules.certificate import inspect_certificate, parse_rfc3339
 from ..rules.config_values import NAMESPACE
 from ..rules.permissions import find_permission
@@ -165,6 +165,10 @@ def print_plan(stack: str, project_dir: str) -> int:
         print(f"no program in {project_dir}: __main__.py is missing (give --project-dir the folder of Pulumi.yaml "
               "and __main__.py)", file=sys.stderr)
         return PlanExit.USAGE
+    early = encrypted_key_certificate_problems(config)  # the plan shows a generated certificate instead
+    if early:
+        print(str(InvalidConfigError(early)), file=sys.stderr)
+        return PlanExit.INVALID_CONFIG
     config, secure = without_secure_values(config, NAMESPACE)  # shown as [secret]; no passphrase needed
     here = os.getcwd()
     with tempfile.TemporaryDirectory() as scratch, recording_keystore_files() as recorded:

@@ -37,7 +37,7 @@ from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, sho
 from .entra_token import az_token, msal_token
 from .exit_codes import PreflightExit
 from .outputs import read_stack_outputs
-from .preflight_base import CHECKS, TIMEOUT_SECONDS, Blocked, Context, env_true, env_value, say
+from .preflight_base import CHECKS, TIMEOUT_SECONDS, Blocked, Context, env_true, env_value
 
 
 # --- cli -------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def check_cli(ctx: Context) -> None:
         raise Blocked(PreflightExit.CLI_PROBLEM, f"Pulumi CLI {version} is older than {PULUMI_CLI_FLOOR}, the oldest this program "
                                    "supports (failing after-hooks, error hooks that retry a partly made create as an update); upgrade it: "
                                    "`curl -fsSL https://get.pulumi.com | sh` (or your package manager), then `pulumi version`")
-    say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
+    ctx.say("OK", f"Pulumi CLI {version} (at least {PULUMI_CLI_FLOOR})")
 
 
 # --- config ----------------------------------------------------------------------------
@@ -76,17 +76,17 @@ def check_config(ctx: Context) -> None:
         raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {exc}") from None
     except InvalidConfigError as exc:
         for problem in exc.problems:
-            say("FAIL", f"stack config: {problem}")
+            ctx.say("FAIL", f"stack config: {problem}")
         raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {len(exc.problems)} problem(s) in {path}") from None
     s = ctx.settings
 
     if is_example_site(s.site_url):
         raise Blocked(PreflightExit.CONFIG_PROBLEM, f"stack config: {NAMESPACE}:siteUrl {s.site_url} is still an example (RFC 2606 "
                                       "reserved name); set it to your MyTimetable site before deploying")
-    say("OK", f"stack config {path}: {s.permission_mode} mode, adminConsent {str(s.admin_consent).lower()}, "
+    ctx.say("OK", f"stack config {path}: {s.permission_mode} mode, adminConsent {str(s.admin_consent).lower()}, "
               f"legacyExchangePermission {str(s.legacy_exchange_permission).lower()}")
     for where in notes:
-        say("NOTE", f"{NAMESPACE}:{where} is encrypted; `pulumi preview` checks it with the stack's secrets provider")
+        ctx.say("NOTE", f"{NAMESPACE}:{where} is encrypted; `pulumi preview` checks it with the stack's secrets provider")
 
 
 # --- credentials -----------------------------------------------------------------------
@@ -119,19 +119,18 @@ def check_credentials(ctx: Context) -> None:
             extra = f" ({' and '.join(partial)} set, but no certificate, secret or OIDC token with it)" if partial else ""
             raise Blocked(PreflightExit.NO_CREDENTIALS, f"Azure credentials: none{extra}, and no Azure CLI (`{ctx.args.az}`); {hint}")
         found["az"] = az
-        say("OK", f"Azure credentials: the Azure CLI login ({az}); no ARM_CLIENT_ID/ARM_TENANT_ID service principal")
+        ctx.say("OK", f"Azure credentials: the Azure CLI login ({az}); no ARM_CLIENT_ID/ARM_TENANT_ID service principal")
     else:
-        say("OK", f"Azure credentials: service principal {found['client_id']} in tenant {found['tenant_id']} "
+        ctx.say("OK", f"Azure credentials: service principal {found['client_id']} in tenant {found['tenant_id']} "
                   f"by {found['method']} (ARM_* environment)")
     ctx.credentials = found
 
 
 # --- token -----------------------------------------------------------------------------
 def check_token(ctx: Context) -> None:
-
-
     found = ctx.credentials
     token = az_token(found["az"]) if found["method"] == "Azure CLI" else msal_token(ctx)
+    ctx.redactor.hold(token)
     try:
         claims = read_claims(token)
     except NotAToken as exc:
@@ -143,7 +142,7 @@ def check_token(ctx: Context) -> None:
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
     ctx.claims = claims
     who = claims.get("upn") or claims.get("unique_name") or claims.get("app_displayname") or claims.get("appid") or claims.get("oid")
-    say("OK", f"Graph token for the {identity_kind(claims)} {who} in tenant {claims.get('tid')}")
+    ctx.say("OK", f"Graph token for the {identity_kind(claims)} {who} in tenant {claims.get('tid')}")
 
 
 # --- tenant ----------------------------------------------------------------------------
@@ -176,13 +175,13 @@ def check_tenant(ctx: Context) -> None:
     tenant, source = _recorded_tenant(ctx)
     token_tenant = (ctx.claims or {}).get("tid")
     if not tenant:
-        say("SKIP", f"tenant: no previous deployment recorded one ({source}); the token's tenant {token_tenant} will be used")
+        ctx.say("SKIP", f"tenant: no previous deployment recorded one ({source}); the token's tenant {token_tenant} will be used")
         check_keystore_in_state(ctx)
         return
     if str(tenant).lower() != str(token_tenant).lower():
         raise Blocked(PreflightExit.WRONG_TENANT, f"tenant: the identity signs in to tenant {token_tenant}, but the stack was deployed "
                                     f"to {tenant} ({source}); use that tenant's credentials (ARM_TENANT_ID, `az login --tenant`)")
-    say("OK", f"tenant {tenant}: the stack's tenant ({source})")
+    ctx.say("OK", f"tenant {tenant}: the stack's tenant ({source})")
     check_keystore_in_state(ctx)
 
 
@@ -203,7 +202,7 @@ def check_keystore_in_state(ctx: Context) -> None:
         return
     stacks = _pulumi_json(ctx, "stack", "ls")
     if not isinstance(stacks, list):
-        say("SKIP", "keystore path: `pulumi stack ls` listed no stacks to compare with")
+        ctx.say("SKIP", "keystore path: `pulumi stack ls` listed no stacks to compare with")
         return
     mine = os.path.normpath(os.path.join(os.path.abspath(ctx.args.project_dir), ctx.settings.keystore.path))
     for entry in stacks:
@@ -216,7 +215,7 @@ def check_keystore_in_state(ctx: Context) -> None:
             raise Blocked(PreflightExit.CONFIG_PROBLEM, f"keystore path: stack {name}'s last deployment wrote its keystore to {theirs}, "
                                           f"which is this stack's keystore.path: stacks {ctx.args.stack} and {name} would "
                                           "replace each other's keystore; give this stack its own keystore.path")
-    say("OK", f"keystore path {ctx.settings.keystore.path}: no other stack's last deployment wrote there")
+    ctx.say("OK", f"keystore path {ctx.settings.keystore.path}: no other stack's last deployment wrote there")
 
 
 # --- permissions -----------------------------------------------------------------------
@@ -228,11 +227,11 @@ def check_permissions(ctx: Context) -> None:
     kind = identity_kind(ctx.claims)
     if missing:
         for gap in missing:
-            say("FAIL", f"permissions: the {kind} lacks {gap.needs}, so the deployment would fail to {gap.step}")
+            ctx.say("FAIL", f"permissions: the {kind} lacks {gap.needs}, so the deployment would fail to {gap.step}")
         raise Blocked(PreflightExit.MISSING_PERMISSIONS, f"permissions: {len(missing)} of {len(requirements)} steps of this stack would "
                                            "be refused; grant what is named above (README: Prerequisites)")
     held = "application permissions in `roles`" if kind == APP else "active directory roles in `wids`"
-    say("OK", f"permissions: the {kind}'s {held} cover all {len(requirements)} steps of this stack")
+    ctx.say("OK", f"permissions: the {kind}'s {held} cover all {len(requirements)} steps of this stack")
 
 
 RUNNERS = {"cli": check_cli, "config": check_config, "credentials": check_credentials, "token": check_token,
@@ -252,12 +251,12 @@ def run_preflight(args) -> int:
             if name in chosen:
                 RUNNERS[name](ctx)
     except Blocked as blocked:
-        say("FAIL", str(blocked))
+        ctx.say("FAIL", str(blocked))
         return blocked.code
     ran = [name for name in CHECKS if name in chosen]
     if len(ran) == len(CHECKS):
-        say("OK", "preflight passed: nothing was changed")
+        ctx.say("OK", "preflight passed: nothing was changed")
     else:  # e.g. `make up` checks only the CLI: say so, never "preflight passed" for a part
-        say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
+        ctx.say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
                   "`make preflight` runs every check): nothing was changed")
     return PreflightExit.OK

@@ -4,15 +4,19 @@ for environment variables and output lines."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from ..rules.redaction import Redactor
 
 CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
 
 # The audience GitHub's OIDC token must carry for Entra's workload identity federation
 # (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
 GITHUB_OIDC_AUDIENCE = "api://AzureADTokenExchange"
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 30  # the default of --timeout: each answer from Entra or GitHub, in total
+# A credential file (an OIDC token, a PKCS#12 bundle) is a few KiB; more is not one.
+MAX_CREDENTIAL_FILE_BYTES = 1 << 20
 
 
 class Blocked(Exception):
@@ -30,10 +34,22 @@ class Context:
     settings: Any = None
     credentials: Any = None
     claims: Any = None
+    # Every secret the run holds (the environment's, then tokens as they come): scrubbed from each line.
+    redactor: Redactor = field(default_factory=lambda: _environment_redactor())
+
+    @property
+    def timeout(self) -> float:
+        return getattr(self.args, "timeout", None) or TIMEOUT_SECONDS
+
+    def say(self, status: str, message: str) -> None:
+        """One line of the report, with every secret the run holds scrubbed from it."""
+        print(f"{status:<6}{self.redactor.scrub(message)}", flush=True)
 
 
-def say(status: str, message: str) -> None:
-    print(f"{status:<6}{message}", flush=True)
+def _environment_redactor() -> Redactor:
+    redactor = Redactor()
+    redactor.hold_environment(os.environ)
+    return redactor
 
 
 def env_value(name: str) -> str:

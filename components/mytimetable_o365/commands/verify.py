@@ -11,7 +11,6 @@ waits at most --timeout seconds (default 30) for an answer.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import sys
@@ -22,7 +21,9 @@ from ..resources.keystore_file import MAX_KEYSTORE_BYTES
 from ..rules.certificate import inspect_certificate
 from ..rules.keystore import keystore_kind, read_keystore, sniff_format
 from ..rules.permissions import MODES
-from .entra import bounded_session, client_credentials_token
+from ..rules.redaction import Redactor
+from ..rules.token_claims import NotAToken, read_claims
+from .entra import AnswerRefused, bounded_session, client_credentials_token
 from .exit_codes import VerifyExit
 from .outputs import StackOutputs, read_stack_outputs
 
@@ -63,13 +64,9 @@ def classify_token_error(result: dict) -> Outcome:
 
 
 def token_roles(access_token: str) -> list[str]:
-    """The `roles` claim of an access token (read, not verified: Graph verifies it)."""
-    try:
-        payload = access_token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return []
-    return list(claims.get("roles") or [])
+    """The `roles` claim of an access token (read, not verified: Graph verifies it); NotAToken when
+    the token is no JWT or a claim has another type than Entra gives it (rules/token_claims.py)."""
+    return list(read_claims(access_token).get("roles") or [])
 
 
 def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
@@ -113,6 +110,8 @@ def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):
 def _network_failure(exc: Exception, timeout: float) -> str:
     import requests
 
+    if isinstance(exc, AnswerRefused):
+        return str(exc)
     if isinstance(exc, requests.Timeout):
         return f"no answer within {timeout:g} s ({type(exc).__name__}); is the endpoint reachable? (--timeout)"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -128,16 +127,20 @@ def _network_failure(exc: Exception, timeout: float) -> str:
 
 
 def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str, graph: str, verify_tls,
-           timeout: float = DEFAULT_TIMEOUT_SECONDS, source: str = "the keystore output") -> list[Outcome]:
-    """The checks in order; the last outcome decides the exit code."""
+           timeout: float = DEFAULT_TIMEOUT_SECONDS, source: str = "the keystore output",
+           redactor: Redactor | None = None) -> list[Outcome]:
+    """The checks in order; the last outcome decides the exit code. `redactor` learns the secrets
+    met on the way (the key, the access token), for whoever prints the outcomes."""
     import urllib.parse
 
     import requests
 
+    redactor = redactor if redactor is not None else Redactor()
     opened = open_keystore(outputs, keystore_bytes, source)
     if isinstance(opened, Outcome):
         return [opened]
     cert_pem, key_pem = opened
+    redactor.hold(key_pem)
 
     session = bounded_session(verify_tls, timeout)
     try:
@@ -149,6 +152,11 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
         return [Outcome(VerifyExit.TOKEN_FAILED, f"no token: {_network_failure(exc, timeout)}")]
     if "access_token" not in result:
         return [classify_token_error(result)]
+    redactor.hold(result["access_token"])
+    try:
+        roles = token_roles(result["access_token"])
+    except NotAToken as exc:
+        return [Outcome(VerifyExit.TOKEN_FAILED, f"no token: Entra answered with a token that cannot be read ({exc})")]
     outcomes = [Outcome(VerifyExit.OK, "token OK: the app exists and Entra accepts the keystore's certificate")]
 
     mode = MODES.get(str(outputs.permission_mode or "application"))
@@ -159,7 +167,7 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
     # With RBAC for Applications Exchange grants per mailbox at access time and the token carries
     # no role; only a stack that relies on Entra consent must find the role in the token.
     scoped_by_exchange = bool(outputs.mailbox_scope_script)
-    if GRAPH_ROLE not in token_roles(result["access_token"]) and not scoped_by_exchange:
+    if GRAPH_ROLE not in roles and not scoped_by_exchange:
         outcomes.append(Outcome(VerifyExit.CONSENT_MISSING, f"consent missing: the token carries no {GRAPH_ROLE} role; grant admin "
                                                  "consent (adminConsent: true) and try again"))
         return outcomes
@@ -172,7 +180,7 @@ def verify(outputs: StackOutputs, mailbox, keystore_bytes: bytes, authority: str
         body = response.json() if response.content else {}
         if not isinstance(body, dict):
             body = {}
-    except (requests.RequestException, ValueError) as exc:
+    except (requests.RequestException, ValueError, AnswerRefused, RecursionError) as exc:
         return outcomes + [Outcome(VerifyExit.GRAPH_FAILED, f"Graph did not answer: {_network_failure(exc, timeout)}")]
     return outcomes + [classify_graph_response(response.status_code, body, mailbox)]
 
@@ -229,10 +237,15 @@ def run_verify(args) -> int:
             print("FAIL  keystore unusable: the keystore output is not valid base64")
             return VerifyExit.KEYSTORE_UNUSABLE
     verify_tls = args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    # Every secret the run holds, scrubbed from each line it prints: a server's error text may echo
+    # the request (the assertion, the bearer token).
+    redactor = Redactor(outputs.keystore_password if isinstance(outputs.keystore_password, str) else None,
+                        outputs.keystore if isinstance(outputs.keystore, str) else None)
+    redactor.hold_environment(os.environ)
     outcomes = verify(outputs, args.mailbox, keystore_bytes, args.authority, args.graph, verify_tls,
-                      timeout=timeout, source=source)
+                      timeout=timeout, source=source, redactor=redactor)
     for outcome in outcomes:
-        print(("OK    " if outcome.code == VerifyExit.OK else "FAIL  ") + outcome.message)
+        print(redactor.scrub(("OK    " if outcome.code == VerifyExit.OK else "FAIL  ") + outcome.message))
     for line in keystore_file_report(outputs, keystore_bytes, outcomes) if args.keystore else ():
-        print(line)
+        print(redactor.scrub(line))
     return outcomes[-1].code

@@ -117,6 +117,17 @@ class _FolderLock:
             os.close(self.fd)  # closing releases the lock
 
 
+def remove_stale_temp_files(path: str) -> None:
+    """Remove the temp files killed writes to `path` left beside it (they hold key material), under
+    the folder's lock, as a write does first: for a caller that finds the keystore already in place
+    and so writes nothing."""
+    target = os.path.abspath(path)
+    directory = os.path.dirname(target)
+    if os.path.isdir(directory):
+        with _FolderLock(directory):
+            _remove_stale_temp_files(directory, target)
+
+
 def write_private_file(path: str, data: bytes) -> None:
     """Write `data` to `path` atomically (temp file + rename) with mode 0600 from the start.
 

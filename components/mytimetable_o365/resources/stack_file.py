@@ -31,8 +31,9 @@ from typing import Any
 
 import yaml
 
+from ..rules.certificate_config import readable_certificate_problems
 from ..rules.config_values import NAMESPACE
-from ..rules.settings import parse_settings
+from ..rules.settings import InvalidConfigError, parse_settings
 from ..rules.stack_names import stacks_from_files
 from .bounded_read import BoundedReadError, read_regular_file
 
@@ -276,6 +277,16 @@ def without_secure_values(config: dict, namespace: str) -> tuple[dict, list[str]
     return out, notes
 
 
+def encrypted_key_certificate_problems(config: dict, namespace: str = NAMESPACE) -> list[str]:
+    """When the certificate's private key (or any of it) is a `secure:` value, which only the Pulumi
+    CLI can read: the problems `up` would meet in the certificates themselves, which are public
+    (a key under 2048 bits, a validity beyond the policy pack's maximum)."""
+    certificate = config.get(f"{namespace}:certificate")
+    if isinstance(certificate, dict) and any(isinstance(v, dict) and set(v) == {"secure"} for v in certificate.values()):
+        return readable_certificate_problems(certificate)
+    return []
+
+
 def stack_settings(project_dir: str, stack: str, now) -> tuple[Any, list[str]]:
     """The Settings a stack file gives the program, read as the Pulumi CLI reads it, and where its
     `secure:` values were (`<key>.<sub>`, checked only by `pulumi preview`). Raises StackFileError
@@ -285,5 +296,11 @@ def stack_settings(project_dir: str, stack: str, now) -> tuple[Any, list[str]]:
     prefix = NAMESPACE + ":"
     checkable, secure = without_secure_values(config, NAMESPACE)
     raw = {k[len(prefix):]: v for k, v in checkable.items() if isinstance(k, str) and k.startswith(prefix)}
-    settings = parse_settings(raw, stack, now, stacks_from_files(os.listdir(project_dir)))
+    early = encrypted_key_certificate_problems(config)
+    try:
+        settings = parse_settings(raw, stack, now, stacks_from_files(os.listdir(project_dir)))
+    except InvalidConfigError as exc:
+        raise InvalidConfigError(early + exc.problems) from None
+    if early:
+        raise InvalidConfigError(early)
     return settings, [where[len(prefix):] if where.startswith(prefix) else where for where in secure]

@@ -3,9 +3,19 @@ your own certificate and key (and the one it replaces). Pure."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import datetime as _dt
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from .certificate import MAX_VALIDITY_DAYS, RECENT_ROTATION_DAYS, CertificateProblem, inspect_certificate, inspect_own_certificate, rotation_due
+from .certificate import (
+    MAX_VALIDITY_DAYS,
+    MIN_RSA_KEY_SIZE,
+    RECENT_ROTATION_DAYS,
+    CertificateProblem,
+    inspect_certificate,
+    inspect_own_certificate,
+    rotation_due,
+)
 from .config_values import integer, key, repr_without, structured, unknown_subkeys
 
 CERTIFICATE_KEYS = ("keySize", "validityDays", "renewBeforeDays", "certificatePem", "privateKeyPem",
@@ -94,6 +104,7 @@ def certificate_settings(raw, now, problem, warnings) -> CertificateSettings:
         except CertificateProblem as exc:
             problem(f"certificate.{exc.field}", str(exc), exc.example)
         else:
+            _within_the_guard_rails(str(cert_pem), "certificate.certificatePem", problem)
             if rotation_due(info.not_after, renew, now):
                 warnings.append(
                     f"{key('certificate.certificatePem')}: the certificate {info.thumbprint} expires "
@@ -122,8 +133,53 @@ def _retiring_certificate(value: dict, cert_pem, problem) -> str | None:
     except (ValueError, TypeError):
         problem("certificate.retiringCertificatePem", "is not a PEM certificate", example)
         return None
+    if not _within_the_guard_rails(str(retiring), "certificate.retiringCertificatePem", problem):
+        return None
     if old.thumbprint == new.thumbprint:
         problem("certificate.retiringCertificatePem", f"is the same certificate as certificatePem ({new.thumbprint}); "
                 "remove it once the new keystore is delivered", example)
         return None
     return str(retiring)
+
+
+CERTIFICATE_EXAMPLE = "pulumi config set --path 'certificate.certificatePem' < certificate.pem"
+
+
+def _within_the_guard_rails(cert_pem: str, name: str, problem) -> bool:
+    """Does a certificate this stack registers pass the policy pack's certificate rule (policy/rules.py,
+    strong-certificates): an RSA key of at least MIN_RSA_KEY_SIZE bits, valid at most
+    MAX_VALIDITY_DAYS days from notBefore to notAfter? Each shortfall is a problem, so that `plan`
+    and `preflight` refuse what `up` would be refused. Only the certificate is read, no key."""
+    try:
+        info = inspect_certificate(cert_pem)
+    except (ValueError, TypeError):
+        problem(name, "is not a PEM certificate", CERTIFICATE_EXAMPLE)
+        return False
+    fine = True
+    if info.key_size < MIN_RSA_KEY_SIZE:
+        problem(name, f"has a {info.key_size}-bit key; Entra and the policy pack require an RSA key of at least "
+                      f"{MIN_RSA_KEY_SIZE} bits", CERTIFICATE_EXAMPLE)
+        fine = False
+    days = (info.not_after - info.not_before) / _dt.timedelta(days=1)
+    if days > MAX_VALIDITY_DAYS:
+        problem(name, f"is valid {days:.0f} days ({info.not_before.date()} to {info.not_after.date()}), longer than "
+                      f"{MAX_VALIDITY_DAYS} days, the most the policy pack accepts: `pulumi up` would be refused; "
+                      f"use a certificate valid at most {MAX_VALIDITY_DAYS} days", CERTIFICATE_EXAMPLE)
+        fine = False
+    return fine
+
+
+def readable_certificate_problems(certificate: Mapping[str, Any] | Any) -> list[str]:
+    """For a certificate config whose private key is encrypted (a `secure:` value that only the
+    Pulumi CLI can read): the guard-rail problems of its certificates, which are public and readable
+    here (certificatePem, retiringCertificatePem), as `key: text; for example: ...` lines."""
+    problems: list[str] = []
+
+    def problem(name: str, text: str, example: str) -> None:
+        problems.append(f"{key(name)}: {text}; for example: {example}")
+
+    if isinstance(certificate, Mapping):
+        for field in ("certificatePem", "retiringCertificatePem"):
+            if isinstance(certificate.get(field), str):
+                _within_the_guard_rails(certificate[field], f"certificate.{field}", problem)
+    return problems

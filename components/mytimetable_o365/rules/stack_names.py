@@ -31,6 +31,10 @@ ENVIRONMENT_WORDS = (
 )
 
 _WORD = re.compile(r"[a-z0-9]+")
+# In the folders of a path an underscore joins: tools name folders after identifiers
+# (pytest's /tmp/pytest-of-root/pytest-3/test_keystore_path0/), and `test_keystore_path0` names no
+# environment. The file's own name, which a stack file sets, is split at every other character.
+_FOLDER_WORD = re.compile(r"[a-z0-9_]+")
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -38,17 +42,28 @@ def words(name: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(name.lower()))
 
 
+def path_words(path: str) -> tuple[tuple[str, ...], ...]:
+    """The words of each component of a path: the file name's as words() splits them, each folder's
+    split only at characters that are neither letters, digits nor underscores."""
+    components = [c for c in re.split(r"[/\\]+", path.lower()) if c]
+    if not components:
+        return ()
+    return tuple(tuple(_FOLDER_WORD.findall(c)) for c in components[:-1]) + (words(components[-1]),)
+
+
 def _environment(word: str) -> frozenset | None:
     return next((group for group in ENVIRONMENT_WORDS if word in group), None)
 
 
-def foreign_words(name: str, stack: str, stacks: Iterable[str] | None = None) -> list[str]:
-    """The words of `name` that point at an environment or stack other than `stack`."""
+def foreign_words(name: str, stack: str, stacks: Iterable[str] | None = None, path: bool = False) -> list[str]:
+    """The words of `name` that point at an environment or stack other than `stack`; a word is a
+    whole word (never part of one: `latest` names no `test`), and with `path` each stack name is
+    matched within one component of the path (path_words)."""
     own = set(words(stack))
     own_environments = {_environment(w) for w in own} - {None}
     found: list[str] = []
-    name_words = words(name)
-    for word in name_words:
+    parts = path_words(name) if path else (words(name),)
+    for word in (w for part in parts for w in part):
         group = _environment(word)
         if word not in own and group is not None and group not in own_environments and word not in found:
             found.append(word)
@@ -57,7 +72,7 @@ def foreign_words(name: str, stack: str, stacks: Iterable[str] | None = None) ->
         if not other_words or set(other_words) <= own:
             continue  # "prod" is no other stack inside the stack customer-prod
         n = len(other_words)
-        if any(name_words[i:i + n] == other_words for i in range(len(name_words) - n + 1)):
+        if any(part[i:i + n] == other_words for part in parts for i in range(len(part) - n + 1)):
             label = "-".join(other_words)
             if label not in found and not (n == 1 and other_words[0] in found):
                 found.append(label)
@@ -80,7 +95,7 @@ def stack_name_warnings(stack: str, app_name: str | None, keystore_path: str | N
     for key, value, default in checks:
         if not isinstance(value, str):
             continue
-        foreign = foreign_words(value, stack, stacks)
+        foreign = foreign_words(value, stack, stacks, path=key == "keystore.path")
         if foreign:
             warnings.append(
                 f"{NAMESPACE}:{key}: {value!r} names {', '.join(repr(w) for w in foreign)}, not this stack "
@@ -112,7 +127,8 @@ _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 def stack_name_problem(name: str) -> str | None:
     """Why `name` cannot be a stack name here, in the CLI's words where the CLI refuses it; None when
     it can. The CLI also takes "." and "..", but this project makes stack names into paths
-    (`.rehearsal/<stack>`, `keystore-<stack>.jks`), where they would mean this folder or its parent."""
+    (`.rehearsal/<stack>`, `keystore-<stack>.jks`), where they would mean this folder or its parent,
+    and a name beginning with "-", which becomes an option on the command lines it reaches."""
     if name == "":
         return "a stack name may not be empty"
     if len(name) > STACK_NAME_MAX:
@@ -123,7 +139,16 @@ def stack_name_problem(name: str) -> str | None:
                 f"invalid character {name[bad]!r} at position {bad}")
     if name in (".", ".."):
         return f"a stack name may not be {name!r}: it names a folder (this one or its parent) once it is a path"
+    if name.startswith("-"):
+        return ("a stack name may not begin with '-': every command it is handed to (`pulumi stack select`, "
+                "`mytimetable-o365 --stack`) would read it as an option")
     return None
+
+
+def shown(name: str) -> str:
+    """A name as an error message quotes it: in repr() form, so that a newline or an escape sequence
+    in it cannot start a line of its own, and cut short when it is long."""
+    return repr(name) if len(name) <= 80 else f"{name[:60]!r}... ({len(name)} characters)"
 
 
 def stacks_from_files(file_names: Iterable[str]) -> tuple[str, ...]:

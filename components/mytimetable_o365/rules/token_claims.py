@@ -26,15 +26,34 @@ class NotAToken(ValueError):
     """The text is not a JWT with a JSON payload."""
 
 
+# The claims read here and the JSON types Entra gives them (the claims reference above): a token
+# whose claim has another type is not one Entra issued, and is refused by name.
+TEXT_CLAIMS = ("idtyp", "tid", "oid", "upn", "unique_name", "app_displayname", "appid", "scp")
+LIST_CLAIMS = ("roles", "wids")
+NUMBER_CLAIMS = ("exp", "iat", "nbf")
+
+
 def read_claims(token: str) -> dict:
-    """The payload of a JWT (header.payload.signature), unverified."""
+    """The payload of a JWT (header.payload.signature), unverified, with each claim used here of the
+    type Entra gives it (NotAToken names a claim that is not)."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, TypeError) as exc:
+    except (IndexError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise NotAToken("the access token is not a JWT") from exc
     if not isinstance(claims, dict):
         raise NotAToken("the access token's payload is not a JSON object")
+    for name in TEXT_CLAIMS:
+        if name in claims and not isinstance(claims[name], str):
+            raise NotAToken(f"the access token's `{name}` claim is a {type(claims[name]).__name__}, not a text")
+    for name in LIST_CLAIMS:
+        value = claims.get(name)
+        if name in claims and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise NotAToken(f"the access token's `{name}` claim is not a list of texts")
+    for name in NUMBER_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise NotAToken(f"the access token's `{name}` claim is a {type(value).__name__}, not a number")
     return claims
 
 

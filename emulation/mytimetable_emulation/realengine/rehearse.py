@@ -16,11 +16,14 @@ delete anything outside `.rehearsal/<stack>/`.
 - a keystore path outside the rehearsal folder (absolute, or climbing out with `..`) is redirected
   into it;
 - `azuread:*` provider settings (metadataHost, environment, tenant, credentials ...) are left out,
-  in the stack file and in Pulumi.yaml: the rehearsal deploys to local Entra and nowhere else.
+  in the stack file and in Pulumi.yaml: the rehearsal deploys to local Entra and nowhere else; so
+  is what in Pulumi.yaml would make the CLI read another stack file (`stackConfigDir`), run another
+  program (`main`) or plugin (`plugins`), or write the keystore elsewhere (a keystore in `config:`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -30,13 +33,14 @@ from pathlib import Path
 import yaml
 
 from mytimetable_o365 import clock
+from mytimetable_o365.resources.bounded_read import BoundedReadError, read_regular_file
 from mytimetable_o365.resources.stack_file import StackFileError, read_stack_config, stack_settings
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate
 from mytimetable_o365.rules.cli_version import PULUMI_CLI_FLOOR, meets_floor
 from mytimetable_o365.rules.config_values import NAMESPACE
 from mytimetable_o365.rules.settings import InvalidConfigError, Settings
-from mytimetable_o365.rules.stack_names import stack_name_problem, stacks_from_files
+from mytimetable_o365.rules.stack_names import shown, stack_name_problem, stacks_from_files
 
 from ..localentra.server import LocalEntra
 from .workspace import Workspace
@@ -46,22 +50,29 @@ PROVIDER_NAMESPACE = "azuread:"
 
 
 def rehearsal_folder(project_dir: Path, stack: str) -> Path:
-    """`.rehearsal/<stack>` under the project, resolved; refused (ValueError) unless it lies strictly
-    inside `.rehearsal/`, so that emptying it can never reach the project or anything else."""
+    """`.rehearsal/<stack>` under the project; refused (ValueError) unless it lies strictly inside the
+    project's own `.rehearsal/` folder, so that emptying it can never reach the project or anything else."""
     problem = stack_name_problem(stack)
     if problem:
-        raise ValueError(f"stack {stack!r}: {problem}")
-    parent = (project_dir / ".rehearsal").resolve()
-    folder = (parent / stack).resolve()
-    if folder.parent != parent:
-        raise ValueError(f"stack {stack!r}: {folder} is not a folder of its own inside {parent}")
+        raise ValueError(f"stack {shown(stack)}: {problem}")
+    project = project_dir.resolve()
+    parent = (project / ".rehearsal").resolve()
+    # `.rehearsal` itself must be the project's own folder: a link committed under that name
+    # (`.rehearsal -> ..`) would put "inside .rehearsal/" anywhere.
+    if parent != project / ".rehearsal":
+        raise ValueError(f"{project / '.rehearsal'} is a link to {parent}, not a folder of the project; remove it")
+    # Not resolved: a stack name holds no "/" and is neither "." nor "..", so this is a child of
+    # `.rehearsal/` by its name; a link there is the link's own business (empty_folder unlinks it).
+    folder = parent / stack
+    if folder.parent != parent or folder.name != stack:
+        raise ValueError(f"stack {shown(stack)}: {folder} is not a folder of its own inside {parent}")
     return folder
 
 
 def empty_folder(folder: Path, parent: Path) -> None:
     """Remove `folder` (a former rehearsal) when it is a real folder strictly inside `parent`; a link
     there is removed as a link, its target untouched."""
-    if folder.is_symlink() or folder.is_file():
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         folder.unlink()
     elif folder.is_dir():
         if folder.resolve().parent != parent.resolve():
@@ -94,7 +105,7 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
     notes: list[str] = []
     out: dict = {}
     for key, value in config.items():
-        if key.startswith(PROVIDER_NAMESPACE):
+        if key.lower().startswith(PROVIDER_NAMESPACE):
             notes.append(f"{key}: a provider setting, left out (the rehearsal deploys to local Entra only)")
         elif isinstance(value, dict) and set(value) == {"secure"}:
             notes.append(f"{key}: a secure value, left out (it is encrypted for your own secrets provider)")
@@ -109,23 +120,66 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
         else:
             out[key] = value
     keystore = out.get(f"{NAMESPACE}:keystore")
+    if isinstance(keystore, str) and keystore.lstrip()[:1] == "{":
+        try:  # the object written as JSON text, which the program reads as the object
+            keystore = json.loads(keystore)
+        except ValueError:
+            pass  # the program refuses it, naming the key
     if isinstance(keystore, dict) and isinstance(keystore.get("path"), str):
         project = folder / "project"
         target = (project / keystore["path"]).resolve()
         if project.resolve() not in target.parents:
-            redirected = str(folder / "keystore" / (Path(keystore["path"]).name or "keystore"))
+            name = Path(keystore["path"]).name
+            redirected = str(folder / "keystore" / (name if name not in ("", ".", "..") else "keystore.jks"))
             notes.append(f"{NAMESPACE}:keystore.path: {keystore['path']} is outside the rehearsal; it is redirected to "
                          f"{redirected}; your keystore is not touched")
             out[f"{NAMESPACE}:keystore"] = {**keystore, "path": redirected}
     return out, notes
 
 
-def rehearsal_project_file(project_dir: Path) -> str:
-    """Pulumi.yaml for the rehearsal: the project's own, without provider settings in its `config:`."""
-    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-    if isinstance(document.get("config"), dict):
-        document["config"] = {k: v for k, v in document["config"].items() if not str(k).startswith(PROVIDER_NAMESPACE)}
-    return yaml.safe_dump(document, sort_keys=False)
+# What a rehearsal keeps of Pulumi.yaml: the project's name, runtime and config. Left out:
+# `stackConfigDir` (and `config:` as text, its old spelling: pulumi/pulumi v3.276.0
+# sdk/go/common/workspace/project.go, RewriteConfigPathIntoStackConfigDir), which would make the CLI
+# read the stack file from elsewhere, with provider settings the rehearsal never saw;
+# `main`, which would run another program than the copied __main__.py; `plugins`, which would put
+# another azuread plugin in place of the project's; `backend`, `options` and the rest, which a
+# throwaway workspace does not need.
+PROJECT_KEYS_KEPT = ("name", "description", "runtime", "config")
+MAX_PROJECT_FILE_BYTES = 1 << 20
+
+
+def rehearsal_project_file(project_dir: Path) -> tuple[str, list[str]]:
+    """Pulumi.yaml for the rehearsal and notes on what was left out: the project's own name, runtime
+    and config, without provider settings (`azuread:*`) or a keystore setting in its `config:`
+    (the rehearsal writes its keystore inside its folder). ValueError: not a Pulumi.yaml it can read."""
+    path = project_dir / "Pulumi.yaml"
+    try:
+        document = yaml.safe_load(read_regular_file(str(path), MAX_PROJECT_FILE_BYTES).decode("utf-8"))
+    except BoundedReadError as exc:
+        raise ValueError(f"{path} {exc}") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: must be a map (name:, runtime:, ...)")
+    notes = [f"Pulumi.yaml {key}: left out (the rehearsal runs the copied program and stack file with its own plugin)"
+             for key in document if key not in PROJECT_KEYS_KEPT]
+    kept = {key: value for key, value in document.items() if key in PROJECT_KEYS_KEPT}
+    config = kept.get("config")
+    if isinstance(config, dict):
+        kept["config"] = {}
+        for key, value in config.items():
+            name = str(key)
+            if name.lower().startswith(PROVIDER_NAMESPACE):
+                notes.append(f"Pulumi.yaml config {name}: a provider setting, left out (the rehearsal deploys to local "
+                             "Entra only)")
+            elif name in ("keystore", f"{NAMESPACE}:keystore"):
+                notes.append(f"Pulumi.yaml config {name}: left out (the rehearsal writes its keystore inside its folder)")
+            else:
+                kept["config"][key] = value
+    elif config is not None:
+        del kept["config"]
+        notes.append("Pulumi.yaml config: left out (as text it names another folder for the stack files)")
+    return yaml.safe_dump(kept, sort_keys=False), notes
 
 
 def choose_pulumi(root: Path) -> str:
@@ -190,7 +244,7 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
     except ValueError as exc:
         raise RehearsalRefused(f"rehearse: {exc}") from None
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    if not (stack_file.exists() or stack_file.is_symlink()):  # anything else there is judged by the reader
         known = stacks_from_files(os.listdir(project_dir)) if project_dir.is_dir() else ()
         raise RehearsalRefused(f"rehearse: no Pulumi.{stack}.yaml; the project's stacks: {', '.join(known) or 'none'}")
     try:
@@ -202,15 +256,24 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
             print(f"rehearse: stack config: {problem}", file=sys.stderr)
         return _failed(f"{len(exc.problems)} problem(s) in {stack_file}: `pulumi up` would stop there too")
     try:
+        config, notes = rehearsal_config(stack_file, folder)
+        project_file, project_notes = rehearsal_project_file(project_dir)
+    except StackFileError as exc:
+        raise RehearsalRefused(f"rehearse: stack config: {exc}") from None
+    except ValueError as exc:
+        raise RehearsalRefused(f"rehearse: project file: {exc}") from None
+    try:
         binary = pulumi or choose_pulumi(root)
     except FileNotFoundError as exc:
         raise RehearsalRefused(f"rehearse: {exc}") from None
 
-    empty_folder(folder, folder.parent)
-    folder.mkdir(parents=True)
-    config, notes = rehearsal_config(stack_file, folder)
+    try:
+        empty_folder(folder, folder.parent)
+        folder.mkdir(parents=True)
+    except (OSError, ValueError) as exc:
+        raise RehearsalRefused(f"rehearse: cannot make the rehearsal folder {folder} afresh ({exc})") from None
     roles = needed_permissions(settings)
-    for note in notes:
+    for note in notes + project_notes:
         print(f"rehearse: {note}")
     with LocalEntra(folder / "entra") as entra:
         for owner in settings.owners:  # configured owners must exist in the tenant
@@ -219,7 +282,7 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
         deployer = entra.directory.add_deployer("rehearsal-pipeline", SECRET, roles=roles)
         print(f"rehearse: local Entra on {entra.base}; the deployer holds {', '.join(roles)}")
         workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=binary, program_dir=project_dir,
-                              project_file=rehearsal_project_file(project_dir))
+                              project_file=project_file)
         workspace.create(yaml.safe_dump({"config": config}, sort_keys=False))
         for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
             result = workspace.run(*step)
