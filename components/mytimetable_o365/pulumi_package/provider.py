@@ -1,0 +1,87 @@
+"""The package's provider: the Python SDK's component provider, which infers the schema from
+`Integration`'s annotations and serves its Construct calls, with three changes the SDK's own
+(pulumi 3.272, pulumi/provider/experimental/component.py) needs here:
+
+- The inputs go to the component as the engine sent them. The SDK renames them to Python names
+  (here they are the same: the config keys) and, on the way, turns an object input that arrives
+  as one secret Output into `{}`: a `keystore` with a secret `password`, or a `certificate` with
+  a secret `privateKeyPem`, would silently be dropped whole (`map_input_properties` maps only
+  dicts; the engine marks the whole object secret, runtime/rpc.py `deserialize_property`). It also
+  hands integers over as floats (its int() result is overwritten); the rules accept whole floats.
+- A bad input is reported as the engine reports bad inputs, with the problems' text only: the SDK
+  wraps every exception of a component's constructor in ComponentInitError and appends a Python
+  traceback to it (provider/server.py `Construct`).
+- The schema marks the secret inputs and outputs `secret`, which the analyzer cannot infer, and its
+  descriptions are the docstrings without their source indentation (the analyzer keeps it).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from importlib import metadata
+from typing import Any
+
+from pulumi.errors import InputPropertiesError
+from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.server import ComponentInitError
+
+from ..rules.outputs import OUTPUTS
+from ..rules.settings import InvalidConfigError
+from .integration import PACKAGE, Integration
+
+# The inputs that hold a secret (rules/secret_scan.py warns when they are plain text).
+SECRET_INPUTS = (("Certificate", "privateKeyPem"), ("Keystore", "password"))
+
+
+class IntegrationProvider(ComponentProvider):
+    def __init__(self, version: str | None = None) -> None:
+        super().__init__([Integration], PACKAGE, None, version or package_version())
+        self.schema = json.dumps(finished(json.loads(self.schema or "{}")))
+
+    def map_inputs(self, inputs, component_def):
+        return dict(inputs)
+
+    def construct(self, name, resource_type, inputs, options=None):
+        try:
+            return super().construct(name, resource_type, inputs, options)
+        except ComponentInitError as exc:
+            if isinstance(exc.inner, InvalidConfigError):
+                # No property paths: the engine would print each one's value next to it, and a
+                # value that is not secret may still be a password (the problems never quote one).
+                raise InputPropertiesError(str(exc.inner), []) from None
+            raise
+
+
+def finished(schema: dict[str, Any]) -> dict[str, Any]:
+    """The inferred schema with its descriptions dedented and its secrets marked `secret: true`."""
+    schema = _dedented(schema)
+    for type_name, prop in SECRET_INPUTS:
+        schema["types"][f"{PACKAGE}:index:{type_name}"]["properties"][prop]["secret"] = True
+    resource = schema["resources"][f"{PACKAGE}:index:Integration"]
+    for output in OUTPUTS:
+        if output.secret:
+            resource["properties"][output.name]["secret"] = True
+    return schema
+
+
+def _dedented(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: inspect.cleandoc(v) if k == "description" and isinstance(v, str) else _dedented(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dedented(v) for v in value]
+    return value
+
+
+def package_version() -> str:
+    """The distribution's version (components/pyproject.toml), which the package carries too."""
+    return metadata.version("mytimetable-o365")
+
+
+def main() -> None:
+    """Serve the provider: the engine starts the plugin with its own address as an argument."""
+    import sys
+
+    from pulumi.provider import main as serve
+
+    serve(IntegrationProvider(), sys.argv[1:])
