@@ -1,0 +1,64 @@
+"""The package's component, `Integration`, declares what the Python program declares for the same
+configuration (under the offline engine): the same resources beneath one component of its own, the
+same stack outputs, as secret as the program's, and the same warnings naming the inputs."""
+
+import pulumi
+import pytest
+import yaml
+
+from mytimetable_emulation.engine import evaluate
+from mytimetable_o365.pulumi_package.integration import TYPE_TOKEN, Integration
+from mytimetable_o365.rules.outputs import OUTPUTS
+from support.harness import ROOT, stack_config
+
+NS = "mytimetable-o365:"
+# Outputs that hold what Entra or the certificate made: equal in kind, not in value, across two runs.
+MADE_PER_RUN = {"tenantId", "clientId", "applicationObjectId", "servicePrincipalObjectId", "certificateThumbprint",
+                "certificateNotAfter", "certificateRenewAt", "keystore", "keystorePassword", "certificateState",
+                "mailboxScopeScript"}
+
+
+def package_program(inputs: dict):
+    def program():
+        integration = Integration("mytimetable", inputs)
+        for output in OUTPUTS:  # as the YAML example exports them
+            value = getattr(integration, output.attribute)
+            if value is not None:
+                pulumi.export(output.name, value)
+
+    return program
+
+
+@pytest.mark.parametrize("stack", ["prod", "test"])
+def test_the_package_component_declares_the_python_programs_resources_outputs_and_warnings(tmp_path, monkeypatch, stack):
+    monkeypatch.chdir(tmp_path)
+    config = stack_config(stack)
+    inputs = {k.removeprefix(NS): v for k, v in config.items()}
+    if stack == "test":  # brought forward from Pulumi.prod.yaml, so that one stack also covers the secret path
+        inputs["keystore"]["password"] = "a-long-password"
+    config = {f"{NS}{k}": v for k, v in inputs.items()}
+
+    python = evaluate(str(ROOT / "__main__.py"), config=config, stack=stack)
+    package = evaluate(package_program(inputs), stack=stack)
+
+    wrapper = [r for r in package.resources.values() if r.type == TYPE_TOKEN]
+    assert [(r.name, r.custom) for r in wrapper] == [("mytimetable", False)]
+    kinds = {(r.type, r.name) for r in package.resources.values()} - {(TYPE_TOKEN, "mytimetable")}
+    assert kinds == {(r.type, r.name) for r in python.resources.values()}
+    app, = package.of_type("azuread:index/application:Application")
+    assert app.inputs == python.of_type("azuread:index/application:Application")[0].inputs
+
+    assert list(package.outputs) == list(python.outputs)
+    assert package.secret_outputs == python.secret_outputs >= {"keystore", "keystorePassword"}
+    assert {k: v for k, v in package.outputs.items() if k not in MADE_PER_RUN} == \
+        {k: v for k, v in python.outputs.items() if k not in MADE_PER_RUN}
+    assert package.warnings == [w.replace(NS, "", 1) if w.startswith(NS) else w for w in python.warnings]
+    assert package.warnings
+
+
+def test_the_yaml_example_exports_every_stack_output_the_component_always_has():
+    example = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
+    integration = example["resources"]["mytimetable"]
+    assert integration["type"] == TYPE_TOKEN
+    expected = {o.name: f"${{mytimetable.{o.name}}}" for o in OUTPUTS if o.name != "mailboxScopeScript"}
+    assert example["outputs"] == expected
