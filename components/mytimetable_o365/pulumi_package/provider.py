@@ -11,8 +11,10 @@
 - A bad input is reported as the engine reports bad inputs, with the problems' text only: the SDK
   wraps every exception of a component's constructor in ComponentInitError and appends a Python
   traceback to it (provider/server.py `Construct`).
-- The schema marks the secret inputs and outputs `secret`, which the analyzer cannot infer, and its
-  descriptions are the docstrings without their source indentation (the analyzer keeps it).
+- The schema marks the secret inputs and outputs `secret`, which the analyzer cannot infer; its
+  descriptions are the docstrings without their source indentation (the analyzer keeps it), and
+  the copies the analyzer puts on a list's items or a map's values are left out, as the CLI drops
+  them (a type spec has no description in Pulumi's schema): the schema served is the one the CLI shows.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def finished(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _dedented(value: Any) -> Any:
     if isinstance(value, dict):
+        for inner in ("items", "additionalProperties"):
+            if isinstance(value.get(inner), dict):
+                value[inner].pop("description", None)
         return {k: inspect.cleandoc(v) if k == "description" and isinstance(v, str) else _dedented(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_dedented(v) for v in value]
