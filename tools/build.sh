@@ -3,7 +3,9 @@
 # .tools/bin, with the plugin scripts the engine starts beside them. Pins: tools/cli/go.mod (the CLI),
 # tools/language-host/go.mod (the Python language host), tools/yaml-host/go.mod (the YAML language
 # host, on pkg/sdk v3.206.0 of its own: it does not compile against the CLI's v3.276.0),
-# requirements.txt (pulumi-azuread, whose version the azuread plugin answers with).
+# tools/nodejs-host/go.mod (the Node.js language host, inside sdk/v3 v3.68.0),
+# requirements.txt (pulumi-azuread, whose version the azuread plugin answers with), and
+# examples/typescript/package-lock.json (the TypeScript example's @pulumi/pulumi, from npm).
 # docs/real-engine.md says why each is what it is.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -47,6 +49,24 @@ install -m 0755 "$root/tools/plugins/pulumi-resource-pulumi-python.sh" "$out/pul
 # upstream releases it (pulumi-yaml .goreleaser.yml: CGO off, -s -w, the version in pkg/version).
 build "$root/tools/yaml-host" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$out" pulumi-language-yaml \
   github.com/pulumi/pulumi-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version ""
+# The Node.js language host runs the TypeScript example (examples/typescript/): the newest form the
+# module proxy serves is the one inside sdk/v3 (up to v3.68; the module of its own is refused).
+build "$root/tools/nodejs-host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$out" \
+  pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3
+# The TypeScript example's packages (npm's cache makes a second install fast; `npm ci` keeps the lock).
+if command -v npm >/dev/null; then
+  lock="$root/examples/typescript/package-lock.json" stamp="$root/examples/typescript/node_modules/.installed"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$(sha256sum "$lock" | cut -c1-16)" ]]; then
+    echo "tools: examples/typescript node_modules already installed"
+  else
+    start=$SECONDS
+    (cd "$root/examples/typescript" && npm ci --no-audit --no-fund --loglevel=error)
+    sha256sum "$lock" | cut -c1-16 > "$stamp"
+    echo "tools: examples/typescript node_modules installed in $((SECONDS - start)) s, $(du -sh "$root/examples/typescript/node_modules" | cut -f1)"
+  fi
+else
+  echo "tools: no npm here: the TypeScript example's real-engine test will be skipped" >&2
+fi
 # Not on PATH: the workspace installs it as the azuread plugin of the pinned version.
 install -m 0755 "$root/tools/plugins/pulumi-resource-azuread.sh" "$plugins/pulumi-resource-azuread"
 "$out/pulumi" version

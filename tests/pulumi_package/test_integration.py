@@ -62,3 +62,13 @@ def test_the_yaml_example_exports_every_stack_output_the_component_always_has():
     assert integration["type"] == TYPE_TOKEN
     expected = {o.name: f"${{mytimetable.{o.name}}}" for o in OUTPUTS if o.name != "mailboxScopeScript"}
     assert example["outputs"] == expected
+
+
+def test_the_typescript_example_declares_the_package_component_and_exports_every_stack_output():
+    import re
+
+    program = (ROOT / "examples" / "typescript" / "index.ts").read_text()
+    assert f'super("{TYPE_TOKEN}", name,' in program and "true /* remote */" in program
+    listed = re.search(r"const OUTPUTS = \[(.*?)\] as const;", program, re.DOTALL).group(1)
+    assert re.findall(r'"(\w+)"', listed) == [o.name for o in OUTPUTS]
+    assert re.findall(r"^export const (\w+) = mytimetable\.(\w+);$", program, re.MULTILINE) == [(o.name, o.name) for o in OUTPUTS]
