@@ -44,8 +44,10 @@ def yaml_workspace(tmp_path, entra):
     """The example in a workspace of its own: the package and the dynamic resources' virtualenv by
     their absolute paths (the example names them relative to examples/yaml/)."""
 
-    def make(site: str = SITE, password: str = PASSWORD) -> Workspace:
+    def make(site: str = SITE, password: str = PASSWORD, more: dict | None = None) -> Workspace:
         project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
+        for key, value in (more or {}).items():
+            project[key].update(value)
         project["packages"]["mytimetable-o365"] = str(ROOT / "components")
         project["runtime"]["options"]["virtualenv"] = str(ROOT / "venv")
         deployer = entra.directory.add_deployer("pipeline", SECRET, roles=stack_needs())
@@ -138,3 +140,20 @@ def test_the_cli_reads_the_packages_schema_from_its_folder_as_the_docs_render_it
     assert {k: schema[k] for k in ("name", "version", "resources", "types")} == \
         {k: inferred[k] for k in ("name", "version", "resources", "types")}
     assert schema["resources"]["mytimetable-o365:index:Integration"]["inputProperties"]["siteUrl"]["description"]
+
+
+def test_two_integrations_in_one_yaml_program_deploy_each_with_its_keystore_and_outputs(entra, yaml_workspace):
+    # The engine knows a hook name once per deployment, and each Construct call gets a connection
+    # of its own: the provider shares the hooks among the calls (pulumi_package/provider.py).
+    second = {"siteUrl": "https://mytimetable-acc.school.example", "appName": "MyTimetable-acc", "outputPrefix": "acc",
+              "keystore": {"path": "keystore-acc.jks", "password": "${keystorePassword}"}}
+    workspace = yaml_workspace(more={"resources": {"acc": {"type": "mytimetable-o365:index:Integration", "properties": second}},
+                                     "outputs": {"accClientId": "${acc.clientId}", "accKeystore": "${acc.keystore}",
+                                                 "accCertificateRenewAt": "${acc.certificateRenewAt}"}})
+    assert_ok(up_with_policies(workspace))
+    assert sorted(a["displayName"] for a in entra.directory.applications.values()) == ["MyTimetable-acc", "MyTimetable-e2e"]
+    for keystore in ("keystore-e2e.jks", "keystore-acc.jks"):
+        assert java_opens(workspace.project / keystore, PASSWORD, "mytimetable") == "OK"
+    outputs = outputs_with_secrets(workspace)
+    assert outputs["accClientId"] != outputs["clientId"] and outputs["accKeystore"] != outputs["keystore"]
+    assert_ok(workspace.run("preview", "--expect-no-changes"))

@@ -72,3 +72,35 @@ def test_the_typescript_example_declares_the_package_component_and_exports_every
     listed = re.search(r"const OUTPUTS = \[(.*?)\] as const;", program, re.DOTALL).group(1)
     assert re.findall(r'"(\w+)"', listed) == [o.name for o in OUTPUTS]
     assert re.findall(r"^export const (\w+) = mytimetable\.(\w+);$", program, re.MULTILINE) == [(o.name, o.name) for o in OUTPUTS]
+
+
+def prefixed_program(prefix: str, exported_prefix: str):
+    def program():
+        integration = Integration("mytimetable", {"siteUrl": "https://mytimetable.example.edu", "outputPrefix": prefix})
+        for output in OUTPUTS:
+            value = getattr(integration, output.attribute)
+            if value is not None:
+                pulumi.export(f"{exported_prefix}{output.name[0].upper()}{output.name[1:]}", value)
+
+    return program
+
+
+def test_the_checks_against_the_last_deployment_read_the_outputs_under_the_output_prefix(tmp_path, monkeypatch, frozen_clock):
+    monkeypatch.chdir(tmp_path)
+    read_back = evaluate(prefixed_program("acc", "acc"))
+    # Exported under other names than the prefix says: the checks find no last deployment.
+    not_found = evaluate(prefixed_program("acc", "prod"))
+    assert "accCertificateRenewAt" in read_back.outputs and "prodCertificateRenewAt" in not_found.outputs
+    frozen_clock.advance(days=750)
+    due = evaluate(prefixed_program("acc", "acc"), prior=read_back, preview=True).warnings
+    assert [w for w in due if "certificate rotation is due" in w]
+    assert not [w for w in evaluate(prefixed_program("acc", "prod"), prior=not_found, preview=True).warnings if "rotation is due" in w]
+
+
+@pytest.mark.parametrize("prefix", ["acc-", "1acc", " acc", 3])
+def test_an_output_prefix_that_is_not_letters_and_digits_is_refused_naming_the_input(prefix):
+    from mytimetable_o365.pulumi_package.inputs import InvalidInputsError, integration_args
+    from support.harness import NOW
+
+    with pytest.raises(InvalidInputsError, match=r"  - outputPrefix: .* is not letters and digits starting with a letter"):
+        integration_args({"siteUrl": "https://mytimetable.example.edu", "outputPrefix": prefix}, "prod", NOW)

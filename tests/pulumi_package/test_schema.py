@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from mytimetable_o365.pulumi_package.inputs import PACKAGE_ONLY_INPUTS
 from mytimetable_o365.pulumi_package.integration import TYPE_TOKEN
 from mytimetable_o365.pulumi_package.provider import IntegrationProvider
 from mytimetable_o365.pulumi_package.reference import with_tables
@@ -26,7 +27,7 @@ def nested_keys(schema, name):
 
 def test_the_inputs_are_exactly_the_config_keys_the_rules_know(schema):
     inputs = schema["resources"][TYPE_TOKEN]["inputProperties"]
-    assert tuple(inputs) == TOP_LEVEL_KEYS
+    assert tuple(inputs) == TOP_LEVEL_KEYS + PACKAGE_ONLY_INPUTS
     assert set(nested_keys(schema, "certificate")) == set(CERTIFICATE_KEYS)
     assert set(nested_keys(schema, "keystore")) == set(KEYSTORE_KEYS)
     assert set(nested_keys(schema, "mailboxScope")) == set(MAILBOX_SCOPE_KEYS)

@@ -16,11 +16,13 @@ No `from __future__ import annotations` here: the analyzer reads the annotations
 
 import asyncio
 import datetime as _dt
+import re
 from collections.abc import Mapping
 from typing import Any, Required, TypedDict
 
 import pulumi
 
+from ..component.integration import IntegrationArgs
 from ..rules.config_values import NAMESPACE
 from ..rules.outputs import whole_numbers
 from ..rules.settings import InvalidConfigError, Settings, parse_settings
@@ -167,6 +169,16 @@ class IntegrationInputs(TypedDict, total=False):
     """The Java keystore MyTimetable loads."""
     mailboxScope: MailboxScope
     """Scope the application permission to chosen mailboxes (Exchange Online)."""
+    outputPrefix: str
+    """Not a stack config key: for a program with several integrations, the prefix it exports this
+    one's outputs under (`acc` for `accClientId`, `accKeystore`, ...), which the next run's checks
+    (rotation due, keystore delivered) read back: letters and digits, starting with a letter.
+
+    Default: none (the outputs' own names)"""
+
+
+# The inputs that are no stack config key (docs/configuration.md's config table leaves them out).
+PACKAGE_ONLY_INPUTS = ("outputPrefix",)
 
 
 class InvalidInputsError(InvalidConfigError):
@@ -182,6 +194,23 @@ def input_named(line: str) -> str:
     rules start each line with the key in the `mytimetable-o365:` namespace (config_values.key),
     and the input is that key without it (`siteUrl`, `keystore.password`)."""
     return line.removeprefix(f"{NAMESPACE}:")
+
+
+def integration_args(inputs: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = ()) -> IntegrationArgs:
+    """The component's arguments: the settings, and the output prefix; every problem of both at once."""
+    config = {k: v for k, v in inputs.items() if k not in PACKAGE_ONLY_INPUTS}
+    prefix, _, unknown = plain_inputs({k: v for k, v in inputs.items() if k in PACKAGE_ONLY_INPUTS})
+    output_prefix = prefix.get("outputPrefix", "")
+    problems = [f"{path}: is not known before the deployment; give a literal or a config value" for path in unknown]
+    if not isinstance(output_prefix, str) or not re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)?", output_prefix):
+        problems.append(f"outputPrefix: {output_prefix!r} is not letters and digits starting with a letter; for example: acc")
+    try:
+        settings = settings_from_inputs(config, stack, now, stacks)
+    except InvalidInputsError as exc:
+        raise InvalidInputsError(exc.problems + problems) from None
+    if problems:
+        raise InvalidInputsError(problems)
+    return IntegrationArgs(settings, output_prefix)
 
 
 def settings_from_inputs(inputs: Mapping[str, Any], stack: str, now: _dt.datetime, stacks: tuple = ()) -> Settings:

@@ -20,9 +20,9 @@ import pulumi
 
 from .. import clock
 from ..component.config import project_stacks
-from ..component.integration import IntegrationArgs, MyTimetableO365Integration
+from ..component.integration import MyTimetableO365Integration
 from ..rules.outputs import OUTPUTS
-from .inputs import IntegrationInputs, settings_from_inputs
+from .inputs import IntegrationInputs, integration_args
 
 PACKAGE = "mytimetable-o365"
 TYPE_TOKEN = f"{PACKAGE}:index:Integration"
@@ -107,9 +107,9 @@ class Integration(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IntegrationInputs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Validated first: a bad input stops the component before it declares anything.
-        settings = settings_from_inputs(args, pulumi.get_stack(), clock.utcnow(), project_stacks())
+        arguments = integration_args(args, pulumi.get_stack(), clock.utcnow(), project_stacks())
         super().__init__(TYPE_TOKEN, name, None, opts)
-        integration = MyTimetableO365Integration(name, IntegrationArgs(settings), pulumi.ResourceOptions(parent=self))
+        integration = MyTimetableO365Integration(name, arguments, pulumi.ResourceOptions(parent=self))
         for output in OUTPUTS:
             setattr(self, output.attribute, getattr(integration, output.attribute))
         self.register_outputs({o.name: getattr(self, o.attribute) for o in OUTPUTS if o.registered})

@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from .inputs import PACKAGE_ONLY_INPUTS
 from .integration import TYPE_TOKEN
 from .provider import IntegrationProvider
 
@@ -49,6 +50,8 @@ def configuration_rows(schema: dict[str, Any]) -> list[str]:
     """One row per config key (an object's keys as `object.key`), in the schema's order."""
     rows = []
     for name, prop in schema["resources"][TYPE_TOKEN]["inputProperties"].items():
+        if name in PACKAGE_ONLY_INPUTS:
+            continue
         ref = prop.get("$ref", "")
         if ref.startswith("#/types/"):
             nested = schema["types"][ref.removeprefix("#/types/")]["properties"]
