@@ -8,8 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import ROOT, SECRET, assert_ok, java_opens, our_application, outputs_with_secrets, stack_needs, \
-    thumbprint_of_keystore
+from conftest import ROOT, SECRET, assert_ok, java_opens, our_application, outputs_with_secrets, stack_needs, thumbprint_of_keystore
 from mytimetable_emulation.realengine.workspace import Workspace
 from mytimetable_o365.rules.outputs import OUTPUTS
 

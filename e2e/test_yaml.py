@@ -12,8 +12,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT, SECRET, assert_ok, java_opens, our_application, outputs_with_secrets, requested, stack_needs, \
-    thumbprint_of_keystore
+from conftest import ROOT, SECRET, assert_ok, java_opens, our_application, outputs_with_secrets, requested, stack_needs, thumbprint_of_keystore
 from mytimetable_emulation.realengine.workspace import Workspace
 from mytimetable_o365.pulumi_package.provider import IntegrationProvider
 from mytimetable_o365.rules.permissions import MICROSOFT_GRAPH
