@@ -36,8 +36,8 @@ help:
 	@echo "                            write the keystore from the stack outputs (default: its keystorePath)"
 	@echo "make test                   the test suite (creates venv/, installs a JDK if missing)"
 	@echo "make lint                   ruff and mypy, as configured in ruff.toml and mypy.ini"
-	@echo "make tools                  build the real Pulumi CLI and language host from Go modules into .tools/"
-	@echo "make e2e                    the real-engine tests: real CLI, language host and engine against local Entra"
+	@echo "make tools                  build the real Pulumi CLI and language hosts (Python, YAML, Node.js) from Go modules into .tools/"
+	@echo "make e2e                    the real-engine tests: real CLI, language hosts and engine against local Entra"
 	@echo "make rehearse STACK=prod    deploy the stack's config against local Entra (kept in .rehearsal/)"
 	@echo "make package-check          install the package into a fresh venv and evaluate the example"
 	@echo "make bench                  the benchmark: floor, first run, no-op, N integrations, plan, keystores (docs/benchmarks.md)"
@@ -83,13 +83,14 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The real Pulumi CLI and language host, built from Go modules (pins: tools/*/go.mod); needs Go.
-# Later runs reuse Go's caches and the built binaries (seconds).
+# The real Pulumi CLI and language hosts, built from Go modules (pins: tools/*/go.mod); needs Go (and
+# npm for the TypeScript example's packages). Later runs reuse Go's caches and the built binaries (seconds).
 tools:
 	@command -v go >/dev/null || { echo "make tools: needs Go (https://go.dev/doc/install)" >&2; exit 1; }
 	bash tools/build.sh
 
-# The real-engine tests (e2e/): the real CLI runs __main__.py and the policy pack against local Entra.
+# The real-engine tests (e2e/): the real CLI runs __main__.py, the YAML and TypeScript examples (the
+# Pulumi package) and the policy pack against local Entra.
 e2e: setup jdk tools
 	$(PY) -m pytest -q -n 2 e2e
 

@@ -26,6 +26,7 @@ KEYSTORE_PASSWORD = "e2e-keystore-passphrase"
 
 def pytest_sessionstart(session):
     missing = [p for p in (".tools/bin/pulumi", ".tools/bin/pulumi-language-python", ".tools/libexec/pulumi-language-python",
+                           ".tools/bin/pulumi-language-yaml", ".tools/bin/pulumi-language-nodejs",
                            ".tools/plugins/pulumi-resource-azuread") if not (ROOT / p).exists()]
     if missing:
         pytest.exit(f"the real-engine tools are missing ({', '.join(missing)}): run `make tools` first", returncode=4)

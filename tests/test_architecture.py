@@ -24,6 +24,8 @@ ALLOWED = {
     f"{P}.resources": {f"{P}.rules", f"{P}.clock"},
     f"{P}.component": {f"{P}.resources", f"{P}.rules", f"{P}.clock"},
     f"{P}.commands": {f"{P}.resources", f"{P}.rules", f"{P}.clock"},
+    # The Pulumi package (a component provider for every Pulumi language) wraps the component.
+    f"{P}.pulumi_package": {f"{P}.component", f"{P}.resources", f"{P}.rules", f"{P}.clock"},
     f"{P}.__init__": set(),  # loads the public names lazily, by string
     f"{P}.__main__": {f"{P}.commands"},
     # The emulation: the catalogue of Microsoft's tenant first, every emulator reading it.

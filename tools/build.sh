@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# `make tools`: the real Pulumi CLI and Python language host, built from Go modules into .tools/bin,
-# with the plugin scripts the engine starts beside them. Pins: tools/cli/go.mod (the CLI),
-# tools/language-host/go.mod (the language host), requirements.txt (pulumi-azuread, whose version
-# the azuread plugin answers with). docs/real-engine.md says why each is what it is.
+# `make tools`: the real Pulumi CLI and the Python and YAML language hosts, built from Go modules into
+# .tools/bin, with the plugin scripts the engine starts beside them. Pins: tools/cli/go.mod (the CLI),
+# tools/language-host/go.mod (the Python language host), tools/yaml-host/go.mod (the YAML language
+# host, on pkg/sdk v3.206.0 of its own: it does not compile against the CLI's v3.276.0),
+# tools/nodejs-host/go.mod (the Node.js language host, inside sdk/v3 v3.68.0),
+# requirements.txt (pulumi-azuread, whose version the azuread plugin answers with), and
+# examples/typescript/package-lock.json (the TypeScript example's @pulumi/pulumi, from npm).
+# docs/real-engine.md says why each is what it is.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.tools/bin"
@@ -11,8 +15,12 @@ plugins="$root/.tools/plugins"
 mkdir -p "$out" "$libexec" "$plugins"
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
 
-build() {  # build <module dir> <package> <output folder> <binary> <version module>
-  local dir="$1" package="$2" folder="$3" binary="$4" version_module="$5" version stamp
+PULUMI_VERSION_VAR=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+
+# build <module dir> <package> <output folder> <binary> <version module> [<version variable> [<tags>]]
+build() {
+  local dir="$1" package="$2" folder="$3" binary="$4" version_module="$5" version_var="${6:-$PULUMI_VERSION_VAR}"
+  local tags="${7-osusergo,grpcnotrace}" version stamp
   version="$(cd "$dir" && go list -m -f '{{.Version}}' "$version_module")"
   stamp="$folder/.$binary.stamp"
   if [[ -x "$folder/$binary" && -f "$stamp" && "$(cat "$stamp")" == "$version $(sha256sum "$dir/go.sum" | cut -c1-16)" ]]; then
@@ -21,8 +29,7 @@ build() {  # build <module dir> <package> <output folder> <binary> <version modu
   fi
   echo "tools: building $binary $version (first build: minutes; later ones reuse Go's caches)"
   local start=$SECONDS
-  (cd "$dir" && go build -trimpath -tags osusergo,grpcnotrace \
-      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+  (cd "$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "-s -w -X $version_var=$version" \
       -o "$folder/$binary" "$package")
   echo "$version $(sha256sum "$dir/go.sum" | cut -c1-16)" > "$stamp"
   echo "tools: $binary $version built in $((SECONDS - start)) s, $(du -h "$folder/$binary" | cut -f1)"
@@ -38,6 +45,28 @@ sdk_dir="$(cd "$root/tools/language-host" && go list -m -f '{{.Dir}}' github.com
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$libexec/pulumi-language-python-exec"
 install -m 0755 "$root/tools/plugins/pulumi-language-python.sh" "$out/pulumi-language-python"
 install -m 0755 "$root/tools/plugins/pulumi-resource-pulumi-python.sh" "$out/pulumi-resource-pulumi-python"
+# The YAML language host runs Pulumi YAML programs (examples/yaml/); the CLI finds it on PATH. Built as
+# upstream releases it (pulumi-yaml .goreleaser.yml: CGO off, -s -w, the version in pkg/version).
+build "$root/tools/yaml-host" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$out" pulumi-language-yaml \
+  github.com/pulumi/pulumi-yaml github.com/pulumi/pulumi-yaml/pkg/version.Version ""
+# The Node.js language host runs the TypeScript example (examples/typescript/): the newest form the
+# module proxy serves is the one inside sdk/v3 (up to v3.68; the module of its own is refused).
+build "$root/tools/nodejs-host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs "$out" \
+  pulumi-language-nodejs github.com/pulumi/pulumi/sdk/v3
+# The TypeScript example's packages (npm's cache makes a second install fast; `npm ci` keeps the lock).
+if command -v npm >/dev/null; then
+  lock="$root/examples/typescript/package-lock.json" stamp="$root/examples/typescript/node_modules/.installed"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$(sha256sum "$lock" | cut -c1-16)" ]]; then
+    echo "tools: examples/typescript node_modules already installed"
+  else
+    start=$SECONDS
+    (cd "$root/examples/typescript" && npm ci --no-audit --no-fund --loglevel=error)
+    sha256sum "$lock" | cut -c1-16 > "$stamp"
+    echo "tools: examples/typescript node_modules installed in $((SECONDS - start)) s, $(du -sh "$root/examples/typescript/node_modules" | cut -f1)"
+  fi
+else
+  echo "tools: no npm here: the TypeScript example's real-engine test will be skipped" >&2
+fi
 # Not on PATH: the workspace installs it as the azuread plugin of the pinned version.
 install -m 0755 "$root/tools/plugins/pulumi-resource-azuread.sh" "$plugins/pulumi-resource-azuread"
 "$out/pulumi" version

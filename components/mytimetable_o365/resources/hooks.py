@@ -90,6 +90,19 @@ def _once(name: str, make):
     return hooks[name]
 
 
+def share_registrations(registrations: dict[str, Any]) -> None:
+    """Make `registrations` (hook name -> hook) the running deployment's. A component provider
+    serves each Construct of one deployment through an engine connection of its own (the SDK makes
+    a new one per call: pulumi/provider/server.py `_construct`, `reset_options`), while the engine
+    knows each hook name once per deployment; so pulumi_package/provider.py keeps one dict per
+    deployment and shares it here. The hooks stay served by the callback server that registered
+    them, which lives as long as the provider."""
+    from pulumi.runtime.settings import SETTINGS
+
+    if SETTINGS.monitor is not None:  # None: no deployment runs, no hook can be made
+        _registered[SETTINGS.monitor] = registrations
+
+
 def keystore_file_hook():
     import pulumi
 

@@ -10,6 +10,23 @@ would start the program instead of the pack. The relay copies `info.program_dire
 `program` for RunPlugin and passes every other call through byte for byte: the real host still
 runs the program, installs nothing, and answers everything else itself.
 
+One flag is dropped on the way in: `-toolchain=pip`. A host started to run a source-based plugin by
+an SDK that passes runtime options as flags (pulumi/pulumi sdk/go/common/resource/plugin
+langruntime_plugin.go `buildArgsForNewPlugin`, as in v3.206, which the Pulumi YAML host is built
+with and loads a component package's schema through) gets each option of PulumiPlugin.yaml as
+`-<name>=<value>`; the v3.79 host defines `-virtualenv` and `-root` but no `-toolchain` (pip was
+its only one) and would exit on it. Any other toolchain is passed on, for the host to refuse.
+
+And one call is answered here: InstallDependencies for a program or plugin whose runtime options
+name a `virtualenv`. A current CLI describes the virtual environment only in the request's
+`info.options` (`pulumi package get-schema|add <folder>` installs a source plugin's dependencies
+first: pkg/cmd/pulumi/packageworkspace InstallPluginAt); the v3.79 host reads it only from its
+`-virtualenv` flag and would run `python -m venv` over the plugin's own folder instead
+(sdk/python/python.go InstallDependenciesWithWriters: the venv is joined to `directory`). This
+checkout's venv/ is made by `make setup` with every dependency; when the named virtual environment
+exists, the relay reports it and installs nothing; when it does not, it fails with the command that
+makes it, as a current host would fail without network.
+
 The engine starts this with its address as the last argument and reads the port from stdout
 (sdk/go/common/resource/plugin/plugin.go); the real host is started the same way.
 """
@@ -56,6 +73,11 @@ class Relay(grpc.GenericRpcHandler):
             def stream(request: bytes, context):
                 if name == "RunPlugin":
                     request = _with_program(request)
+                if name == "InstallDependencies":
+                    venv = _named_virtualenv(request)
+                    if venv is not None:
+                        yield from _existing_virtualenv(venv, context)
+                        return
                 yield from upstream(request, metadata=context.invocation_metadata())
 
             return grpc.unary_stream_rpc_method_handler(stream)
@@ -77,9 +99,31 @@ def _with_program(raw: bytes) -> bytes:
     return request.SerializeToString()
 
 
+def _named_virtualenv(raw: bytes) -> str | None:
+    """The absolute path of the virtualenv an InstallDependencies request's runtime options name."""
+    info = language_pb2.InstallDependenciesRequest.FromString(raw).info
+    value = info.options.fields.get("virtualenv")
+    if value is None or not value.string_value:
+        return None
+    return os.path.normpath(os.path.join(info.root_directory or info.program_directory, value.string_value))
+
+
+def _existing_virtualenv(venv: str, context):
+    if not os.path.isfile(os.path.join(venv, "bin", "python")):
+        context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                      f"the virtual environment {venv} does not exist: run `make setup` in the repository")
+    said = f"Using the virtual environment {venv} (made by `make setup`); nothing to install.\n"
+    yield language_pb2.InstallDependenciesResponse(stdout=said.encode()).SerializeToString()
+
+
+def upstream_args(args: list[str]) -> list[str]:
+    """The host's arguments without `-toolchain=pip`, which the v3.79 host does not define."""
+    return [arg for arg in args if arg not in ("-toolchain=pip", "--toolchain=pip")]
+
+
 def main() -> None:
     binary = os.environ["MYTIMETABLE_UPSTREAM_LANGUAGE_HOST"]
-    process, address = _start_upstream(binary, sys.argv[1:])
+    process, address = _start_upstream(binary, upstream_args(sys.argv[1:]))
     channel = grpc.insecure_channel(address)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), handlers=[Relay(channel)],
                          options=[("grpc.max_receive_message_length", 400 << 20)])

@@ -43,6 +43,7 @@ class Workspace:
     extra_env: dict = field(default_factory=dict)
     program_dir: Path | None = None  # where Pulumi.yaml and __main__.py come from (default: root)
     project_file: str | None = None  # Pulumi.yaml's text, when not the program folder's own
+    project_files: tuple[str, ...] = PROJECT_FILES  # what is copied from the program folder
 
     @property
     def project(self) -> Path:
@@ -92,7 +93,7 @@ class Workspace:
         """The project files, the stack file (YAML text), the backend, the stack and the plugin."""
         self.project.mkdir(parents=True, exist_ok=True)
         (self.folder / "state").mkdir(exist_ok=True)
-        for name in PROJECT_FILES:
+        for name in self.project_files:
             shutil.copy2((self.program_dir or self.root) / name, self.project / name)
         if self.project_file is not None:
             (self.project / "Pulumi.yaml").write_text(self.project_file, encoding="utf-8")
