@@ -80,6 +80,7 @@ class Graph:
             ("DELETE", rf"/servicePrincipals/({GUID})", self.delete_service_principal),
             ("POST", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", self.create_assignment),
             ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", self.list_assignments),
+            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignments", self.list_assignments_of),
             ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", self.get_assignment),
             ("DELETE", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", self.delete_assignment),
             ("POST", r"/oauth2PermissionGrants", self.create_grant),
@@ -267,7 +268,8 @@ class Graph:
             del self.d.delegated_grants[grant_id]
         return 204, None, {}
 
-    # --- admin consent: serviceprincipal-post-approleassignedto, -list-approleassignedto, -delete-approleassignedto
+    # --- admin consent: serviceprincipal-post-approleassignedto, -list-approleassignedto, -list-approleassignments,
+    # -delete-approleassignedto
     def create_assignment(self, caller, query, body, resource_id):
         resource = self._sp(caller, resource_id)
         self.d.authorize(caller, access.GRAPH_APP_ROLE_CONSENT_REQUIREMENT if resource["appId"] == MICROSOFT_GRAPH.app_id
@@ -277,6 +279,12 @@ class Graph:
     def list_assignments(self, caller, query, body, resource_id):
         self._sp(caller, resource_id)
         return 200, {"value": [a for a in self.d.assignments.values() if a["resourceId"] == resource_id]}, {}
+
+    def list_assignments_of(self, caller, query, body, principal_id):
+        """serviceprincipal-list-approleassignments: the app roles granted TO this service principal
+        (what the leftovers check reads to find an orphaned assignment)."""
+        self._sp(caller, principal_id)
+        return 200, {"value": [a for a in self.d.assignments.values() if a["principalId"] == principal_id]}, {}
 
     def _assignment(self, caller, resource_id, assignment_id) -> dict:
         self._sp(caller, resource_id)
