@@ -104,8 +104,8 @@ def msal_token(ctx: Context) -> str:
         credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
 
     try:
-        result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority, GRAPH,
-                                          session, TIMEOUT_SECONDS)
+        result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority,
+                                          getattr(ctx.args, "graph", GRAPH), session, TIMEOUT_SECONDS)
     except (ValueError, requests.RequestException) as exc:
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: Entra did not answer ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
     if "access_token" not in result:
