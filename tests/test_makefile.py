@@ -100,13 +100,37 @@ def test_make_clean_removes_the_venv_caches_and_a_state_without_resources_but_ke
     assert (project / "keystore-prod.jks").exists()
 
 
-def test_make_preview_and_up_run_the_policy_pack(project):
+def fake_console_script(project, exit_code: int = 0) -> pathlib.Path:
+    """venv/bin/mytimetable-o365 replaced by a script that logs its arguments and exits with `exit_code`
+    (0 for check-stack-name and the CLI-floor preflight)."""
+    log = project / "console-script.log"
+    script = project / "venv" / "bin" / "mytimetable-o365"
+    script.unlink()
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *leftovers*) exit {exit_code};; esac\nexit 0\n')
+    script.chmod(0o755)
+    return log
+
+
+def test_make_preview_and_up_run_the_policy_pack_after_the_leftovers_check_which_only_up_lets_adopt(project):
     pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
-    for target, command in (("preview", "pulumi preview --stack acc --diff --policy-pack policy"),
-                            ("up", "pulumi up --stack acc --policy-pack policy")):
+    log = fake_console_script(project)
+    for target, command, check in (
+            ("preview", "pulumi preview --stack acc --diff --policy-pack policy", "preflight --stack acc --only leftovers --pulumi"),
+            ("up", "pulumi up --stack acc --policy-pack policy", "preflight --stack acc --only leftovers --adopt --pulumi")):
         result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
         assert result.returncode == 0, result.stderr
         assert command in result.stdout
+        assert check in log.read_text().splitlines()[-1]
+        assert result.stdout.index("pulumi stack select --create acc") < result.stdout.index(command)
+
+
+@pytest.mark.parametrize("target", ["up", "preview"])
+def test_a_leftover_the_check_cannot_adopt_stops_make_before_pulumi_runs(project, target):
+    pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
+    fake_console_script(project, exit_code=16)
+    result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
+    assert result.returncode != 0
+    assert "pulumi up" not in result.stdout and "pulumi preview" not in result.stdout
 
 
 @pytest.mark.parametrize("target", ["up", "preview", "keystore"])
