@@ -101,7 +101,7 @@ def test_an_application_is_created_with_201_its_ids_and_the_caller_as_its_owner(
 @pytest.mark.parametrize("method, path, status, code", [
     ("GET", "/applications/not-a-guid/frobnicate", 400, "BadRequest"),
     ("PUT", "/applications", 405, "Request_BadRequest"),
-    ("GET", f"/applications/{uuid.uuid4()}", 404, "Request_ResourceNotFound"),
+    ("GET", "/applications/6f1c0b9e-2d4a-4c8e-9b7a-3e5d1f0a2c4b", 404, "Request_ResourceNotFound"),
 ])
 def test_unknown_routes_and_objects_get_graph_s_4xx_never_a_5xx(client, method, path, status, code):
     answer = client.call(method, path)

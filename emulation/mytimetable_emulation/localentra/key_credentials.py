@@ -31,8 +31,16 @@ def _when(text: str, name: str) -> dt.datetime:
 
 
 def certificate_of(credential: dict) -> x509.Certificate:
+    """The certificate of a keyCredential's `key`: base64 of the DER bytes (Learn, keyCredential:
+    "The certificate's raw data in byte array converted to Base64 string"), or base64 of the PEM
+    text, which is what the azuread provider sends for every encoding
+    (terraform-provider-azuread internal/helpers/credentials/credentials.go:81-116) and Graph
+    accepts (that provider has registered certificates this way since its first release)."""
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(credential["key"]))
+        raw = base64.b64decode(credential["key"], validate=True)
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(raw)
+        return x509.load_der_x509_certificate(raw)
     except (ValueError, TypeError, KeyError):
         raise _bad("Key credential's key is not a valid X.509 certificate.") from None
 
