@@ -188,3 +188,42 @@ def assert_one_of_each(entra: LocalEntra, workspace: Workspace, mode: str = "app
                 "oauth2PermissionGrants": int(mode == "delegated"), "keyCredentials": 2}
     assert entra_counts(entra) == expected
     assert state_counts(workspace) == expected
+
+
+def portal(entra: LocalEntra):
+    """A Graph call by a tenant administrator, as the portal makes it (`portal("DELETE", "/v1.0/...")`):
+    through local Entra's HTTP API, so that its own rules (a deleted service principal takes its
+    consent with it, ...) apply as they would to a change made outside Pulumi."""
+    import requests
+
+    admin = entra.directory.add_deployer("portal-admin", "portal-secret", roles=(
+        "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
+        "Directory.Read.All"))
+
+    def call(method: str, path: str, body: dict | None = None):
+        token = entra.token_for(entra.directory.caller_by_object(admin.object_id) or admin)
+        answer = requests.request(method, entra.base + path, json=body, verify=str(entra.ca_path), timeout=60,
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code < 300, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer
+
+    return call
+
+
+def printed_commands(output: str) -> list[str]:
+    """The commands a preflight finding prints, in order (indented lines under the finding)."""
+    return [line.strip() for line in output.splitlines() if line.startswith(" " * 8) and line.strip()]
+
+
+def run_printed(workspace: Workspace, command: str):
+    """Run one command the leftovers check printed, as an operator would paste it: `pulumi ...` with the
+    workspace's CLI, backend and identity, or `make up STACK=...` (the check with --adopt, then up)."""
+    import shlex
+
+    if command.startswith("make up STACK="):
+        assert command == f"make up STACK={workspace.stack}"
+        return make_up(workspace)[1]
+    words = shlex.split(command)
+    assert words[0] == "pulumi", command
+    return subprocess.run([workspace.pulumi_binary(), *words[1:], "--non-interactive"], cwd=workspace.project,
+                          env=workspace.env(), capture_output=True, text=True, timeout=900)
