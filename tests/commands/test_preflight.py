@@ -119,6 +119,16 @@ class TestAServicePrincipal:
         code, out = preflight(project, standin, capsys)
         assert code == PreflightExit.MISSING_PERMISSIONS and "DelegatedPermissionGrant.ReadWrite.All" in out
 
+    def test_with_deployer_is_owner_false_owned_by_no_longer_reaches_what_it_created(self, project, standin, capsys, monkeypatch):
+        stack_config(project, deployerIsOwner=False)
+        service_principal(standin, monkeypatch)  # Application.ReadWrite.OwnedBy, as the least-privilege pipeline holds
+        code, out = preflight(project, standin, capsys)
+        assert code == PreflightExit.MISSING_PERMISSIONS, out
+        assert "create the service principal (azuread.ServicePrincipal), not as an owner (deployerIsOwner: false)" in out
+        assert "register a certificate credential" in out and "Application.ReadWrite.All" in out
+        service_principal(standin, monkeypatch, roles=[*APPLICATION_NEEDS, "Application.ReadWrite.All"])
+        assert preflight(project, standin, capsys)[0] == PreflightExit.OK
+
     def test_with_a_client_certificate_is_checked_with_that_certificate(self, project, standin, capsys, monkeypatch, tmp_path):
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization

@@ -224,7 +224,7 @@ def check_keystore_in_state(ctx: Context) -> None:
 def check_permissions(ctx: Context) -> None:
     s = ctx.settings
     requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent,
-                                    other_owners=bool(s.owners))
+                                    other_owners=bool(s.owners), deployer_is_owner=s.deployer_is_owner)
     missing = shortfalls(ctx.claims, requirements)
     kind = identity_kind(ctx.claims)
     if missing:
