@@ -64,12 +64,13 @@ def urn_name(urn: str) -> str:
     return urn.split("::")[-1]
 
 
-def _meta(spec: Spec, timeouts: dict, preview: bool = False) -> str:
-    """The SDK's private meta: timeouts in nanoseconds, the schema version unless 0."""
+def _meta(spec: Spec, timeouts: dict, preview: bool = False, imported: bool = False) -> str:
+    """The SDK's private meta: timeouts in nanoseconds, the schema version unless 0 (an import
+    writes it even when 0)."""
     meta: dict[str, Any] = {TIMEOUT_KEY: {k: int(v * 1e9) for k, v in sorted(timeouts.items())}}
     if preview:
         meta = {"_new_extra_shim": {}, **meta}
-    elif spec.schema_version:
+    elif spec.schema_version or imported:
         meta["schema_version"] = str(spec.schema_version)
     return json.dumps(meta, separators=(",", ":"), sort_keys=True)
 
@@ -177,10 +178,16 @@ class Bridge:
             if failure is not None:
                 raise BridgeError(multierror(failure.diagnostics))
             raise BridgeError(f"expected non-nil error with nil state during Create of {urn}")
-        state = {**_applied(spec.block, planned, d.values), "id": d.id, "__meta": _meta(spec, timeouts)}
         if failure is not None:
+            # The SDK's state after a failed create: what the function set, the planned values, and for
+            # what stayed unknown null, except an Optional+Computed set of strings, which reads as []
+            # (observed on the upstream plugin: `tags`).
+            values = {a.name: ([] if a.kind == SET and a.block is None and a.optional and a.computed else None)
+                      if (not isinstance(v := d.values.get(a.name), (list, dict)) and v == UNKNOWN) else v
+                      for a in spec.block.attrs}
+            state = {**_sets_ordered(spec.block, values), "id": d.id, "__meta": _meta(spec, timeouts)}
             raise InitFailed(d.id, state, f"creating {urn}: {multierror(failure.diagnostics)}")
-        return Outcome(d.id, state)
+        return Outcome(d.id, {**_applied(spec.block, planned, d.values), "id": d.id, "__meta": _meta(spec, timeouts)})
 
     # --- Read ----------------------------------------------------------------------------------
     def read(self, urn: str, resource_id: str, props: dict, inputs: dict) -> Outcome:
@@ -200,8 +207,10 @@ class Bridge:
             raise BridgeError(f"refreshing {urn}: {multierror(failure.diagnostics)}") from None
         if not d.id:
             return Outcome("", {})
-        values = {k: (None if (not isinstance(v, (list, dict)) and v == UNKNOWN) else v) for k, v in d.values.items()}
-        state = {**_sets_ordered(spec.block, values), "id": d.id, "__meta": props.get("__meta") or _meta(spec, timeouts)}
+        values = {a.name: d.values.get(a.name) for a in spec.block.attrs}  # every attribute, null when unset
+        values = {k: (None if (not isinstance(v, (list, dict)) and v == UNKNOWN) else v) for k, v in values.items()}
+        state = {**_sets_ordered(spec.block, values), "id": d.id,
+                 "__meta": props.get("__meta") or _meta(spec, timeouts, imported=not refresh)}
         return Outcome(d.id, state, _inputs_after_read(spec.block, inputs, state, refresh))
 
     # --- Update --------------------------------------------------------------------------------
@@ -258,13 +267,7 @@ def _inputs_after_read(block: Block, old_inputs: dict, state: dict, refresh: boo
     """ExtractInputsFromOutputs (pkg/tfbridge/schema.go:2028-2038): on refresh the old inputs' keys
     take the new values; on import, the configurable attributes that are set."""
     if refresh:
-        out = {}
-        for key, value in old_inputs.items():
-            if key.startswith("__"):
-                out[key] = value
-            elif key in state:
-                out[key] = _merge_input(value, state[key])
-        return out
+        return _merge_input(old_inputs, state)
     return _extract(block, state)
 
 
@@ -273,18 +276,21 @@ def _merge_input(old: Any, new: Any) -> Any:
     kept, each with the state's value; elements of object sets are paired by the best key score
     (matchSetElements, :1657-1716), others by position."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return {k: (v if k.startswith("__") else _merge_input(v, new[k])) for k, v in old.items() if k.startswith("__") or k in new}
+        out = {k: _merge_input(v, new[k]) for k, v in old.items() if not k.startswith("__") and k in new}
+        if isinstance(old.get("__defaults"), list):  # a default whose value changed is no longer a default (:1818-1861)
+            out["__defaults"] = sorted(n for n in old["__defaults"] if n in out and _same(old.get(n), out[n]))
+        return out
     if isinstance(old, list) and isinstance(new, list):
         pairs = _pair_objects(old, new)
-        out = []
+        items: list = []
         for index, item in enumerate(old):
             target = pairs.get(index, index) if pairs is not None else index
             if pairs is not None and index not in pairs:
                 continue
             if target >= len(new):
                 break
-            out.append(_merge_input(item, new[target]))
-        return out
+            items.append(_merge_input(item, new[target]))
+        return items
     return new
 
 
@@ -302,19 +308,38 @@ def _pair_objects(old: list, new: list) -> dict[int, int] | None:
     return pairs
 
 
+def _same(left: Any, right: Any) -> bool:
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
 def _extract(block: Block, values: dict) -> dict:
-    out: dict[str, Any] = {"__defaults": []}
-    for attr in block.attrs:
-        if not (attr.optional or attr.required):
+    """extractSchemaInputsObject (pkg/tfbridge/schema.go:1993-2026): every input attribute of the
+    state, except optional ones at their default or zero value (isDefaultOrZeroValue, :1885-1925)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        attr = block.get(key)
+        if attr is None or not (attr.optional or attr.required):
             continue
-        value = values.get(attr.name)
-        if value in (None, "", False, 0, [], {}) or value == attr.default:
-            continue
-        if attr.block is not None:
+        if attr.block is not None and value is not None:
             items = [_extract(attr.block, i) if isinstance(i, dict) else i for i in as_list(attr, value)]
             value = from_list(attr, items)
-        out[attr.name] = value
+        if not attr.required and _default_or_zero(attr.default, value):
+            continue
+        out[key] = value
+    out["__defaults"] = []
     return out
+
+
+def _default_or_zero(default: Any, value: Any) -> bool:
+    if default is not None:
+        return bool(default == value)
+    if value is None:
+        return True
+    if isinstance(value, (bool, int, float, str, list)):
+        return not value
+    if isinstance(value, dict):
+        return not value or set(value) == {"__defaults"}
+    return False
 
 
 def diagnostics_text(diagnostics: list[Diagnostic]) -> str:

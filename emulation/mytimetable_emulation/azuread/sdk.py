@@ -147,9 +147,9 @@ def _url_error(method: str, url: str, text: str) -> str:
 def _transport_text(error: requests.RequestException) -> str:
     """What Go's net/http reports for a failure without a response, as nearly as Python can tell."""
     text = str(error)
-    if "RemoteDisconnected" in text or "without response" in text:
-        return "EOF"
-    if "Connection reset" in text or "ECONNRESET" in text:
+    if "RemoteDisconnected" in text or "without response" in text or "Connection reset" in text or "ECONNRESET" in text:
+        # local Entra's resets are TCP RSTs (SO_LINGER 0), which Go reports as a reset, not EOF;
+        # Python's TLS layer sees the same close as RemoteDisconnected
         return "read: connection reset by peer"
     if "refused" in text:
         return "dial tcp: connect: connection refused"

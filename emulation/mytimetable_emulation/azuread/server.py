@@ -54,7 +54,7 @@ def to_dict(struct: struct_pb2.Struct | None) -> dict:
 
 
 def to_struct(value: dict, secrets: frozenset = frozenset()) -> struct_pb2.Struct:
-    marked = {k: ({SIG: SECRET, "value": v} if k in secrets and v is not None else v) for k, v in value.items()}
+    marked = {k: ({SIG: SECRET, "value": v} if k in secrets else v) for k, v in value.items()}
     struct = struct_pb2.Struct()
     struct.update(marked)
     return struct
