@@ -75,7 +75,7 @@ class Settings:
             "useOidc": get("useOidc", "ARM_USE_OIDC") or "false", "useCli": get("useCli", "ARM_USE_CLI") or "true",
         })
 
-    def _from_file(self, value_key: str, path_key: str, what: str, trim: bool = True) -> str:
+    def _from_file(self, value_key: str, path_key: str, what: str, trim: bool = True, reading: str = "") -> str:
         """getClientId / getClientSecret / getOidcToken (helpers.go:40-106)."""
         value = self.values[value_key].strip() if trim else self.values[value_key]
         path = self.values[path_key]
@@ -83,7 +83,8 @@ class Settings:
             try:
                 from_file = open(path, encoding="utf-8").read().strip()
             except OSError as error:
-                raise ConfigError(f"reading {what} from file {json.dumps(path)}: open {path}: {str(error.strerror).lower()}") from None
+                raise ConfigError(f"reading {reading or what} from file {json.dumps(path)}: open {path}: "
+                                  f"{str(error.strerror).lower()}") from None
             if value and value != from_file:
                 raise ConfigError(f"mismatch between supplied {what} and supplied {what} file contents - please either remove "
                                   "one or ensure they match")
@@ -96,8 +97,11 @@ class Settings:
     def client_secret(self) -> str:
         return self._from_file("clientSecret", "clientSecretFilePath", "Client Secret")
 
-    def oidc_token(self) -> str:
-        return self._from_file("oidcToken", "oidcTokenFilePath", "OIDC Token", trim=False)
+    def oidc_token(self, pre_check: bool = False) -> str:
+        """Upstream reads "reading OIDC Token from file"; pulumi-azuread's pre-check "reading OIDC token
+        from file" (provider/resources.go:113-138); both say "OIDC token" in the mismatch."""
+        return self._from_file("oidcToken", "oidcTokenFilePath", "OIDC token", trim=False,
+                               reading="OIDC token" if pre_check else "OIDC Token")
 
 
 class Authorizer:
@@ -150,12 +154,14 @@ class CertificateAuthorizer(Authorizer):
         super().__init__(*args)
         from cryptography.hazmat.primitives.serialization import pkcs12 as p12
 
-        try:
+        try:  # client_certificate_authorizer.go:44-57, with Go's pkcs12 error for a wrong password
             key, certificate, _ = p12.load_key_and_certificates(pkcs12, password.encode() or None)
-        except ValueError as error:
-            raise ConfigError(f"could not configure ClientCertificate Authorizer: could not decode pkcs12 credential store: {error}") from None
+        except ValueError:
+            raise ConfigError("could not configure ClientCertificate Authorizer: could not decode PKCS#12 archive: "
+                              "pkcs12: decryption password incorrect") from None
         if key is None or certificate is None:
-            raise ConfigError("could not configure ClientCertificate Authorizer: could not decode pkcs12 credential store")
+            raise ConfigError("could not configure ClientCertificate Authorizer: could not decode PKCS#12 archive: "
+                              "pkcs12: expected exactly two safe bags in the PFX PDU")
         self.key, self.certificate = key, certificate
 
     def _assertion(self, audience: str) -> str:
@@ -271,14 +277,15 @@ def authorizer(settings: Settings, login: str, graph: str, verify: Any, pre_chec
             try:
                 raw = open(certificate_path, "rb").read()
             except OSError as error:
-                raise ConfigError(f"could not configure ClientCertificate Authorizer: could not read Pkcs12 credential "
-                                  f"store: {error}") from None
+                raise ConfigError(f"could not configure ClientCertificate Authorizer: could not read PKCS#12 archive at "
+                                  f"{json.dumps(certificate_path)}: open {certificate_path}: "
+                                  f"{str(error.strerror).lower()}") from None
         return CertificateAuthorizer(raw, settings.values["clientCertificatePassword"], *common)
     secret = settings.client_secret()
     if tenant and client_id and secret:
         return SecretAuthorizer(secret, *common)
     use_oidc = _bool(settings.values["useOidc"])
-    oidc_token = settings.oidc_token()
+    oidc_token = settings.oidc_token(pre_check)
     if use_oidc and tenant and client_id and oidc_token.strip():
         return OidcAuthorizer(oidc_token, *common)
     request_url, request_token = settings.values["oidcRequestUrl"], settings.values["oidcRequestToken"]

@@ -188,6 +188,7 @@ def _pre_check(config: dict) -> None:
     """pulumi-azuread's preConfigureCallback (provider/resources.go:143-209): credentials from config or
     environment; Azure CLI (the default) runs `az`; no token is requested."""
     settings = auth.Settings.read(config, {})
+    settings.oidc_token(pre_check=True)  # getOIDCToken's errors come back bare (resources.go:150-153)
     try:
         auth.authorizer(settings, "https://login.microsoftonline.com", "https://graph.microsoft.com", True, pre_check=True)
     except auth.ConfigError as error:
@@ -200,6 +201,7 @@ def _pre_check(config: dict) -> None:
 def configure(args: dict, variables: dict) -> Meta:
     """providerConfigure (internal/provider/provider.go:270-388) and the client build."""
     settings = auth.Settings.read(args, variables)
+    settings.oidc_token(), settings.client_secret(), settings.client_id()  # read before the authorizer (provider.go:281-300)
     host = settings.values["metadataHost"]
     if not host:
         raise auth.ConfigError("this azuread plugin serves local Entra only: set azuread:metadataHost (or "

@@ -128,6 +128,13 @@ class Directory:
                 self._assign(graph_sp, sp["id"], access.GRAPH_PERMISSION_IDS[role])
             return self.caller_for_sp(sp)
 
+    def add_deployer_credential(self, client_id: str, kind: str, credential: dict) -> None:
+        """A certificate (kind keyCredentials: keyId, type, key as base64 DER or PEM) or a federated
+        identity credential (kind federatedIdentityCredentials: issuer, subject, audiences) on a
+        deploying identity's own app registration."""
+        with self.lock:
+            self.deployer_credentials.setdefault(client_id, {}).setdefault(kind, []).append(dict(credential))
+
     def caller_by_client(self, client_id: str) -> Caller | None:
         sp = self.sp_by_app_id(client_id)
         return self.caller_for_sp(sp) if sp else self.user_logins.get(client_id)
