@@ -64,6 +64,8 @@ class Faults:
     lagging: dict = field(default_factory=dict)  # object id or keyId -> reads still answering without it
     throttle: list = field(default_factory=list)  # [method, path prefix, count, retry-after seconds]
     fail_once: list = field(default_factory=list)  # [method, path prefix, status]: before handling
+    # {"method", "prefix", "status", "code", "message", "count", "skip"}: before handling, after letting `skip` through
+    refuse: list = field(default_factory=list)
     after_write: list = field(default_factory=list)  # [method, path prefix, status, count]: handled, then 5xx
     reset_before: list = field(default_factory=list)  # [method, path prefix, count]: closed before handling
     reset_after_write: list = field(default_factory=list)  # [method, path prefix, count]: handled, then closed
@@ -92,6 +94,14 @@ class Faults:
             if entry[0] == method and path.startswith(entry[1]):
                 self.fail_once.remove(entry)
                 return server_error(entry[2])
+        for rule in self.refuse:
+            if rule["method"] == method and path.startswith(rule["prefix"]) and rule.get("count", 1) > 0:
+                if rule.get("skip", 0) > 0:
+                    rule["skip"] -= 1
+                    continue
+                rule["count"] = rule.get("count", 1) - 1
+                code, message = SERVER_ERRORS.get(rule["status"], ("", ""))
+                return GraphError(rule["status"], rule.get("code", code), rule.get("message", message))
         return None
 
     def after(self, method: str, path: str) -> GraphError | str | None:

@@ -86,6 +86,7 @@ class LocalEntra:
         self.directory = Directory(tenant_id or str(uuid.uuid4()))
         self.graph = Graph(self.directory)
         self.requests: list[tuple[str, str, int | None]] = []  # (method, path, status; None: reset): what was called
+        self.bodies: list[tuple[str, str, dict | None]] = []  # (method, path, JSON body) of each Graph request, in order
         self.observers: list = []  # called with (method, path, status) after each Graph request
         self.ca_path, cert, key = make_ca_and_server_certificate(self.folder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -206,6 +207,8 @@ def _handler_for(entra: LocalEntra):
                     if path.endswith("/oauth2/v2.0/token") and self.command == "POST":
                         form = dict(urllib.parse.parse_qsl(raw.decode()))
                         return self._send(*entra.issue_token(form))
+                body = json.loads(raw) if raw else None
+                entra.bodies.append((self.command, path, body))
                 with entra.directory.lock:
                     fault = entra.directory.faults.before(self.command, path)
                 if fault == RESET:
@@ -213,7 +216,6 @@ def _handler_for(entra: LocalEntra):
                 if isinstance(fault, GraphError):
                     raise fault
                 caller = entra.caller_of(self.headers.get("Authorization", ""))
-                body = json.loads(raw) if raw else None
                 if body is not None and not isinstance(body, dict):
                     raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
                 status, answer, headers = entra.graph.handle(caller, self.command, path, query, body)
