@@ -242,3 +242,22 @@ def test_pending_creates_of_a_killed_run_are_named_with_the_command_that_clears_
 def test_an_export_that_is_no_deployment_is_refused(bad):
     with pytest.raises(StateError):
         stack_state(bad)
+
+
+def test_credentials_left_in_state_by_a_refresh_that_dropped_their_deleted_application_get_the_state_deletes(certificates):
+    """A refresh after the application was deleted drops it and its consent, then fails on the
+    credentials: the state holds only them."""
+    state = [r for r in deployed(certificates) if "credential" in r["urn"] or "mytimetable-certificate" in r["urn"]]
+    result = plan(state, entra(certificates, named=(), missing=(APP,)))
+    (finding,) = result.findings
+    assert finding.level == BLOCK and APP in finding.text
+    assert sum(" state delete " in c for c in finding.commands) == 2
+
+
+def test_consent_of_the_other_mode_still_in_state_but_gone_from_entra_needs_a_refresh_before_the_switch(certificates):
+    config = settings(permissionMode="delegated", adminConsent="true")
+    result = plan(deployed(certificates), entra(certificates, assignments=(), grants=()), config)
+    (finding,) = result.findings
+    assert finding.level == BLOCK and "no longer declares" in finding.text
+    assert finding.commands[0] == f"pulumi refresh --yes --stack {STACK}"
+    assert plan(deployed(certificates), entra(certificates), config).findings == ()  # still there: the up deletes it

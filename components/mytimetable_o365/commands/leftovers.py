@@ -32,7 +32,7 @@ from ..rules.entra_objects import (
     grant_from_graph,
     service_principal_from_graph,
 )
-from ..rules.leftovers import ADOPT, BLOCK, Finding, Plan, pending_creates_finding, plan_leftovers
+from ..rules.leftovers import ADOPT, BLOCK, Finding, Plan, credential_application, pending_creates_finding, plan_leftovers
 from ..rules.permissions import APPLICATION
 from ..rules.stack_state import StackState, StateError, stack_state
 from .entra import bounded_session
@@ -108,6 +108,16 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
                 app = applications[object_id] = application_from_graph(answer)
     elif len(named) == 1:
         app = named[0]
+    # The applications the recorded credentials belong to: a refresh that failed on them has dropped
+    # a deleted application from the state already.
+    for credential in state.of_type(names.CERTIFICATE_CREDENTIAL_TYPE):
+        owner_app = credential_application(credential)
+        if owner_app and owner_app not in applications and owner_app not in missing:
+            answer = graph.get(f"/v1.0/applications/{owner_app}", select)
+            if answer is None:
+                missing.add(owner_app)
+            else:
+                applications[owner_app] = application_from_graph(answer)
     service_principals = {}
     consent_of: str | None = None
     assignments: tuple[Assignment, ...] = ()
@@ -126,9 +136,10 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
                 if principal is not None:
                     resource_principals[app_id] = str(principal.get("id", "")).lower()
             consent_of = sp.id
-            if any(c.permission.kind == APPLICATION for c in consents):
+            # What the stack declares, and what the state still holds from another mode.
+            if any(c.permission.kind == APPLICATION for c in consents) or state.of_type(names.APP_ROLE_ASSIGNMENT_TYPE):
                 assignments = tuple(assignment_from_graph(a) for a in graph.values(f"/v1.0/servicePrincipals/{sp.id}/appRoleAssignments"))
-            if any(c.permission.kind != APPLICATION for c in consents):
+            if any(c.permission.kind != APPLICATION for c in consents) or state.of_type(names.DELEGATED_GRANT_TYPE):
                 grants = tuple(grant_from_graph(g) for g in graph.values("/v1.0/oauth2PermissionGrants",
                                                                          {"$filter": f"clientId eq {quoted_literal(sp.id)}"}))
     return EntraObjects(deployer=deployer.lower(), named=tuple(named), applications=applications, missing=frozenset(missing),

@@ -136,8 +136,7 @@ class _Planner:
         if recorded is not None:
             object_id = recorded.last_segment().lower()
             if object_id in self.entra.missing:
-                self.application_gone(recorded)
-                return None
+                return None  # applications_gone() reported it
             for other in self.entra.named:
                 if other.id != object_id:
                     self.findings.append(Finding(
@@ -162,12 +161,19 @@ class _Planner:
                                     f"application {found.id} named {app_name!r} is in Entra, not in the state"), found.owners)
         return found if adopted else None
 
-    def application_gone(self, recorded: StateResource) -> None:
-        credentials = self.state.children_of(recorded.parent, names.CERTIFICATE_CREDENTIAL_TYPE)
-        commands = [pulumi_command(self.stack, "state", "delete", c.urn, "--target-dependents", "--yes") for c in credentials]
+    def applications_gone(self) -> None:
+        """The recorded application, or the one the recorded credentials belong to (a failed refresh
+        drops the application from the state and keeps the credentials), deleted outside Pulumi."""
+        recorded = self.state.named(names.APPLICATION_TYPE, names.application_name(self.integration))
+        gone = {recorded.last_segment().lower()} & self.entra.missing if recorded is not None else set()
+        stranded = [c for c in self.state.of_type(names.CERTIFICATE_CREDENTIAL_TYPE) if credential_application(c) in self.entra.missing]
+        gone |= {credential_application(c) for c in stranded}
+        if not gone:
+            return
+        commands = [pulumi_command(self.stack, "state", "delete", c.urn, "--target-dependents", "--yes") for c in stranded]
         commands += [pulumi_command(self.stack, "refresh", "--yes"), f"make up STACK={self.stack}"]
         self.findings.append(Finding(
-            BLOCK, f"the application {recorded.last_segment()} recorded in the state is no longer in Entra (deleted outside "
+            BLOCK, f"the application {', '.join(sorted(gone))} recorded in the state is no longer in Entra (deleted outside "
             "Pulumi; its service principal and consent went with it). The provider can neither read nor delete its "
             "certificate credentials then (application_certificate_resource.go:231-234, 270-273), so a refresh fails "
             "until they leave the state (with the keystore that depends on them); then a refresh drops the rest and "
@@ -269,14 +275,34 @@ class _Planner:
                     "purpose (an earlier certificate of a lost state, say), remove it",
                     (quoted("az", "ad", "app", "credential", "delete", "--id", app.app_id, "--key-id", other.key_id, "--cert"),)))
 
+    def stale_consents(self, principal: str) -> None:
+        """Consent the state holds but the stack no longer declares (a mode switch pending): the
+        provider deletes it on the next up, and fails when Entra lost it already."""
+        declared = {c.name for c in names.declared_consents(self.integration, self.settings.permission_mode,
+                                                            self.settings.legacy_exchange_permission,
+                                                            self.settings.admin_consent)}
+        held = {a.id for a in self.entra.assignments if a.principal_id == principal} | {
+            g.id for g in self.entra.grants if g.client_id == principal}
+        for type_token in (names.APP_ROLE_ASSIGNMENT_TYPE, names.DELEGATED_GRANT_TYPE):
+            for recorded in self.state.of_type(type_token):
+                if recorded.name not in declared and recorded.last_segment() not in held:
+                    self.gone(f"the consent {recorded.name} ({recorded.id}), which this stack no longer declares,")
+
     def run(self) -> None:
+        self.applications_gone()
         app = self.application()
         if app is None:
             return
         principal = self.service_principal(app)
-        if principal is not None:
+        if principal is not None and self.entra.consent_of == principal:
             self.consent(principal)
+            self.stale_consents(principal)
         self.credentials(app)
+
+
+def credential_application(resource: StateResource) -> str:
+    """The application object ID of a certificate credential's state ID, `<app>/certificate/<keyId>`."""
+    return resource.id.split("/", 1)[0].lower()
 
 
 def plan_leftovers(state: StackState, entra: EntraObjects, settings: Settings, stack: str) -> Plan:
