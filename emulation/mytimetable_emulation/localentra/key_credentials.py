@@ -51,11 +51,17 @@ def _checked(credential: dict) -> dict:
     certificate = certificate_of(credential)
     if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
         raise _bad("Key credential's key must be an RSA certificate.")
-    start = _when(str(credential.get("startDateTime")), "startDateTime")
-    end = _when(str(credential.get("endDateTime")), "endDateTime")
+    # Dates are optional (Learn, keyCredential); without them the credential spans the certificate's
+    # validity, the dates the Microsoft Entra admin center shows for an uploaded certificate.
+    entry = dict(credential)
+    if entry.get("startDateTime") is None:
+        entry["startDateTime"] = certificate.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if entry.get("endDateTime") is None:
+        entry["endDateTime"] = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = _when(str(entry["startDateTime"]), "startDateTime")
+    end = _when(str(entry["endDateTime"]), "endDateTime")
     if end > certificate.not_valid_after_utc or start < certificate.not_valid_before_utc - dt.timedelta(seconds=1):
         raise _bad("Key credential end date is invalid.")
-    entry = dict(credential)
     entry.setdefault("usage", "Verify")
     entry["customKeyIdentifier"] = certificate.fingerprint(hashes.SHA1()).hex().upper()
     return entry
