@@ -7,6 +7,7 @@ family is a method here; the engine (run.py) only sequences steps and hooks.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from ..catalogue import (
     SERVICE_PRINCIPAL,
     duplicate_name_error,
 )
+from ..localentra.errors import GraphError
+from ..localentra.queries import filtered
 from .records import ResourceRecord, _has_unknown
 
 TENANT_ID = "0e3f5a2c-7d41-4b9e-8c1a-5f0d2b6e9a73"  # a placeholder, no real tenant
@@ -194,11 +197,21 @@ class EmulatedTenant:
 
     def check_duplicate_name(self, inputs: dict, exclude: str | None) -> None:
         # prevent_duplicate_names: at create and every update the provider lists applications by
-        # display name and refuses any other with exactly that name (applicationFindByName;
-        # message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
+        # display name and refuses any other with exactly that name, case-sensitively
+        # (applications.go:295-314; message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
+        # The filter is built without escaping a quote (applications.go:297): a name Graph's $filter
+        # cannot parse fails every check, as local Entra's parser (localentra/queries.py) refuses it.
         if not inputs.get("preventDuplicateNames"):
             return
         name = inputs.get("displayName")
+        filter_text = f"displayName eq '{name}'"
+        try:
+            filtered([], {"$filter": filter_text})
+        except GraphError as refused:
+            raise EmulatedEngineError(
+                f"could not check for existing application(s): unable to list Applications with filter "
+                f"{json.dumps(filter_text)}: unexpected status 400 (400 Bad Request) with error: {refused.code}: "
+                f"{refused.message}") from None
         for object_id, app in self.applications.items():
             if object_id != exclude and app["displayName"] == name:
                 raise EmulatedEngineError(duplicate_name_error(name, object_id))
