@@ -101,7 +101,8 @@ def pulumi(tmp_path):
 echo "$*" >> {tmp_path}/calls.log
 case "$1 $2" in
   "stack export") cat {tmp_path}/export.json; exit 0;;
-  "import --file") cp "$3" {tmp_path}/imported.json; exit 0;;
+  "import --file") cp "$3" {tmp_path}/imported.json; if [ -f {tmp_path}/fail-import ]; then cat {tmp_path}/fail-import >&2; exit 255; fi
+     exit 0;;
   "refresh --clear-pending-creates") if [ -f {tmp_path}/fail-refresh ]; then cat {tmp_path}/fail-refresh >&2; exit 255; fi
      cp {tmp_path}/after-refresh.json {tmp_path}/export.json; exit 0;;
 esac
@@ -209,3 +210,13 @@ class TestTheReader:
         with pytest.raises(GraphReadError, match="302"):
             self.reader(graph).get("/v1.0/moved")
         assert [p for p, _, _ in graph.seen] == ["/v1.0/moved"]
+
+
+def test_an_import_the_cli_refuses_blocks_with_its_error_after_listing_what_it_tried(pulumi, graph, capsys):
+    deployed_graph(graph)
+    (pulumi / "fail-import").write_text("error: Preview failed: resource 'urn:x' already exists\n")
+    with pytest.raises(Blocked) as blocked:
+        run(pulumi, graph, STATE, adopt=True)
+    assert blocked.value.code == PreflightExit.LEFTOVERS and "already exists" in str(blocked.value)
+    out = capsys.readouterr().out
+    assert "NOTE  leftovers: the app role assignment" in out and "ADOPT" not in out

@@ -197,7 +197,12 @@ def check_leftovers(ctx: Context) -> None:
         raise Blocked(PreflightExit.LEFTOVERS, f"leftovers: Microsoft Graph: {exc}") from None
     plan = plan_leftovers(state, entra, settings, ctx.args.stack)
     if adopt and plan.imports:
-        run_imports(ctx, plan)
+        try:
+            run_imports(ctx, plan)
+        except Blocked:
+            for finding in plan.findings:
+                report(finding, False)
+            raise
         ctx.changed.append(f"{len(plan.imports)} object(s) adopted into the state")
     for finding in plan.findings:
         report(finding, adopt)

@@ -124,10 +124,10 @@ class _Planner:
                                      f"{NAMESPACE}:appName another value", (self.import_command(item),)))
         return False
 
-    def gone(self, what: str) -> None:
+    def gone(self, what: str, then: str = "the next up creates it again") -> None:
         self.findings.append(Finding(BLOCK, f"{what} is recorded in the state but no longer in Entra (deleted outside "
-                                     "Pulumi): a refresh drops it, the next up creates it again",
-                                     (pulumi_command(self.stack, "refresh", "--yes"), f"make up STACK={self.stack}")))
+                                     f"Pulumi), and the provider fails to delete or update what is gone: a refresh drops "
+                                     f"it, {then}", (pulumi_command(self.stack, "refresh", "--yes"), f"make up STACK={self.stack}")))
 
     # --- the application ---------------------------------------------------------------------
     def application(self) -> Application | None:
@@ -286,7 +286,8 @@ class _Planner:
         for type_token in (names.APP_ROLE_ASSIGNMENT_TYPE, names.DELEGATED_GRANT_TYPE):
             for recorded in self.state.of_type(type_token):
                 if recorded.name not in declared and recorded.last_segment() not in held:
-                    self.gone(f"the consent {recorded.name} ({recorded.id}), which this stack no longer declares,")
+                    self.gone(f"the consent {recorded.name} ({recorded.id}), which this stack no longer declares,",
+                              "and the next up has nothing left to delete")
 
     def run(self) -> None:
         self.applications_gone()
