@@ -83,14 +83,15 @@ def test_every_argument_of_an_assignment_forces_a_replacement_and_delete_fails_w
 
 def test_a_grant_sends_the_scopes_in_set_order_and_is_lost_when_its_first_read_404s(tenant):
     principal = _principal(tenant, "grant-orphan")
-    resource, news = _grant(tenant, principal, ("Calendars.ReadWrite", "User.Read"))
+    resource, news = _grant(tenant, principal, ("Calendars.ReadWrite", "User.Read", "Calendars.Read.Shared"))
     tenant.entra.directory.faults.replication["oauth2PermissionGrants"] = 1
     tenant.entra.bodies.clear()
     failed = resource.create(news)
     assert isinstance(failed, Failed) and failed.message == f"expected non-nil error with nil state during Create of {resource.urn}"
     (post,) = [b for m, p, b in tenant.entra.bodies if m == "POST"]
-    # the SDK's set order (crc32 of "<value>;" as a decimal string: 476556539 < 775271018), not the configuration's
-    assert post["scope"] == "User.Read Calendars.ReadWrite" and post["consentType"] == "AllPrincipals"
+    # the SDK's set order: crc32 of "<value>;" compared as DECIMAL STRINGS ("1499149720" < "476556539" <
+    # "775271018"), neither the configuration's order, nor the numbers', nor the names'
+    assert post["scope"] == "Calendars.Read.Shared User.Read Calendars.ReadWrite" and post["consentType"] == "AllPrincipals"
     again = _grant(tenant, principal)[0].create(news)
     assert again.message == ("1 error occurred:\n\t* Could not create delegated permission grant: unexpected status 409 (409 "
                              "Conflict) with error: Request_MultipleObjectsWithSameKeyValue: Permission entry already "

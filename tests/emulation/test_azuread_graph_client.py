@@ -66,6 +66,25 @@ def test_the_retry_budget_follows_the_time_left_before_the_deadline(tenant):
                                              "serviceNotAvailable: The service is temporarily unavailable." in failed.message
 
 
+def test_the_waits_one_request_spent_leave_the_next_request_fewer_retries(tenant):
+    # The waits double from 1 s and stop growing at 61 s (client.go:677-692); RetryMax comes from
+    # the time left when each request starts (:709-724). After n refused POSTs (waits 1+2+...), the
+    # rename PATCH of the same Create gets the retries the rest of the deadline allows:
+    #  40 s,   3 refusals (1+2+4 = 7 s):            33 s left -> 4 retries, 5 PATCHes;
+    #  250.5 s, 7 refusals (1+...+32+61 = 124 s): 126.5 s left -> 7 retries, 8 PATCHes.
+    # Any other backoff (a different start, doubling or cap) moves both across a boundary.
+    for timeout, refusals, patches in ((40, 3, 5), (250.5, 7, 8)):
+        faults = tenant.entra.directory.faults
+        faults.refuse.append({"method": "POST", "prefix": APPLICATIONS, "status": 503, "count": refusals})
+        faults.refuse.append({"method": "PATCH", "prefix": APPLICATIONS + "/", "status": 503, "count": 100})
+        tenant.forget_requests()
+        app, failed = _create(tenant, f"spent-{refusals}", timeout=timeout)
+        faults.refuse.clear()
+        assert _posts(tenant) == [503] * refusals + [201], timeout
+        assert [s for m, p, s in tenant.requests("PATCH")] == [503] * patches, timeout
+        assert isinstance(failed, Failed) and failed.init_id  # the application exists: a partial create
+
+
 def test_a_retry_after_beyond_the_deadline_ends_the_request_with_context_deadline_exceeded(tenant):
     tenant.entra.directory.faults.throttle.append(["POST", APPLICATIONS, 1, 3600])
     tenant.forget_requests()
