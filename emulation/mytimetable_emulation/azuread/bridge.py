@@ -182,7 +182,7 @@ class Bridge:
             # The SDK's state after a failed create: what the function set, the planned values, and for
             # what stayed unknown null, except an Optional+Computed set of strings, which reads as []
             # (observed on the upstream plugin: `tags`).
-            values = {a.name: ([] if a.kind == SET and a.block is None and a.optional and a.computed else None)
+            values: dict[str, Any] = {a.name: ([] if a.kind == SET and a.block is None and a.optional and a.computed else None)
                       if (not isinstance(v := d.values.get(a.name), (list, dict)) and v == UNKNOWN) else v
                       for a in spec.block.attrs}
             state = {**_sets_ordered(spec.block, values), "id": d.id, "__meta": _meta(spec, timeouts)}
