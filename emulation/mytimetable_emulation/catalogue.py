@@ -8,6 +8,7 @@ Everything else below is what an emulator needs to look like a tenant, each with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -227,3 +228,46 @@ def duplicate_name_error(display_name: str, object_id: str) -> str:
     name (terraform-provider-azuread internal/helpers/tf/errors.go, ImportAsDuplicateDiag)."""
     return (f'An existing "azuread_application" with name "{display_name}" (ID: "{object_id}") was found and '
             "`prevent_duplicate_names` was specified")
+
+
+# --- Graph's $filter, as far as the emulators meet it ----------------------------------------------
+# (Learn, "Use query parameters to customize responses", https://learn.microsoft.com/graph/query-parameters):
+# `<property> eq '<value>'` clauses joined by `or` or `and`; a quote inside a value is written twice
+# (OData's escaping, the same page). A clause Graph cannot parse, such as the azuread provider's
+# unescaped `displayName eq 'O'Brien'`, gets 400 BadRequest "Invalid filter clause: Syntax error at
+# position <n> in '<filter>'." (as Graph answers it, Microsoft365DSC/Microsoft365DSC#6133; the position
+# is where this parser stops, which may differ from Graph's by a few characters). Local Entra answers
+# with it (localentra/queries.py); the offline engine's duplicate-name check fails on it as the
+# plugin does (engine/tenant.py).
+_CLAUSE = re.compile(r"\s*(\w+)\s+eq\s+'((?:[^']|'')*)'")
+_JOIN = re.compile(r"\s+(or|and)\b", re.IGNORECASE)
+
+
+class FilterRefused(ValueError):
+    """Graph's 400 for a $filter it cannot parse: its error code and message."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
+def parse_graph_filter(text: str) -> list[list[tuple[str, str]]]:
+    """A $filter in disjunctive form: a list of `and` groups, each a list of (property, value)."""
+    groups: list[list[tuple[str, str]]] = [[]]
+    position = 0
+    while True:
+        match = _CLAUSE.match(text, position)
+        if not match:
+            if re.match(r"\s*\w+\s+(eq|ne|startswith|in)\b", text[position:]) and "'" not in text[position:]:
+                raise FilterRefused("Request_UnsupportedQuery", f"Unsupported or invalid query filter clause specified: {text}")
+            raise FilterRefused("BadRequest", f"Invalid filter clause: Syntax error at position {position} in '{text}'.")
+        groups[-1].append((match.group(1), match.group(2).replace("''", "'")))
+        position = match.end()
+        if not text[position:].strip():
+            return groups
+        join = _JOIN.match(text, position)
+        if not join:
+            raise FilterRefused("BadRequest", f"Invalid filter clause: Syntax error at position {position} in '{text}'.")
+        if join.group(1).lower() == "or":
+            groups.append([])
+        position = join.end()

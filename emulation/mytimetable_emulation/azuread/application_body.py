@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .application_schema import API
 from .check import Diagnostic
 from .schema import UNKNOWN, Block
 from .sdkv2 import ResourceData
@@ -44,8 +45,6 @@ def _nested(block: Block, outer: str, inner: str) -> Any:
 
 def expand_api(api: list) -> dict:
     """expandApplicationApi (:394-419): defaults acceptMappedClaims false, version 1."""
-    from .application_schema import API
-
     result: dict = {"acceptMappedClaims": False, "knownClientApplications": [], "oauth2PermissionScopes": [],
                     "requestedAccessTokenVersion": 1}
     if not api or api[0] is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import catalogue
 from . import validators as v
+from .ids import parse_application_id
 from .schema import BOOL, LIST, MAP, SET, STRING, Attr, Block
 
 PREFERRED_SSO_MODES = ("", "notSupported", "oidc", "password", "saml")  # serviceprincipals/constants.go:50-64
@@ -105,8 +106,6 @@ DELEGATED_GRANT = Block((  # serviceprincipals/service_principal_delegated_permi
 
 def _application_id(value, key: str) -> list[str]:
     """stable.ValidateApplicationID: `/applications/{id}` (graph:common-types/stable/id_application.go)."""
-    from .ids import parse_application_id
-
     try:
         parse_application_id(str(value))
     except ValueError as error:

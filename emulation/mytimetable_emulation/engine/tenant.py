@@ -23,10 +23,10 @@ from ..catalogue import (
     FIRST_PARTY,
     PUBLISHED_APP_IDS,
     SERVICE_PRINCIPAL,
+    FilterRefused,
     duplicate_name_error,
+    parse_graph_filter,
 )
-from ..localentra.errors import GraphError
-from ..localentra.queries import filtered
 from .records import ResourceRecord, _has_unknown
 
 TENANT_ID = "0e3f5a2c-7d41-4b9e-8c1a-5f0d2b6e9a73"  # a placeholder, no real tenant
@@ -200,14 +200,15 @@ class EmulatedTenant:
         # display name and refuses any other with exactly that name, case-sensitively
         # (applications.go:295-314; message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
         # The filter is built without escaping a quote (applications.go:297): a name Graph's $filter
-        # cannot parse fails every check, as local Entra's parser (localentra/queries.py) refuses it.
+        # cannot parse fails every check, as Graph refuses it (catalogue.parse_graph_filter, which local
+        # Entra answers with too).
         if not inputs.get("preventDuplicateNames"):
             return
         name = inputs.get("displayName")
         filter_text = f"displayName eq '{name}'"
         try:
-            filtered([], {"$filter": filter_text})
-        except GraphError as refused:
+            parse_graph_filter(filter_text)
+        except FilterRefused as refused:
             raise EmulatedEngineError(
                 f"could not check for existing application(s): unable to list Applications with filter "
                 f"{json.dumps(filter_text)}: unexpected status 400 (400 Bad Request) with error: {refused.code}: "
