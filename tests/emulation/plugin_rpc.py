@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import pytest
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from google.rpc import status_pb2
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
@@ -197,6 +198,18 @@ class Tenant:
     def service_principal(self, client_id: str, **extra) -> tuple[str, dict]:
         sp = self.plugin.resource("sp")
         return sp.create(sp.checked({"clientId": client_id, "owners": [self.caller.object_id], **extra}))
+
+
+
+@pytest.fixture(scope="module", name="tenant")
+def tenant_fixture(tmp_path_factory):
+    """`tenant`: one local Entra and one configured plugin process for a test module (each test makes
+    its own objects). Test modules import it; a conftest.py here would shadow tests/conftest.py for
+    `from conftest import ...` (pytest's prepend import mode puts both folders on sys.path under the
+    one module name `conftest`)."""
+    made = Tenant(tmp_path_factory.mktemp("entra"))
+    yield made
+    made.close()
 
 
 __all__ = ["Tenant", "Plugin", "Failed", "struct", "plain", "empty_pb2", "UPDATE_REPLACE", "DELETE", "UPDATE"]

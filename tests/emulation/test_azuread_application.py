@@ -7,7 +7,12 @@ from __future__ import annotations
 import re
 import uuid
 
-from plugin_rpc import DELETE, UPDATE, Failed
+from plugin_rpc import (
+    DELETE,
+    UPDATE,
+    Failed,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 NEW_OWNERS = 25
 

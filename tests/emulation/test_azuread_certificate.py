@@ -7,7 +7,11 @@ import base64
 import datetime as dt
 
 import pytest
-from plugin_rpc import UPDATE_REPLACE, Failed
+from plugin_rpc import (
+    UPDATE_REPLACE,
+    Failed,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 from mytimetable_o365.rules.certificate import generate_certificate
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 import json
 
 from google.protobuf import json_format
-from plugin_rpc import DELETE, SIG, UPDATE, UPDATE_REPLACE, Failed, struct
+from plugin_rpc import (
+    DELETE,
+    SIG,
+    UPDATE,
+    UPDATE_REPLACE,
+    Failed,
+    struct,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 ADD = 0
 

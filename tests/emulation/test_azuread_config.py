@@ -14,7 +14,13 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
-from plugin_rpc import SECRET, Failed, Plugin, plain
+from plugin_rpc import (
+    SECRET,
+    Failed,
+    Plugin,
+    plain,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 from mytimetable_emulation import catalogue
 from mytimetable_emulation.localentra.server import LocalEntra

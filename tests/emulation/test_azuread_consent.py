@@ -4,7 +4,11 @@ service_principal_delegated_permission_grant_resource.go:101-228; issues #763, #
 
 from __future__ import annotations
 
-from plugin_rpc import UPDATE_REPLACE, Failed
+from plugin_rpc import (
+    UPDATE_REPLACE,
+    Failed,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 CALENDARS_READ_WRITE = "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
 CALENDARS_READ = "798ee544-9d2d-430c-a058-570e29e34338"

@@ -4,7 +4,10 @@ it landed leaves behind. Waits are scaled (MYTIMETABLE_AZUREAD_TIME_SCALE); coun
 
 from __future__ import annotations
 
-from plugin_rpc import Failed
+from plugin_rpc import (
+    Failed,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 APPLICATIONS = "/v1.0/applications"
 

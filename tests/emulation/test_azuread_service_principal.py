@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
-from plugin_rpc import UPDATE, Failed
+from plugin_rpc import (
+    UPDATE,
+    Failed,
+    tenant_fixture,  # noqa: F401 - the `tenant` fixture
+)
 
 
 def _app(tenant, name: str) -> dict:
