@@ -103,3 +103,15 @@ def test_after_the_application_was_deleted_refresh_fails_and_the_printed_state_d
         assert_one_of_each(entra, workspace)
         assert our_application(entra)["id"] != app["id"]
         assert_ok(workspace.run("preview", "--expect-no-changes"))
+
+
+def test_a_certificate_credential_deleted_in_the_portal_stops_make_up_at_a_refresh_and_does_not_stop_destroy(
+        entra, make_workspace, tmp_path):
+    workspace, app, _ = deployed(entra, make_workspace, tmp_path)
+    kept = app["keyCredentials"][1:]
+    portal(entra)("PATCH", f"/v1.0/applications/{app['id']}", {"keyCredentials": kept})
+    checked = leftovers(workspace, "--adopt")
+    assert checked.returncode == 16 and "mytimetable-credential" in checked.stdout, checked.stdout
+    assert printed_commands(checked.stdout)[:1] == [f"pulumi refresh --yes --stack {workspace.stack}"]
+    assert_ok(workspace.run("destroy", "--yes", "--skip-preview"))  # the provider writes the list without it
+    assert entra_counts(entra) == NOTHING
