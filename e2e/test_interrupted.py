@@ -48,8 +48,7 @@ def test_a_deploy_killed_right_after_a_write_recovers_with_cancel_and_make_up_to
     assert_ok(deployed)
     assert_one_of_each(entra, workspace, mode)
     assert_ok(workspace.run("preview", "--expect-no-changes"))
-    again = make_up(workspace)[0]
-    assert "agree" in again.stdout, again.stdout
+    assert "agree" in leftovers(workspace).stdout
 
 
 def test_without_the_check_an_up_after_a_killed_credential_write_registers_the_certificate_twice(entra, make_workspace, tmp_path):
