@@ -46,6 +46,7 @@ def test_a_deploy_killed_right_after_a_write_recovers_with_cancel_and_make_up_to
     assert "cleared" in checked.stdout and "pending create" in checked.stdout, checked.stdout
     assert "ADOPT" in checked.stdout, checked.stdout  # what the killed run wrote is adopted, not written twice
     assert_ok(deployed)
+    assert not workspace.state()["deployment"].get("pending_operations")
     assert_one_of_each(entra, workspace, mode)
     assert_ok(workspace.run("preview", "--expect-no-changes"))
     assert "agree" in leftovers(workspace).stdout

@@ -161,6 +161,7 @@ def test_pending_creates_block_without_adopt_and_are_cleared_first_with_it(pulum
     ctx = run(pulumi, graph, pending, adopt=True)
     calls = (pulumi / "calls.log").read_text().splitlines()
     assert [c.split()[0] for c in calls[-4:]] == ["stack", "refresh", "stack", "import"]
+    assert calls[-3] == "refresh --clear-pending-creates --yes --skip-preview --non-interactive --stack prod"  # no root: no target
     imported = json.loads((pulumi / "imported.json").read_text())["resources"]
     assert [r["name"] for r in imported] == ["mytimetable-app", "mytimetable-sp"]
     assert ctx.changed[0] == "1 pending create(s) cleared"
@@ -220,3 +221,14 @@ def test_an_import_the_cli_refuses_blocks_with_its_error_after_listing_what_it_t
     assert blocked.value.code == PreflightExit.LEFTOVERS and "already exists" in str(blocked.value)
     out = capsys.readouterr().out
     assert "NOTE  leftovers: the app role assignment" in out and "ADOPT" not in out
+
+
+def test_pending_creates_are_cleared_with_a_refresh_of_the_root_stack_alone(pulumi, graph):
+    deployed_graph(graph, assignments=())
+    root = "urn:pulumi:prod::mytimetable-o365::pulumi:pulumi:Stack::mytimetable-o365-prod"
+    pending = state(pending=[f"{COMPONENT}$x::mytimetable-app"])
+    pending["deployment"]["resources"].insert(0, {"urn": root, "type": "pulumi:pulumi:Stack"})
+    (pulumi / "after-refresh.json").write_text(json.dumps(state()))
+    run(pulumi, graph, pending, adopt=True)
+    refresh = next(c for c in (pulumi / "calls.log").read_text().splitlines() if c.startswith("refresh"))
+    assert refresh == f"refresh --clear-pending-creates --yes --skip-preview --target {root} --non-interactive --stack prod"

@@ -41,6 +41,7 @@ from .graph_reads import GraphReader, GraphReadError, quoted_literal
 from .preflight_base import TIMEOUT_SECONDS, Blocked, Context, say
 
 PULUMI_TIMEOUT = 600
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 LOCKED = "currently locked"
 
 
@@ -147,8 +148,12 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
                         consent_of=consent_of, assignments=assignments, grants=grants)
 
 
-def clear_pending_creates(ctx: Context) -> None:
-    result = _pulumi(ctx, "refresh", "--clear-pending-creates", "--yes", "--skip-preview")
+def clear_pending_creates(ctx: Context, state: StackState) -> None:
+    """Drop the pending creates (a state edit the CLI makes before refreshing, refresh.go:318-330),
+    refreshing only the root stack: nothing in Entra is read, so a deleted application cannot make
+    it fail, and drift stays for `pulumi up` to find."""
+    root = next((r.urn for r in state.resources if r.type == ROOT_STACK_TYPE), None)
+    result = _pulumi(ctx, "refresh", "--clear-pending-creates", "--yes", "--skip-preview", *(("--target", root) if root else ()))
     if result.returncode != 0:
         raise _failed(ctx, "clearing the interrupted run's pending creates (`pulumi refresh --clear-pending-creates`)", result)
 
@@ -185,7 +190,7 @@ def check_leftovers(ctx: Context) -> None:
         if not adopt:
             report(pending, False)
             raise Blocked(PreflightExit.LEFTOVERS, "leftovers: an interrupted run left pending creates (see above)")
-        clear_pending_creates(ctx)
+        clear_pending_creates(ctx, state)
         ctx.changed.append(f"{len(state.pending_creates)} pending create(s) cleared")
         say("OK", f"leftovers: cleared {len(state.pending_creates)} pending create(s) of an interrupted run")
         state = read_state(ctx) or StackState()
