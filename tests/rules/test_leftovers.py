@@ -261,3 +261,12 @@ def test_consent_of_the_other_mode_still_in_state_but_gone_from_entra_needs_a_re
     assert finding.level == BLOCK and "no longer declares" in finding.text
     assert finding.commands[0] == f"pulumi refresh --yes --stack {STACK}"
     assert plan(deployed(certificates), entra(certificates), config).findings == ()  # still there: the up deletes it
+
+
+@pytest.mark.parametrize("outputs", [{"aCertificatePem": "not a certificate"}, {"aThumbprint": 42, "aCertificatePem": 7},
+                                     {"aCertificatePem": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}}])
+def test_a_certificate_state_that_holds_no_certificate_adopts_no_credential_and_raises_nothing(certificates, outputs):
+    state = [r for r in deployed(certificates) if "credential" not in r["urn"] and "mytimetable-certificate" not in r["urn"]]
+    state.append(child(names.CERTIFICATE_TYPE, "mytimetable-certificate", "cert-id", **outputs))
+    result = plan(state, entra(certificates))
+    assert [i.name for i in result.imports] == [] and {f.level for f in result.findings} == {NOTE}

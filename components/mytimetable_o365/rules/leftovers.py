@@ -235,11 +235,13 @@ class _Planner:
         if generated is None:
             return found
         for slot in names.GENERATED_SLOTS:
-            pem = plain_output(generated.outputs.get(f"{slot}CertificatePem")) or ""
-            thumbprint = plain_output(generated.outputs.get(f"{slot}Thumbprint")) or (
-                inspect_certificate(pem).thumbprint if pem else "")
+            pem = plain_output(generated.outputs.get(f"{slot}CertificatePem"))
+            pem = pem if isinstance(pem, str) else ""
+            thumbprint = plain_output(generated.outputs.get(f"{slot}Thumbprint"))
+            if not isinstance(thumbprint, str) or not thumbprint:
+                thumbprint = _thumbprint_or_none(pem) or ""
             if thumbprint:
-                found.append((slot, str(thumbprint).upper(), str(pem)))
+                found.append((slot, thumbprint.upper(), pem))
         return found
 
     def credentials(self, app: Application) -> None:
@@ -299,6 +301,14 @@ class _Planner:
             self.consent(principal)
             self.stale_consents(principal)
         self.credentials(app)
+
+
+def _thumbprint_or_none(pem: str) -> str | None:
+    """A certificate's thumbprint, or None for what is no certificate (a state edited by hand)."""
+    try:
+        return inspect_certificate(pem).thumbprint if pem else None
+    except ValueError:
+        return None
 
 
 def credential_application(resource: StateResource) -> str:
