@@ -159,11 +159,14 @@ def clear_pending_creates(ctx: Context, state: StackState) -> None:
 
 
 def run_imports(ctx: Context, plan: Plan) -> None:
-    with tempfile.TemporaryDirectory(prefix="mytimetable-adopt-") as folder:
-        path = os.path.join(folder, "import.json")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
-            json.dump(plan.import_file(), handle)
-        result = _pulumi(ctx, "import", "--file", path, "--yes", "--skip-preview", "--generate-code=false", "--protect=false")
+    try:
+        with tempfile.TemporaryDirectory(prefix="mytimetable-adopt-") as folder:
+            path = os.path.join(folder, "import.json")
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as handle:
+                json.dump(plan.import_file(), handle)
+            result = _pulumi(ctx, "import", "--file", path, "--yes", "--skip-preview", "--generate-code=false", "--protect=false")
+    except OSError as exc:
+        raise Blocked(PreflightExit.LEFTOVERS, f"leftovers: the import file could not be written ({exc.strerror})") from None
     if result.returncode != 0:
         raise _failed(ctx, f"`pulumi import` of {len(plan.imports)} object(s)", result)
 
