@@ -149,9 +149,9 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
 
 
 def clear_pending_creates(ctx: Context, state: StackState) -> None:
-    """Drop the pending creates (a state edit the CLI makes before refreshing, refresh.go:318-330),
-    refreshing only the root stack: nothing in Entra is read, so a deleted application cannot make
-    it fail, and drift stays for `pulumi up` to find."""
+    """Drop the pending creates, a state edit the CLI makes before it refreshes (pkg/cmd/pulumi/operations/
+    refresh.go:323-332 in v3.276.0), and refresh only the root stack: nothing in Entra is read, so a
+    deleted application cannot make it fail, and drift stays for `pulumi up` to find."""
     root = next((r.urn for r in state.resources if r.type == ROOT_STACK_TYPE), None)
     result = _pulumi(ctx, "refresh", "--clear-pending-creates", "--yes", "--skip-preview", *(("--target", root) if root else ()))
     if result.returncode != 0:
