@@ -16,6 +16,7 @@ from conftest import (
     assert_one_of_each,
     entra_counts,
     leftovers,
+    make_up,
     our_application,
     portal,
     printed_commands,
@@ -115,3 +116,23 @@ def test_a_certificate_credential_deleted_in_the_portal_stops_make_up_at_a_refre
     assert printed_commands(checked.stdout)[:1] == [f"pulumi refresh --yes --stack {workspace.stack}"]
     assert_ok(workspace.run("destroy", "--yes", "--skip-preview"))  # the provider writes the list without it
     assert entra_counts(entra) == NOTHING
+
+
+def test_a_lost_state_is_rebuilt_by_make_up_from_what_entra_holds_and_the_old_certificates_are_named(
+        entra, make_workspace, tmp_path):
+    """The backend lost the stack (`pulumi stack rm --force`, a deleted state folder): make up adopts the
+    application, its service principal and consent under a new integration; the certificates' keys were
+    in the lost state, so new ones are registered and the old registrations are named, with their deletes."""
+    workspace, app, _ = deployed(entra, make_workspace, tmp_path)
+    old_keys = {k["keyId"] for k in app["keyCredentials"]}
+    assert_ok(workspace.run("stack", "rm", "--force", "--yes", "--preserve-config"))
+    workspace.create(workspace.project.joinpath(f"Pulumi.{workspace.stack}.yaml").read_text())  # a new, empty stack
+
+    checked, deployed_again = make_up(workspace)
+    assert checked.stdout.count("ADOPT") == 3, checked.stdout
+    assert_ok(deployed_again)
+    assert our_application(entra)["id"] == app["id"]
+    after = leftovers(workspace)
+    assert after.returncode == 0 and after.stdout.count("NOTE  leftovers: the application holds a certificate") == 2
+    commands = printed_commands(after.stdout)
+    assert sorted(c.split("--key-id ")[1].split()[0] for c in commands) == sorted(old_keys)
