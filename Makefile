@@ -28,8 +28,9 @@ POLICY_PACK := policy
 
 # `make` alone: what each target does.
 help:
-	@echo "make up STACK=prod          pulumi up (local file backend in .pulumi-state/), with the policy pack"
-	@echo "make preview STACK=prod     pulumi preview --diff, with the policy pack"
+	@echo "make up STACK=prod          leftovers check (adopts what the provider left behind), then pulumi up"
+	@echo "                            (local file backend in .pulumi-state/), with the policy pack"
+	@echo "make preview STACK=prod     leftovers check (reports only), then pulumi preview --diff, with the policy pack"
 	@echo "make plan STACK=prod        what the stack declares, without the Pulumi CLI or Azure credentials"
 	@echo "make preflight STACK=prod   before a deploy: CLI, config, credentials, tenant, permissions (changes nothing)"
 	@echo "make keystore STACK=prod [OUT=file]"
@@ -106,16 +107,22 @@ plan: setup
 preflight: setup
 	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --pulumi="$$PULUMI"
 
+# Both hold the stack's state against Entra first (preflight's leftovers check, docs/operations.md
+# "Leftovers"): preview names what the provider left behind and how to resolve it; up also adopts it
+# (--adopt: pulumi import of what the stack declares, Entra holds and the state lacks; an interrupted
+# run's pending creates cleared) and stops, with the commands, at what it cannot adopt.
 preview: setup pulumi-cli
 	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
 	"$$PULUMI" stack select --create -- "$$STACK"
+	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --only leftovers --pulumi="$$PULUMI"
 	"$$PULUMI" preview --stack="$$STACK" --diff --policy-pack $(POLICY_PACK)
 
 up: setup pulumi-cli
 	@$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"
 	mkdir -p .pulumi-state
 	"$$PULUMI" stack select --create -- "$$STACK"
+	$(VENV)/bin/mytimetable-o365 preflight --stack="$$STACK" --only leftovers --adopt --pulumi="$$PULUMI"
 	"$$PULUMI" up --stack="$$STACK" --policy-pack $(POLICY_PACK)
 
 # Write the keystore from the stack's outputs (fresh GitOps runners: nothing was created). The

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import pathlib
 import shutil
+import signal
 import subprocess
+import threading
 
 import pytest
 import yaml
@@ -22,6 +25,18 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 NS = NAMESPACE
 SECRET = "local-entra-deployer-secret"
 KEYSTORE_PASSWORD = "e2e-keystore-passphrase"
+# A site that is no RFC 2606 example: preflight (and so the leftovers check `make up` runs) refuses those.
+SITE = "https://mytimetable.school-e2e.nl"
+# The azuread plugin waits and polls as upstream does (go-azure-sdk back-off, 5 polls 5 s apart after a
+# delete, ...); the tests run its clock 100 times faster, which keeps every count and deadline.
+TIME_SCALE = {"MYTIMETABLE_AZUREAD_TIME_SCALE": "0.01"}
+TYPES = {
+    "applications": "azuread:index/application:Application",
+    "servicePrincipals": "azuread:index/servicePrincipal:ServicePrincipal",
+    "appRoleAssignments": "azuread:index/appRoleAssignment:AppRoleAssignment",
+    "oauth2PermissionGrants": "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant",
+    "keyCredentials": "azuread:index/applicationCertificate:ApplicationCertificate",
+}
 
 
 def pytest_sessionstart(session):
@@ -57,7 +72,7 @@ def make_workspace(tmp_path, entra):
              extra_env: dict | None = None) -> Workspace:
         if deployer is None:
             deployer = entra.directory.add_deployer("pipeline", SECRET, roles=roles if roles is not None else stack_needs())
-        workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env=extra_env or {})
+        workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env={**TIME_SCALE, **(extra_env or {})})
         workspace.create(config)
         # As README tells users: the keystore password is a Pulumi secret in the stack file.
         workspace.run("config", "set", "--secret", "--raw", "--path", f"{NS}:keystore.password",
@@ -116,3 +131,101 @@ def raw_state_files(workspace: Workspace) -> list[pathlib.Path]:
 
 def outputs_with_secrets(workspace: Workspace) -> dict:
     return json.loads(workspace.run("stack", "output", "--json", "--show-secrets", check=True).stdout)
+
+
+def leftovers(workspace: Workspace, *extra: str) -> subprocess.CompletedProcess:
+    """`mytimetable-o365 preflight --only leftovers` as `make preview` (and with --adopt, `make up`) runs
+    it, against local Entra: its Graph, its authority, its CA (REQUESTS_CA_BUNDLE in the workspace's
+    environment) and the workspace's CLI, backend and deploying identity."""
+    entra = workspace.entra
+    command = [str(ROOT / "venv" / "bin" / "mytimetable-o365"), "preflight", "--stack", workspace.stack, "--only", "leftovers",
+               "--pulumi", workspace.pulumi_binary(), "--authority", f"{entra.base}/login", "--graph", entra.base,
+               "--project-dir", str(workspace.project), *extra]
+    return subprocess.run(command, env=workspace.env(), capture_output=True, text=True, timeout=900)
+
+
+def make_up(workspace: Workspace):
+    """What `make up` runs: the leftovers check with --adopt, then (when it passes) `pulumi up`."""
+    checked = leftovers(workspace, "--adopt")
+    assert checked.returncode == 0, f"the leftovers check stopped make up:\n{checked.stdout}\n{checked.stderr[-3000:]}"
+    return checked, up(workspace)
+
+
+def up_killed(workspace: Workspace, when) -> subprocess.CompletedProcess:
+    """`pulumi up`, killed with SIGKILL right after local Entra answered the first request for which
+    `when(method, path, status)` is true, CLI, language host and plugins together (a runner that
+    dies). Fails the test if that request never came."""
+    process = subprocess.Popen([workspace.pulumi_binary(), "up", "--yes", "--skip-preview", "--non-interactive",
+                                "--stack", workspace.stack, "--policy-pack", str(ROOT / "policy")],
+                               cwd=workspace.project, env=workspace.env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    killed = threading.Event()
+
+    def observe(method, path, status):
+        if not killed.is_set() and when(method, path, status):
+            killed.set()
+            os.killpg(process.pid, signal.SIGKILL)
+
+    workspace.entra.observers.append(observe)
+    try:
+        output, _ = process.communicate(timeout=900)
+    finally:
+        workspace.entra.observers.remove(observe)
+    assert killed.is_set(), f"the request to kill at never came:\n{output[-4000:]}"
+    return subprocess.CompletedProcess(process.args, process.returncode, output, "")
+
+
+def entra_counts(entra: LocalEntra) -> dict:
+    return {kind: len(ids) for kind, ids in entra.directory.project_objects().items()}
+
+
+def state_counts(workspace: Workspace) -> dict:
+    resources = workspace.state()["deployment"].get("resources", [])
+    return {kind: sum(1 for r in resources if r["type"] == token) for kind, token in TYPES.items()}
+
+
+def assert_one_of_each(entra: LocalEntra, workspace: Workspace, mode: str = "application") -> None:
+    """Exactly one application, service principal and consent, and two credentials, in Entra and in state."""
+    expected = {"applications": 1, "servicePrincipals": 1, "appRoleAssignments": int(mode == "application"),
+                "oauth2PermissionGrants": int(mode == "delegated"), "keyCredentials": 2}
+    assert entra_counts(entra) == expected
+    assert state_counts(workspace) == expected
+
+
+def portal(entra: LocalEntra):
+    """A Graph call by a tenant administrator, as the portal makes it (`portal("DELETE", "/v1.0/...")`):
+    through local Entra's HTTP API, so that its own rules (a deleted service principal takes its
+    consent with it, ...) apply as they would to a change made outside Pulumi."""
+    import requests
+
+    admin = entra.directory.add_deployer("portal-admin", "portal-secret", roles=(
+        "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
+        "Directory.Read.All"))
+
+    def call(method: str, path: str, body: dict | None = None):
+        token = entra.token_for(entra.directory.caller_by_object(admin.object_id) or admin)
+        answer = requests.request(method, entra.base + path, json=body, verify=str(entra.ca_path), timeout=60,
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code < 300, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer
+
+    return call
+
+
+def printed_commands(output: str) -> list[str]:
+    """The commands a preflight finding prints, in order (indented lines under the finding)."""
+    return [line.strip() for line in output.splitlines() if line.startswith(" " * 8) and line.strip()]
+
+
+def run_printed(workspace: Workspace, command: str):
+    """Run one command the leftovers check printed, as an operator would paste it: `pulumi ...` with the
+    workspace's CLI, backend and identity, or `make up STACK=...` (the check with --adopt, then up)."""
+    import shlex
+
+    if command.startswith("make up STACK="):
+        assert command == f"make up STACK={workspace.stack}"
+        return make_up(workspace)[1]
+    words = shlex.split(command)
+    assert words[0] == "pulumi", command
+    return subprocess.run([workspace.pulumi_binary(), *words[1:], "--non-interactive"], cwd=workspace.project,
+                          env=workspace.env(), capture_output=True, text=True, timeout=900)

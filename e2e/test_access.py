@@ -68,3 +68,22 @@ def test_configured_owners_need_directory_read_beside_owned_by(entra, make_works
     entra.directory.set_roles(workspace.deployer, [*stack_needs(), "Directory.Read.All"])
     assert_ok(up(workspace))
     assert colleague.object_id in entra.directory.owners[our_application(entra)["id"]]
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_with_deployer_is_owner_false_the_provider_removes_the_deployer_and_nothing_is_left_to_change(entra, make_workspace,
+                                                                                                      tmp_path, listed):
+    """Upstream removes the caller unless `owners` lists it, also when the list is empty
+    (application_resource.go:1186-1187, 1294-1300; service_principal_resource.go:519-525), and reads the
+    owners back (:1716-1724): a person deploying with directory roles ends with exactly `owners`, and the
+    next preview has no owners diff."""
+    person = entra.directory.add_deployer("admin", SECRET, kind="user",
+                                          directory_roles=("Cloud Application Administrator", "Privileged Role Administrator"))
+    colleague = entra.directory.add_deployer("colleague", "x", roles=())
+    owners = [colleague.object_id] if listed else []
+    workspace = make_workspace(stack_yaml(tmp_path / "k.jks", deployerIsOwner=False, owners=owners), deployer=person)
+    assert_ok(up(workspace))
+    app = our_application(entra)
+    sp = entra.directory.sp_by_app_id(app["appId"])
+    assert entra.directory.owners[app["id"]] == owners and entra.directory.owners[sp["id"]] == owners
+    assert_ok(workspace.run("preview", "--expect-no-changes"))

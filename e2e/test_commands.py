@@ -28,7 +28,8 @@ def command(workspace, *args) -> subprocess.CompletedProcess:
 
 def preflight(workspace) -> subprocess.CompletedProcess:
     return command(workspace, "preflight", "--stack", workspace.stack, "--project-dir", str(workspace.project),
-                   "--pulumi", workspace.pulumi_binary(), "--authority", f"{workspace.entra.base}/login")
+                   "--pulumi", workspace.pulumi_binary(), "--authority", f"{workspace.entra.base}/login",
+                   "--graph", workspace.entra.base)
 
 
 def test_preflight_passes_for_the_least_privilege_pipeline_before_and_after_the_deploy(entra, make_workspace, tmp_path):
@@ -40,6 +41,7 @@ def test_preflight_passes_for_the_least_privilege_pipeline_before_and_after_the_
     after = preflight(workspace)
     assert after.returncode == 0, after.stdout + after.stderr
     assert f"tenant {entra.directory.tenant_id}: the stack's tenant" in after.stdout
+    assert "leftovers: the state of stack e2e and Entra agree" in after.stdout
 
 
 def test_preflight_names_the_step_a_missing_permission_would_fail(entra, make_workspace, tmp_path):

@@ -101,13 +101,37 @@ def test_make_clean_removes_the_venv_caches_and_a_state_without_resources_but_ke
     assert (project / "keystore-prod.jks").exists()
 
 
-def test_make_preview_and_up_run_the_policy_pack(project):
+def fake_console_script(project, exit_code: int = 0) -> pathlib.Path:
+    """venv/bin/mytimetable-o365 replaced by a script that logs its arguments and exits with `exit_code`
+    (0 for check-stack-name and the CLI-floor preflight)."""
+    log = project / "console-script.log"
+    script = project / "venv" / "bin" / "mytimetable-o365"
+    script.unlink()
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *leftovers*) exit {exit_code};; esac\nexit 0\n')
+    script.chmod(0o755)
+    return log
+
+
+def test_make_preview_and_up_run_the_policy_pack_after_the_leftovers_check_which_only_up_lets_adopt(project):
     pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
-    for target, command in (("preview", "pulumi preview --stack=acc --diff --policy-pack policy"),
-                            ("up", "pulumi up --stack=acc --policy-pack policy")):
+    log = fake_console_script(project)
+    for target, command, check in (
+            ("preview", "pulumi preview --stack=acc --diff --policy-pack policy", "preflight --stack=acc --only leftovers --pulumi="),
+            ("up", "pulumi up --stack=acc --policy-pack policy", "preflight --stack=acc --only leftovers --adopt --pulumi=")):
         result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
         assert result.returncode == 0, result.stderr
         assert command in result.stdout
+        assert check in log.read_text().splitlines()[-1]
+        assert result.stdout.index("pulumi stack select --create -- acc") < result.stdout.index(command)
+
+
+@pytest.mark.parametrize("target", ["up", "preview"])
+def test_a_leftover_the_check_cannot_adopt_stops_make_before_pulumi_runs(project, target):
+    pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
+    fake_console_script(project, exit_code=16)
+    result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
+    assert result.returncode != 0
+    assert "pulumi up" not in result.stdout and "pulumi preview" not in result.stdout
 
 
 @pytest.mark.parametrize("target", ["up", "preview", "keystore"])
@@ -238,9 +262,11 @@ def test_make_rehearse_refuses_a_rehearsal_folder_that_is_a_link_out_of_the_proj
 ])
 def test_a_stack_name_reaches_the_pulumi_cli_as_one_argument(project, target, command, stack):
     pulumi = logging_pulumi(project)
+    checks = fake_console_script(project)  # the leftovers check, between select and the command, is not under test
     result = make(project, target, f"PULUMI={pulumi}", f"STACK={stack}")
     assert result.returncode == 0, result.stderr
     assert (project / "pulumi-calls").read_text().splitlines() == [a.format(stack=stack) for a in command]
+    assert f"--stack={stack} --only leftovers" in checks.read_text()
 
 
 @pytest.mark.parametrize("out", ["k; touch M; k.jks", "`touch M`.jks", "$(touch M).jks", "-h.jks", "a b.jks"])
@@ -264,7 +290,9 @@ def test_the_pulumi_cli_s_path_reaches_the_recipes_as_one_word(project, folder):
     bin_dir = project / folder
     bin_dir.mkdir()
     pulumi = logging_pulumi(bin_dir, project / "pulumi-calls")
+    checks = fake_console_script(project)
     result = make(project, "up", f"PULUMI={as_make_value(str(pulumi))}", "STACK=acc")
     assert result.returncode == 0, result.stderr
     assert "up" in (project / "pulumi-calls").read_text().splitlines()
+    assert f"--pulumi={pulumi}" in checks.read_text()  # the leftovers check got the same path, whole
     assert not (project / "M").exists() and not (bin_dir / "M").exists()

@@ -193,3 +193,12 @@ def test_every_pull_request_runs_the_tests_the_house_rules_and_the_package_check
     assert "pull_request" in workflow[True]  # YAML 1.1 reads the key `on` as true
     runs = [s.get("run") for s in workflow["jobs"]["test"]["steps"]]
     assert {"make test", "make lint", "make package-check"} <= set(runs)
+
+
+def test_the_deploy_adopts_what_an_earlier_run_left_in_entra_before_pulumi_up():
+    steps = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())["jobs"]["up"]["steps"]
+    names = [s.get("name") or s.get("uses") or s.get("run") for s in steps]
+    preflight = next(s for s in steps if s.get("name") == "Preflight")
+    assert preflight["run"] == 'venv/bin/mytimetable-o365 preflight --stack "$STACK" --adopt'
+    up = next(i for i, s in enumerate(steps) if (s.get("with") or {}).get("command") == "up")
+    assert names.index("Preflight") < up

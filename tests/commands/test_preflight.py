@@ -51,6 +51,8 @@ def project(tmp_path, monkeypatch):
     bin_dir.mkdir()
     executable(bin_dir / "pulumi", "#!/bin/sh\n"
                'if [ "$1" = version ]; then echo "${FAKE_PULUMI_VERSION-v3.276.0}"; exit 0; fi\n'
+               'if [ "$1" = stack ] && [ "$2" = export ]; then [ -n "$FAKE_STACK_EXPORT" ] && { echo "$FAKE_STACK_EXPORT"; '
+               'exit 0; }; echo "error: no stack named \'prod\' found" >&2; exit 255; fi\n'
                'if [ "$1" = stack ] && [ -n "$FAKE_DEPLOYED_TENANT" ]; then echo "\\"$FAKE_DEPLOYED_TENANT\\""; exit 0; fi\n'
                'echo "${FAKE_PULUMI_ERROR-error: no stack named prod found}" >&2; exit 255\n')
     executable(bin_dir / "az", "#!/bin/sh\n"
@@ -92,9 +94,10 @@ class TestAServicePrincipal:
         code, out = preflight(project, standin, capsys)
         assert code == PreflightExit.OK, out
         lines = out.splitlines()
-        assert [line.split()[0] for line in lines] == ["OK", "OK", "OK", "OK", "SKIP", "SKIP", "OK", "OK"]
+        assert [line.split()[0] for line in lines] == ["OK", "OK", "OK", "OK", "SKIP", "SKIP", "OK", "SKIP", "OK"]
         assert "Pulumi CLI 3.276.0" in lines[0] and "client secret" in lines[2] and "no previous deployment" in lines[4]
         assert "keystore path: `pulumi stack ls` listed no stacks" in lines[5]  # the fake CLI lists none
+        assert "leftovers: no stack prod in the backend yet" in lines[7]  # nor has it a state to export
 
     def test_without_app_role_assignment_permission_is_told_the_consent_step_would_fail(self, project, standin, capsys, monkeypatch):
         service_principal(standin, monkeypatch, roles=[r for r in APPLICATION_NEEDS if r != "AppRoleAssignment.ReadWrite.All"])
@@ -115,6 +118,16 @@ class TestAServicePrincipal:
         service_principal(standin, monkeypatch)
         code, out = preflight(project, standin, capsys)
         assert code == PreflightExit.MISSING_PERMISSIONS and "DelegatedPermissionGrant.ReadWrite.All" in out
+
+    def test_with_deployer_is_owner_false_owned_by_no_longer_reaches_what_it_created(self, project, standin, capsys, monkeypatch):
+        stack_config(project, deployerIsOwner=False)
+        service_principal(standin, monkeypatch)  # Application.ReadWrite.OwnedBy, as the least-privilege pipeline holds
+        code, out = preflight(project, standin, capsys)
+        assert code == PreflightExit.MISSING_PERMISSIONS, out
+        assert "create the service principal (azuread.ServicePrincipal), not as an owner (deployerIsOwner: false)" in out
+        assert "register a certificate credential" in out and "Application.ReadWrite.All" in out
+        service_principal(standin, monkeypatch, roles=[*APPLICATION_NEEDS, "Application.ReadWrite.All"])
+        assert preflight(project, standin, capsys)[0] == PreflightExit.OK
 
     def test_with_a_client_certificate_is_checked_with_that_certificate(self, project, standin, capsys, monkeypatch, tmp_path):
         from cryptography import x509

@@ -143,6 +143,42 @@ def test_force_new_inputs_replace_and_others_update(tmp_path, monkeypatch):
     assert second.named("sp").id != first.named("sp").id
 
 
+def _named_app(name):
+    def run():
+        azuread.Application("app", display_name=name, sign_in_audience="AzureADMyOrg", prevent_duplicate_names=True)
+    return run
+
+
+def test_the_duplicate_name_check_is_case_sensitive_as_the_provider_s(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    evaluate(_named_app("MyTimetable-prod"), config={}, identity=ADMIN, existing_applications=("mytimetable-PROD",))
+    with pytest.raises(Exception, match='existing "azuread_application" with name "MyTimetable-prod"'):
+        evaluate(_named_app("MyTimetable-prod"), config={}, identity=ADMIN, existing_applications=("MyTimetable-prod",))
+
+
+@pytest.mark.parametrize("name", ["O'Brien", "x' or displayName eq 'y'x", "trailing'"])
+def test_a_name_the_unescaped_filter_breaks_fails_the_check_as_graph_refuses_it(tmp_path, monkeypatch, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Exception, match="Invalid filter clause"):
+        evaluate(_named_app(name), config={}, identity=ADMIN, preview=True)
+
+
+def test_a_rename_to_a_taken_name_passes_the_preview_and_fails_the_update(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = evaluate(_named_app("free"), config={}, identity=ADMIN, existing_applications=("taken",))
+    evaluate(_named_app("taken"), config={}, identity=ADMIN, prior=first, preview=True, existing_applications=("taken",))
+    with pytest.raises(Exception, match='existing "azuread_application" with name "taken"'):
+        evaluate(_named_app("taken"), config={}, identity=ADMIN, prior=first, existing_applications=("taken",))
+
+
+def test_the_engine_and_the_plugin_read_one_force_new_table():
+    from mytimetable_emulation import catalogue
+    from mytimetable_emulation.azuread.resources import SPECS
+
+    for token, spec in SPECS.items():
+        assert tuple(sorted(a.name for a in spec.block.attrs if a.force_new)) == tuple(sorted(catalogue.FORCE_NEW[token])), token
+
+
 def test_entra_refuses_a_credential_end_date_past_the_certificate(tmp_path, monkeypatch):
     from support.harness import own_certificate
 

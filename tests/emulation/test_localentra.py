@@ -118,6 +118,25 @@ def test_a_display_name_filter_reads_a_quote_written_twice_and_matches_without_c
     assert client.call("GET", "/applications?$filter=" + urllib.parse.quote("displayName eq 'x")).status_code == 400
 
 
+@pytest.mark.parametrize("text, position", [("displayName eq 'O'Brien'", 18), ("displayName eq 'x", 0),
+                                            ("displayName eq 'a' nor displayName eq 'b'", 18)])
+def test_a_filter_graph_cannot_parse_gets_invalid_filter_clause(client, text, position):
+    answer = client.call("GET", "/applications?$filter=" + urllib.parse.quote(text))
+    assert answer.status_code == 400 and error_code(answer) == "BadRequest"
+    assert answer.json()["error"]["message"] == f"Invalid filter clause: Syntax error at position {position} in '{text}'."
+
+
+def test_a_filter_joins_clauses_with_or_and_and(client):
+    client.application("filter-one")
+    client.application("filter-two")
+    either = "displayName eq 'filter-one' or displayName eq 'filter-two'"
+    found = client.call("GET", "/applications?$filter=" + urllib.parse.quote(either)).json()["value"]
+    assert sorted(a["displayName"] for a in found) == ["filter-one", "filter-two"]
+    both = "displayName eq 'filter-one' and signInAudience eq 'AzureADMyOrg'"
+    assert [a["displayName"] for a in client.call("GET", "/applications?$filter=" + urllib.parse.quote(both)).json()["value"]] \
+        == ["filter-one"]
+
+
 def test_an_owner_added_twice_and_the_hundred_and_first_owner_are_refused(entra, client):
     app = client.application("owners")
     assert client.call("POST", f"/applications/{app['id']}/owners/$ref", client.ref(client.caller.object_id)).status_code == 400
@@ -142,12 +161,14 @@ def test_with_only_owned_by_a_caller_may_change_only_what_it_owns(entra, client)
     assert answer.status_code == 403 and error_code(answer) == "Authorization_RequestDenied"
 
 
-def test_a_second_service_principal_for_one_app_is_refused(client):
+def test_a_second_service_principal_for_one_app_gets_409_with_graph_s_message(client):
     app = client.application("one sp")
     body = {"appId": app["appId"], "owners@odata.bind": [client.ref(client.caller.object_id)["@odata.id"]]}
     assert client.call("POST", "/servicePrincipals", body).status_code == 201
     second = client.call("POST", "/servicePrincipals", body)
-    assert second.status_code in (400, 409) and error_code(second) == "Request_MultipleObjectsWithSameKeyValue"
+    assert second.status_code == 409 and error_code(second) == "Request_MultipleObjectsWithSameKeyValue"
+    assert second.json()["error"]["message"] == ("The service principal cannot be created, updated, or restored because the "
+                                                 f"service principal name {app['appId']} is already in use.")
 
 
 def graph_sp(client) -> dict:
@@ -207,6 +228,23 @@ def test_key_credentials_keep_stored_keys_that_come_back_as_null_and_show_them_o
     assert client.call("PATCH", f"/applications/{app['id']}", {"keyCredentials": echoed + [second]}).status_code == 204
     selected = client.call("GET", f"/applications/{app['id']}?$select=keyCredentials").json()["keyCredentials"]
     assert [k["key"] for k in selected] == [first["key"], second["key"]]
+
+
+def test_a_key_may_be_base64_of_the_pem_text_and_may_come_without_dates(client):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    app = client.application("pem keys")
+    first = credential()
+    certificate = x509.load_der_x509_certificate(base64.b64decode(first["key"]))
+    pem_text = certificate.public_bytes(serialization.Encoding.PEM)
+    sent = {**first, "key": base64.b64encode(pem_text).decode()}
+    del sent["startDateTime"], sent["endDateTime"]
+    assert client.call("PATCH", f"/applications/{app['id']}", {"keyCredentials": [sent]}).status_code == 204
+    (stored,) = client.call("GET", f"/applications/{app['id']}").json()["keyCredentials"]
+    assert stored["endDateTime"] == certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert stored["customKeyIdentifier"] == certificate.fingerprint(__import__("cryptography.hazmat.primitives.hashes",
+                                                                                fromlist=["SHA1"]).SHA1()).hex().upper()
 
 
 @pytest.mark.parametrize("change, message", [

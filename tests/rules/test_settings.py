@@ -351,3 +351,19 @@ def test_a_config_error_in_the_program_is_a_pulumi_run_error_naming_the_key(depl
     assert isinstance(error.value, pulumi.RunError)
     assert f"mytimetable-o365:{key}" in str(error.value), str(error.value)
     assert "invalid stack config, nothing was declared" in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["'MyTimetable-prod", "O'Brien College timetable", "MyTimetable-prod'",
+                                  "St John's & St Mary's", "'", "MyTimetable ''prod''"])
+def test_an_app_name_with_an_apostrophe_is_refused_naming_the_key_and_the_upstream_filter_line(name):
+    with pytest.raises(InvalidConfigError) as refused:
+        parse(appName=name)
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{NS}:appName: contains an apostrophe")
+    assert "applications.go:297" in problem and "displayName eq '<name>'" in problem
+
+
+@pytest.mark.parametrize("name", ["MyTimetable-prod", "O\u2019Brien College timetable", "St John`s", 'MyTimetable "prod"',
+                                  "Timetable (acc) #2 & co"])
+def test_an_app_name_without_an_apostrophe_passes_also_with_lookalike_quotes(name):
+    assert parse(appName=name).app_name == name

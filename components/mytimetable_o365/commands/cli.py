@@ -1,7 +1,7 @@
 """`mytimetable-o365 COMMAND` (or `python -m mytimetable_o365 COMMAND`): tools for runners and reviewers.
 
   keystore  write the keystore file from `pulumi stack output --json --show-secrets`
-  preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant and permissions
+  preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant, permissions and leftovers
   plan      show what a stack declares, evaluated against the engine emulator (no Pulumi CLI)
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
   rehearse  deploy the stack's config against a local Entra with the real Pulumi CLI
@@ -192,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
     preflight.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                            help="seconds each answer from Entra or GitHub may take, in total (default: 30)")
+    preflight.add_argument("--graph", default=GRAPH, metavar="URL",
+                           help="Microsoft Graph's base URL, for the token and the leftovers check (default: %(default)s)")
+    preflight.add_argument("--adopt", action="store_true",
+                           help="leftovers: clear an interrupted run's pending creates and import what the stack declares "
+                                "and Entra holds but the state lacks (`make up` and the deploy workflow pass it); "
+                                "default: off, the check only reports")
     preflight.set_defaults(run=preflight_command)
 
     verify = command(

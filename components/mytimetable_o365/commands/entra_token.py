@@ -126,8 +126,8 @@ def msal_token(ctx: Context) -> str:
         credential = {"client_assertion": lambda: assertion}  # MSAL asks for a callable (msal#746)
 
     try:
-        result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority, GRAPH,
-                                          session, ctx.timeout)
+        result = client_credentials_token(found["client_id"], found["tenant_id"], credential, ctx.args.authority,
+                                          getattr(ctx.args, "graph", None) or GRAPH, session, ctx.timeout)
     except AnswerRefused as exc:
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: {exc}") from None
     except (ValueError, requests.RequestException) as exc:

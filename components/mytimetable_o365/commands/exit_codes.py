@@ -66,6 +66,8 @@ class PreflightExit(ExitCode):
     NO_TOKEN = 13, "no Microsoft Graph token for the identity (rejected, expired or unreadable)"
     WRONG_TENANT = 14, "the identity's tenant is not the stack's tenant"
     MISSING_PERMISSIONS = 15, "the identity lacks a permission or role a step of this stack needs"
+    LEFTOVERS = 16, ("the state and Entra disagree in a way --adopt cannot settle (or without --adopt: an interrupted "
+                     "run's pending creates); the commands that resolve it are printed")
 
 
 class PlanExit(ExitCode):

@@ -8,6 +8,8 @@ at the first blocking problem with that check's exit code:
   token        a Microsoft Graph token for that identity can be had and has not expired
   tenant       the token's tenant is the one the last deployment recorded (tenantId output)
   permissions  the identity holds what rules.access requires for this stack's config
+  leftovers    the stack's state and Entra agree: nothing the stack declares is in Entra but not in
+               the state, or the reverse (commands/leftovers.py); `--adopt` imports what is adoptable
 
 The token comes from where the provider would authenticate (go-azure-sdk sdk/auth/auth.go,
 NewAuthorizerFromCredentials: client certificate, then client secret, then OIDC, then the
@@ -140,7 +142,7 @@ def check_token(ctx: Context) -> None:
     if isinstance(expires, (int, float)) and expires <= now:
         again = "run `az login` again" if found["method"] == "Azure CLI" else "get a fresh OIDC token"
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
-    ctx.claims = claims
+    ctx.claims, ctx.token = claims, token
     who = claims.get("upn") or claims.get("unique_name") or claims.get("app_displayname") or claims.get("appid") or claims.get("oid")
     ctx.say("OK", f"Graph token for the {identity_kind(claims)} {who} in tenant {claims.get('tid')}")
 
@@ -222,7 +224,7 @@ def check_keystore_in_state(ctx: Context) -> None:
 def check_permissions(ctx: Context) -> None:
     s = ctx.settings
     requirements = requirements_for(s.permission_mode, s.legacy_exchange_permission, s.admin_consent,
-                                    other_owners=bool(s.owners))
+                                    other_owners=bool(s.owners), deployer_is_owner=s.deployer_is_owner)
     missing = shortfalls(ctx.claims, requirements)
     kind = identity_kind(ctx.claims)
     if missing:
@@ -234,11 +236,19 @@ def check_permissions(ctx: Context) -> None:
     ctx.say("OK", f"permissions: the {kind}'s {held} cover all {len(requirements)} steps of this stack")
 
 
+# --- leftovers ---------------------------------------------------------------------------
+def check_leftovers(ctx: Context) -> None:
+    # Deferred: it reads certificates (cryptography) and runs the Pulumi CLI; the other checks do without.
+    from .leftovers import check_leftovers as run
+
+    run(ctx)
+
+
 RUNNERS = {"cli": check_cli, "config": check_config, "credentials": check_credentials, "token": check_token,
-           "tenant": check_tenant, "permissions": check_permissions}
+           "tenant": check_tenant, "permissions": check_permissions, "leftovers": check_leftovers}
 # What a check needs from an earlier one.
 NEEDS = {"token": ("credentials",), "tenant": ("credentials", "token"),
-         "permissions": ("config", "credentials", "token")}
+         "permissions": ("config", "credentials", "token"), "leftovers": ("config", "credentials", "token")}
 
 
 def run_preflight(args) -> int:
@@ -254,9 +264,10 @@ def run_preflight(args) -> int:
         ctx.say("FAIL", str(blocked))
         return blocked.code
     ran = [name for name in CHECKS if name in chosen]
+    changed = f"the state was changed: {', '.join(ctx.changed)}" if ctx.changed else "nothing was changed"
     if len(ran) == len(CHECKS):
-        ctx.say("OK", "preflight passed: nothing was changed")
+        ctx.say("OK", f"preflight passed: {changed}")
     else:  # e.g. `make up` checks only the CLI: say so, never "preflight passed" for a part
         ctx.say("OK", f"checked {', '.join(ran)} only (not {', '.join(c for c in CHECKS if c not in chosen)}; "
-                  "`make preflight` runs every check): nothing was changed")
+                      f"`make preflight` runs every check): {changed}")
     return PreflightExit.OK

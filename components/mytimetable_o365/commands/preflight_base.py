@@ -9,7 +9,7 @@ from typing import Any
 
 from ..rules.redaction import Redactor
 
-CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions")
+CHECKS = ("cli", "config", "credentials", "token", "tenant", "permissions", "leftovers")
 
 # The audience GitHub's OIDC token must carry for Entra's workload identity federation
 # (https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust).
@@ -28,12 +28,14 @@ class Blocked(Exception):
 @dataclass
 class Context:
     """What the checks hand on: argparse's namespace, then the parsed settings, the credentials
-    found and the token's claims (each set by the check that finds it)."""
+    found, the token and its claims (each set by the check that finds it)."""
 
     args: Any
     settings: Any = None
     credentials: Any = None
     claims: Any = None
+    token: str | None = None  # the Graph access token itself: handed on, never printed
+    changed: list[str] = field(default_factory=list)  # what `--adopt` changed in the state
     # Every secret the run holds (the environment's, then tokens as they come): scrubbed from each line.
     redactor: Redactor = field(default_factory=lambda: _environment_redactor())
 

@@ -15,6 +15,7 @@ import pulumi_azuread as azuread
 
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
+from ..rules import declarations as names
 from ..rules.certificate import inspect_certificate, renew_at, rfc3339
 from ..rules.consent import granted_permissions
 from ..rules.mailbox_scope import mailbox_scope_script
@@ -31,7 +32,7 @@ from ..rules.permissions import (
 from ..rules.settings import Settings
 from .last_deployment import last_deployment, warn_when_keystore_not_delivered, warn_when_own_certificate_replaced, warn_when_rotation_due
 
-TYPE_TOKEN = "mytimetable:o365:Integration"
+TYPE_TOKEN = names.INTEGRATION_TYPE
 SIGN_IN_AUDIENCE = "AzureADMyOrg"
 CREDENTIAL_TYPE = "AsymmetricX509Cert"
 
@@ -145,7 +146,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         if settings.legacy_exchange_permission:
             pulumi.log.warn(LEGACY_EXCHANGE_WARNING, resource=self)
         return azuread.Application(
-            f"{self._name}-app",
+            names.application_name(self._name),
             display_name=settings.app_name,
             sign_in_audience=SIGN_IN_AUDIENCE,
             web=azuread.ApplicationWebArgs(redirect_uris=[settings.redirect_uri]),
@@ -168,7 +169,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
     def _create_service_principal(self, application: azuread.Application) -> azuread.ServicePrincipal:
         """The enterprise application, which consent and sign-ins attach to."""
         return azuread.ServicePrincipal(
-            f"{self._name}-sp",
+            names.service_principal_name(self._name),
             client_id=application.client_id,
             app_role_assignment_required=False,
             owners=self._owners,
@@ -199,7 +200,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
 
     def _grant_app_role(self, permission: Permission, resource_sp, service_principal) -> azuread.AppRoleAssignment:
         return azuread.AppRoleAssignment(
-            f"{self._name}-consent-{permission.slug}",
+            names.consent_name(self._name, permission),
             # Looked up by name on the tenant's service principal and checked against Microsoft's ID.
             app_role_id=resource_sp.app_role_ids.apply(lambda ids: resolve_role_id(permission, ids)),
             principal_object_id=service_principal.object_id,
@@ -209,7 +210,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
 
     def _grant_delegated(self, permission: Permission, resource_sp, service_principal):
         return azuread.ServicePrincipalDelegatedPermissionGrant(
-            f"{self._name}-consent-{permission.slug}-all-users",
+            names.consent_name(self._name, permission),
             # The scope is checked on the tenant's service principal before it is granted.
             claim_values=resource_sp.oauth2_permission_scope_ids.apply(
                 lambda ids: [permission.name] if resolve_scope_id(permission, ids) else []
@@ -225,13 +226,13 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         if own.bring_your_own:
             assert own.certificate_pem is not None  # bring_your_own
             info = inspect_certificate(own.certificate_pem)
-            own_credentials = [self._credential("own", application, own.certificate_pem,
+            own_credentials = [self._credential(names.OWN, application, own.certificate_pem,
                                             rfc3339(info.not_before), rfc3339(info.not_after))]
             if own.retiring_certificate_pem:
                 # The certificate being replaced stays registered until the operator removes
                 # retiringCertificatePem, after the new keystore reached MyTimetable.
                 old = inspect_certificate(own.retiring_certificate_pem)
-                own_credentials.append(self._credential("own-retiring", application, own.retiring_certificate_pem,
+                own_credentials.append(self._credential(names.OWN_RETIRING, application, own.retiring_certificate_pem,
                                                     rfc3339(old.not_before), rfc3339(old.not_after)))
             return CertificateMaterial(
                 pulumi.Output.from_input(own.certificate_pem),
@@ -240,7 +241,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
                 tuple(own_credentials),
             )
         certificate = Certificate(
-            f"{self._name}-certificate",
+            names.certificate_name(self._name),
             common_name=self._settings.app_name,
             key_size=own.key_size,
             validity_days=own.validity_days,
@@ -264,7 +265,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         # Dates come from the certificate itself: Entra refuses an end date past its expiry,
         # and "now" or end_date_relative would change on every run.
         return azuread.ApplicationCertificate(
-            f"{self._name}-credential-{slot}",
+            names.credential_name(self._name, slot),
             application_id=application.id,
             type=CREDENTIAL_TYPE,
             encoding="pem",
@@ -279,7 +280,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         settings = self._settings.keystore
         write_keystore = keystore_file_hook()  # one registration, bound to both events
         return Keystore(
-            f"{self._name}-keystore",
+            names.keystore_name(self._name),
             certificate_pem=material.certificate_pem,
             private_key_pem=material.private_key_pem,
             format=settings.format,
@@ -332,14 +333,14 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         settings = self._settings
         for warning in settings.warnings:
             pulumi.log.warn(warning, resource=self)
-        names = {name: self.output_name(name) for name in ("certificateRenewAt", "certificateState",
-                                                           "certificateThumbprint", "keystore")}
+        output_names = {name: self.output_name(name) for name in ("certificateRenewAt", "certificateState",
+                                                                  "certificateThumbprint", "keystore")}
         current_keystore = self.keystore
 
         def check(outputs: dict):
             # The last deployment's values only feed these warnings, so one apply on the shared
             # reference's outputs with plain lookups serves all three: no Output per value read.
-            last = {name: outputs.get(output) for name, output in names.items()}
+            last = {name: outputs.get(output) for name, output in output_names.items()}
             if not settings.certificate.bring_your_own:
                 warn_when_rotation_due(settings, last["certificateRenewAt"], last["certificateState"])
             else:

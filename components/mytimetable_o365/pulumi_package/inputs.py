@@ -133,7 +133,10 @@ class IntegrationInputs(TypedDict, total=False):
     appName: str
     """Display name of the app registration and the certificate's `CN`: at most 64 characters
     (RFC 5280 `ub-common-name`; Entra allows 256), no control characters or line breaks, no
-    surrounding spaces.
+    surrounding spaces, no apostrophe (`'`: the azuread provider's duplicate-name check puts the
+    name unescaped into the Graph filter `displayName eq '<name>'`, terraform-provider-azuread
+    v3.9.0 `internal/services/applications/applications.go:297`, and Graph refuses it at every
+    preview and update; a typographic `’` is fine).
 
     Default: `MyTimetable-<stack>`"""
     permissionMode: str

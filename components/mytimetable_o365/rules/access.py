@@ -145,11 +145,27 @@ def consent_requirement(permission: Permission) -> Requirement:
     return OTHER_APP_ROLE_CONSENT_REQUIREMENT
 
 
+def not_as_owner(requirement: Requirement) -> Requirement:
+    """A step the deploying identity takes on an object it does not own: with `deployerIsOwner: false`
+    the provider removes it from the owners as soon as it created the app or service principal
+    (terraform-provider-azuread v3.9.0 application_resource.go:1294-1300, service_principal_resource.go
+    :519-525), so Application.ReadWrite.OwnedBy no longer reaches what it created."""
+    if not requirement.as_owner:
+        return requirement
+    alternatives = tuple(a for a in requirement.app_permissions if OWNED_BY not in a)
+    return Requirement(requirement.step + ", not as an owner (deployerIsOwner: false)", alternatives,
+                       requirement.directory_roles)
+
+
 def requirements_for(permission_mode: str, legacy_exchange: bool, admin_consent: bool,
-                     other_owners: bool = False) -> tuple[Requirement, ...]:
+                     other_owners: bool = False, deployer_is_owner: bool = True) -> tuple[Requirement, ...]:
     """Every step a stack of this configuration takes, in the order a deployment takes them;
-    `other_owners`: `owners` names someone besides the deploying identity."""
+    `other_owners`: `owners` names someone besides the deploying identity; `deployer_is_owner`: the
+    program keeps the deploying identity among the owners (config `deployerIsOwner`)."""
     steps = [APPLICATION_REQUIREMENT, SERVICE_PRINCIPAL_REQUIREMENT, CERTIFICATE_REQUIREMENT]
+    if not deployer_is_owner:
+        # Creating the application works as its creator; the steps after it find no owner left.
+        steps = [APPLICATION_REQUIREMENT, not_as_owner(SERVICE_PRINCIPAL_REQUIREMENT), not_as_owner(CERTIFICATE_REQUIREMENT)]
     if other_owners:
         steps.append(ADD_OTHER_OWNER)
     if admin_consent:

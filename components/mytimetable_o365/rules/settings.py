@@ -43,6 +43,18 @@ NIL_GUID = "00000000-0000-0000-0000-000000000000"
 # (https://www.rfc-editor.org/rfc/rfc5280#appendix-A). Entra's own limit for an application's
 # displayName is 256 characters (https://learn.microsoft.com/graph/api/resources/application).
 MAX_APP_NAME = 64
+# The azuread provider's duplicate-name check (prevent_duplicate_names, which the program sets) puts
+# the display name into a Graph filter unescaped: fmt.Sprintf("displayName eq '%s'", displayName)
+# (terraform-provider-azuread v3.9.0 = commit df2a07a33712, the one pulumi-azuread 6.11.1 pins,
+# internal/services/applications/applications.go:297, applicationFindByName). An apostrophe ends
+# the OData string literal early, Graph answers 400, and the check runs at every preview of a new
+# app (CustomizeDiff) and at every update of it, so such a name could never be deployed or changed.
+APOSTROPHE_PROBLEM = (
+    "contains an apostrophe ('), which the azuread provider puts unescaped into the Graph filter of its "
+    "duplicate-name check (displayName eq '<name>', terraform-provider-azuread v3.9.0 "
+    "internal/services/applications/applications.go:297): Graph refuses that filter, so every preview and "
+    "update of the app would fail; leave the apostrophe out (a typographic one, U+2019, is fine)"
+)
 
 # re.fullmatch everywhere: "$" also matches before a trailing newline. Patterns, not compiled
 # objects: re compiles (and caches) one at its first use, so a stack with no owners and no mailbox
@@ -212,6 +224,8 @@ def _app_name_problem(name) -> str | None:
     if control_characters(name):
         # It is the display name, the certificate's CN and a line of the mailbox scope script.
         return "contains control characters (newline, tab, NUL, ...), which a display name cannot hold"
+    if "'" in name:
+        return APOSTROPHE_PROBLEM
     if len(name) > MAX_APP_NAME:
         return (f"is {len(name)} characters long; it becomes the certificate's subject CN, which RFC 5280 "
                 f"limits to {MAX_APP_NAME} (ub-common-name)")

@@ -1,3 +1,3 @@
-from .provider import main
+from .server import main
 
 main()

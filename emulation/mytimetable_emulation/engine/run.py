@@ -160,11 +160,12 @@ class _Emulator(_mocks.Mocks):
         else:
             operation = "create"
         if self.preview:  # computed values stay unknown until the real create
-            if typ == APPLICATION and not _has_unknown(inputs.get("displayName")):
-                # The provider's CustomizeDiff runs the duplicate-name check at plan time too
-                # (terraform-provider-azuread, application_resource.go applicationDiffSuppress /
-                # CustomizeDiff with prevent_duplicate_names), so preview already fails.
-                self.tenant.check_duplicate_name(inputs, exclude=prior.outputs.get("objectId") if prior else None)
+            if typ == APPLICATION and prior is None and not _has_unknown(inputs.get("displayName")):
+                # The provider's CustomizeDiff runs the duplicate-name check at plan time too, so the
+                # preview of a NEW application already fails; for an existing one it never does
+                # (it compares `/applications/<id>` with a bare object ID, application_resource.go:689-707),
+                # and the update finds the duplicate instead.
+                self.tenant.check_duplicate_name(inputs, exclude=None)
             known = {k: v for k, v in inputs.items() if not _has_unknown(v)}
             return ResourceRecord(urn, typ, name, prior.id if prior else "", inputs, known, operation)
         if operation == "update":

@@ -7,6 +7,7 @@ family is a method here; the engine (run.py) only sequences steps and hooks.
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -22,7 +23,9 @@ from ..catalogue import (
     FIRST_PARTY,
     PUBLISHED_APP_IDS,
     SERVICE_PRINCIPAL,
+    FilterRefused,
     duplicate_name_error,
+    parse_graph_filter,
 )
 from .records import ResourceRecord, _has_unknown
 
@@ -194,11 +197,22 @@ class EmulatedTenant:
 
     def check_duplicate_name(self, inputs: dict, exclude: str | None) -> None:
         # prevent_duplicate_names: at create and every update the provider lists applications by
-        # display name and refuses any other with exactly that name (applicationFindByName;
-        # message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
+        # display name and refuses any other with exactly that name, case-sensitively
+        # (applications.go:295-314; message from internal/helpers/tf/errors.go ImportAsDuplicateDiag).
+        # The filter is built without escaping a quote (applications.go:297): a name Graph's $filter
+        # cannot parse fails every check, as Graph refuses it (catalogue.parse_graph_filter, which local
+        # Entra answers with too).
         if not inputs.get("preventDuplicateNames"):
             return
         name = inputs.get("displayName")
+        filter_text = f"displayName eq '{name}'"
+        try:
+            parse_graph_filter(filter_text)
+        except FilterRefused as refused:
+            raise EmulatedEngineError(
+                f"could not check for existing application(s): unable to list Applications with filter "
+                f"{json.dumps(filter_text)}: unexpected status 400 (400 Bad Request) with error: {refused.code}: "
+                f"{refused.message}") from None
         for object_id, app in self.applications.items():
             if object_id != exclude and app["displayName"] == name:
                 raise EmulatedEngineError(duplicate_name_error(name, object_id))

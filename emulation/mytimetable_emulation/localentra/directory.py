@@ -11,11 +11,17 @@ Rules, each with its public source:
   ... RSA", https://learn.microsoft.com/entra/identity-platform/certificate-credentials); the
   credential's end date within the certificate's validity (the provider docs of
   azuread_application_certificate: "end_date ... cannot be later than the certificate's expiry").
-- One service principal per appId ("Request_MultipleObjectsWithSameKeyValue", as Graph answers a
-  second POST /servicePrincipals for the same appId; the provider's use_existing exists for it:
-  https://registry.terraform.io/providers/hashicorp/azuread/latest/docs/resources/service_principal).
-- Replication: a new object may answer 404 Request_ResourceNotFound for a while
-  (terraform-provider-azuread issues #699, #1802, #1811); `Faults` injects exactly that.
+- One service principal per appId: a second POST /servicePrincipals gets 409 Conflict
+  Request_MultipleObjectsWithSameKeyValue "The service principal cannot be created, updated, or
+  restored because the service principal name <appId> is already in use." (the answer the azuread
+  provider reports, Azure/reliable-web-app-pattern-java#185: "unexpected status 409 with OData
+  error: Request_MultipleObjectsWithSameKeyValue ..."; the Azure AD PowerShell module reports the
+  same text with "HttpStatusCode: Conflict", KelvinTegelaar/CIPP#1142).
+- Deleting an application deletes its service principal in the home tenant ("Application and service
+  principal objects in Microsoft Entra ID",
+  https://learn.microsoft.com/entra/identity-platform/app-objects-and-service-principals), and with it
+  the app role assignments and delegated grants it held or was the resource of.
+- Replication and the other faults a tenant shows: faults.py.
 """
 
 from __future__ import annotations
@@ -24,32 +30,16 @@ import base64
 import datetime as dt
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.permissions import MICROSOFT_GRAPH
 
 from .. import catalogue
+from .errors import GraphError, denied, not_found
+from .faults import Faults
 
 MAX_OWNERS = 100
-
-
-class GraphError(Exception):
-    """What Graph answers with an error: `{"error": {"code", "message"}}` and an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str, headers: dict | None = None):
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
-
-
-def not_found(object_id: str) -> GraphError:
-    # The shape Graph gives (and the provider's retry hook matches): Request_ResourceNotFound.
-    return GraphError(404, "Request_ResourceNotFound",
-                      f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.")
-
-
-def denied() -> GraphError:
-    return GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
 @dataclass(frozen=True)
@@ -87,19 +77,6 @@ FIRST_PARTY = {
 }
 
 
-@dataclass
-class Faults:
-    """What the next requests get instead of their answer (set by the tests through the server)."""
-
-    # collection -> reads that 404 after the next create there ("applications", "servicePrincipals",
-    # "appRoleAssignments", "oauth2PermissionGrants"), or that do not show a new certificate yet
-    # ("keyCredentials")
-    replication: dict = field(default_factory=dict)
-    lagging: dict = field(default_factory=dict)  # object id or keyId -> reads still answering without it
-    throttle: list = field(default_factory=list)  # [method, path prefix, count, retry-after seconds]
-    fail_once: list = field(default_factory=list)  # [method, path prefix, status]
-
-
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -118,6 +95,13 @@ class Directory:
         self.delegated_grants: dict[str, dict] = {}
         self.secrets: dict[str, str] = {}  # client id -> client secret, for the token endpoint
         self.user_logins: dict[str, Caller] = {}  # client id -> the user it signs in
+        # client id -> {"keyCredentials": [...], "federatedIdentityCredentials": [...]} of a deploying
+        # identity's own app registration (kept apart, so that a deployment's objects stay countable)
+        self.deployer_credentials: dict[str, dict] = {}
+        # the tenant's default app management policy (Learn, tenantAppManagementPolicy) and its
+        # trusted certificate authorities (Learn, certificateBasedApplicationConfiguration): policy.py
+        self.app_management_policy: dict = {"isEnabled": False, "applicationRestrictions": {"keyCredentials": []}}
+        self.certificate_authorities: dict[str, list] = {}  # configuration id -> CA certificates (PEM text)
         self.faults = Faults()
         for app_id, spec in FIRST_PARTY.items():
             self.add_service_principal({"appId": app_id, **spec}, first_party=True)
@@ -143,6 +127,13 @@ class Directory:
             for role in roles:
                 self._assign(graph_sp, sp["id"], access.GRAPH_PERMISSION_IDS[role])
             return self.caller_for_sp(sp)
+
+    def add_deployer_credential(self, client_id: str, kind: str, credential: dict) -> None:
+        """A certificate (kind keyCredentials: keyId, type, key as base64 DER or PEM) or a federated
+        identity credential (kind federatedIdentityCredentials: issuer, subject, audiences) on a
+        deploying identity's own app registration."""
+        with self.lock:
+            self.deployer_credentials.setdefault(client_id, {}).setdefault(kind, []).append(dict(credential))
 
     def caller_by_client(self, client_id: str) -> Caller | None:
         sp = self.sp_by_app_id(client_id)
@@ -199,8 +190,9 @@ class Directory:
     def add_service_principal(self, body: dict, first_party: bool = False) -> dict:
         with self.lock:
             if self.sp_by_app_id(body["appId"]) is not None:
-                raise GraphError(400, "Request_MultipleObjectsWithSameKeyValue",
-                                 "Another object with the same value for property appId already exists.")
+                raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue",
+                                 "The service principal cannot be created, updated, or restored because the service "
+                                 f"principal name {body['appId']} is already in use.")
             object_id = str(uuid.uuid4())
             sp = {"id": object_id, "appId": body["appId"], "displayName": body.get("displayName", ""),
                   "appRoleAssignmentRequired": bool(body.get("appRoleAssignmentRequired", False)),
@@ -219,6 +211,24 @@ class Directory:
         found = self.sp_by_app_id(MICROSOFT_GRAPH.app_id)
         assert found is not None
         return found
+
+    def delete_application(self, object_id: str) -> None:
+        """The application, its home-tenant service principal and what that one held (module docstring)."""
+        with self.lock:
+            app = self.applications.pop(object_id)
+            self.owners.pop(object_id, None)
+            sp = self.sp_by_app_id(app["appId"])
+            if sp is not None:
+                self.delete_service_principal(sp["id"])
+
+    def delete_service_principal(self, object_id: str) -> None:
+        with self.lock:
+            del self.service_principals[object_id]
+            self.owners.pop(object_id, None)
+            for assignment_id in [i for i, a in self.assignments.items() if object_id in (a["principalId"], a["resourceId"])]:
+                del self.assignments[assignment_id]
+            for grant_id in [i for i, g in self.delegated_grants.items() if object_id in (g["clientId"], g["resourceId"])]:
+                del self.delegated_grants[grant_id]
 
     def sp_by_app_id(self, app_id: str) -> dict | None:
         return next((sp for sp in self.service_principals.values() if sp["appId"].lower() == str(app_id).lower()), None)
@@ -239,6 +249,14 @@ class Directory:
                     self.faults.lagging[credential["keyId"]] = left - 1
                     hidden.add(credential["keyId"])
             return hidden
+
+    def referenced(self, kind: str, object_id: str, shown_id: str = "") -> None:
+        """A write that names an object still replicating: refused as faults.reference_errors says."""
+        with self.lock:
+            left = self.faults.lagging.get(object_id, 0)
+            if left > 0:
+                self.faults.lagging[object_id] = left - 1
+                raise self.faults.reference_error(kind, shown_id or object_id)
 
     def visible(self, object_id: str) -> None:
         """A read of a new object: 404 while it has not replicated (an injected fault)."""
@@ -287,7 +305,7 @@ class Directory:
             resource_sp = self.service_principals.get(resource_sp_id)
             if resource_sp is None or str(body.get("resourceId", "")).lower() != resource_sp_id.lower():
                 raise not_found(resource_sp_id)
-            self.visible(body.get("principalId", ""))
+            self.referenced("appRoleAssignedTo.principal", str(body.get("principalId", "")))
             if body.get("principalId") not in self.service_principals:
                 raise not_found(str(body.get("principalId")))
             return self._assign(resource_sp, body["principalId"], body.get("appRoleId", ""))

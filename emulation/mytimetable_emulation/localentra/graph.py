@@ -16,10 +16,12 @@ import uuid
 from typing import Any
 
 from mytimetable_o365.rules import access
-from mytimetable_o365.rules.permissions import MICROSOFT_GRAPH
 
+from .consent_routes import ConsentRoutes
 from .directory import Caller, Directory, GraphError, denied, not_found, now_iso
-from .key_credentials import merge_key_credentials
+from .key_credentials import certificate_of, merge_key_credentials
+from .policy import DEFAULT_POLICY_ID, check_new_credentials
+from .queries import filtered, select
 
 GUID = r"[0-9a-fA-F-]{36}"
 APPLICATION_FIELDS = ("displayName", "signInAudience", "web", "requiredResourceAccess", "api", "appRoles",
@@ -28,27 +30,6 @@ APPLICATION_FIELDS = ("displayName", "signInAudience", "web", "requiredResourceA
                       "serviceManagementReference", "oauth2RequirePostResponse", "passwordCredentials")
 SP_FIELDS = ("appRoleAssignmentRequired", "accountEnabled", "tags", "notes", "loginUrl", "preferredSingleSignOnMode",
              "notificationEmailAddresses", "description", "alternativeNames", "featureSettings")
-
-
-def _select(obj: dict, query: dict) -> dict:
-    fields = [f.strip() for f in query.get("$select", "").split(",") if f.strip()]
-    if not fields:
-        return obj
-    return {k: v for k, v in obj.items() if k in fields or k == "id"}
-
-
-_FILTER = re.compile(r"^\s*(\w+)\s+eq\s+'((?:[^']|'')*)'\s*$")
-
-
-def _filtered(items: list[dict], query: dict) -> list[dict]:
-    text = query.get("$filter")
-    if not text:
-        return items
-    match = _FILTER.match(text)
-    if not match:
-        raise GraphError(400, "Request_UnsupportedQuery", f"Unsupported or invalid query filter clause specified: {text}")
-    prop, value = match.group(1), match.group(2).replace("''", "'")
-    return [i for i in items if str(i.get(prop, "")).lower() == value.lower()]
 
 
 def _owner_id(reference: Any) -> str:
@@ -64,6 +45,7 @@ class Graph:
     def __init__(self, directory: Directory):
         self.d = directory
         self.routes: list[tuple[str, re.Pattern, Any]] = []
+        consent = ConsentRoutes(self)
         for method, pattern, handler in [
             ("POST", r"/applications", self.create_application),
             ("GET", r"/applications", self.list_applications),
@@ -78,15 +60,17 @@ class Graph:
             ("GET", rf"/servicePrincipals/({GUID})", self.get_service_principal),
             ("PATCH", rf"/servicePrincipals/({GUID})", self.update_service_principal),
             ("DELETE", rf"/servicePrincipals/({GUID})", self.delete_service_principal),
-            ("POST", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", self.create_assignment),
-            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", self.list_assignments),
-            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", self.get_assignment),
-            ("DELETE", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", self.delete_assignment),
-            ("POST", r"/oauth2PermissionGrants", self.create_grant),
-            ("GET", r"/oauth2PermissionGrants", self.list_grants),
-            ("GET", r"/oauth2PermissionGrants/([\w-]+)", self.get_grant),
-            ("PATCH", r"/oauth2PermissionGrants/([\w-]+)", self.update_grant),
-            ("DELETE", r"/oauth2PermissionGrants/([\w-]+)", self.delete_grant),
+            ("POST", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", consent.create_assignment),
+            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo", consent.list_assignments),
+            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignments", consent.list_assignments_of),
+            ("GET", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", consent.get_assignment),
+            ("DELETE", rf"/servicePrincipals/({GUID})/appRoleAssignedTo/([\w-]+)", consent.delete_assignment),
+            ("POST", r"/oauth2PermissionGrants", consent.create_grant),
+            ("GET", r"/oauth2PermissionGrants", consent.list_grants),
+            ("GET", r"/oauth2PermissionGrants/([\w-]+)", consent.get_grant),
+            ("PATCH", r"/oauth2PermissionGrants/([\w-]+)", consent.update_grant),
+            ("DELETE", r"/oauth2PermissionGrants/([\w-]+)", consent.delete_grant),
+            ("GET", r"/policies/defaultAppManagementPolicy", self.get_app_management_policy),
             ("GET", rf"/directoryObjects/({GUID})", self.get_directory_object),
             ("GET", r"/users/([^/]+)/calendar", self.get_calendar),
         ]:
@@ -155,7 +139,7 @@ class Graph:
         if not self.d.can_read_directory(caller):
             raise denied()
         items = list(self.d.applications.values())
-        return 200, {"value": [_select(_public(a), query) for a in _filtered(items, query)]}, {}
+        return 200, {"value": [select(_public(a), query) for a in filtered(items, query)]}, {}
 
     def get_application(self, caller, query, body, object_id):
         app = self._application(caller, object_id)
@@ -165,7 +149,7 @@ class Graph:
         shown = copy.deepcopy(app) if with_keys else _public(app)
         hidden = self.d.hidden_keys(app)
         shown["keyCredentials"] = [k for k in shown["keyCredentials"] if k["keyId"] not in hidden]
-        return 200, _select(shown, query), {}
+        return 200, select(shown, query), {}
 
     def update_application(self, caller, query, body, object_id):
         app = self._application(caller, object_id)
@@ -173,7 +157,10 @@ class Graph:
                          else access.APPLICATION_REQUIREMENT, object_id)
         if "keyCredentials" in body:
             before = {k["keyId"] for k in app["keyCredentials"]}
-            app["keyCredentials"] = merge_key_credentials(app["keyCredentials"], body["keyCredentials"])
+            merged = merge_key_credentials(app["keyCredentials"], body["keyCredentials"])
+            check_new_credentials(self.d.app_management_policy, self.d.certificate_authorities, app["createdDateTime"],
+                                  [k for k in merged if k["keyId"] not in before], certificate_of)
+            app["keyCredentials"] = merged
             for credential in app["keyCredentials"]:
                 if credential["keyId"] not in before:
                     self.d.lag("keyCredentials", credential["keyId"])
@@ -185,8 +172,7 @@ class Graph:
     def delete_application(self, caller, query, body, object_id):
         self._application(caller, object_id)
         self.d.authorize(caller, access.APPLICATION_REQUIREMENT, object_id)
-        del self.d.applications[object_id]
-        self.d.owners.pop(object_id, None)
+        self.d.delete_application(object_id)  # its service principal goes too (directory.py)
         return 204, None, {}
 
     # --- owners: application-list-owners, application-post-owners, application-delete-owners (and the servicePrincipal- pages)
@@ -196,7 +182,7 @@ class Graph:
     def list_owners(self, caller, query, body, collection, object_id):
         self._target(caller, collection, object_id)
         owners = [self.d.object(o) for o in self.d.owners.get(object_id, [])]
-        return 200, {"value": [_select({"@odata.type": _odata_type(self.d, o["id"]), **o}, query) for o in owners]}, {}
+        return 200, {"value": [select({"@odata.type": _odata_type(self.d, o["id"]), **o}, query) for o in owners]}, {}
 
     def _owner_requirement(self, collection):
         return access.APPLICATION_REQUIREMENT if collection == "applications" else access.SERVICE_PRINCIPAL_REQUIREMENT
@@ -224,6 +210,8 @@ class Graph:
 
     def create_service_principal(self, caller, query, body):
         app = next((a for a in self.d.applications.values() if a["appId"] == str(body.get("appId", "")).lower()), None)
+        if app is not None:
+            self.d.referenced("servicePrincipals.appId", app["id"], str(body.get("appId")))
         if app is None:
             raise GraphError(400, "Request_BadRequest", f"The appId '{body.get('appId')}' of the service principal "
                                                         "does not reference a valid application object.")
@@ -243,10 +231,10 @@ class Graph:
         if not self.d.can_read_directory(caller):
             raise denied()
         items = list(self.d.service_principals.values())
-        return 200, {"value": [_select(sp, query) for sp in _filtered(items, query)]}, {}
+        return 200, {"value": [select(sp, query) for sp in filtered(items, query)]}, {}
 
     def get_service_principal(self, caller, query, body, object_id):
-        return 200, _select(self._sp(caller, object_id), query), {}
+        return 200, select(self._sp(caller, object_id), query), {}
 
     def update_service_principal(self, caller, query, body, object_id):
         sp = self._sp(caller, object_id)
@@ -259,93 +247,15 @@ class Graph:
     def delete_service_principal(self, caller, query, body, object_id):
         self._sp(caller, object_id)
         self.d.authorize(caller, access.SERVICE_PRINCIPAL_REQUIREMENT, object_id)
-        del self.d.service_principals[object_id]
-        self.d.owners.pop(object_id, None)
-        for assignment_id in [i for i, a in self.d.assignments.items() if object_id in (a["principalId"], a["resourceId"])]:
-            del self.d.assignments[assignment_id]
-        for grant_id in [i for i, g in self.d.delegated_grants.items() if object_id in (g["clientId"], g["resourceId"])]:
-            del self.d.delegated_grants[grant_id]
+        self.d.delete_service_principal(object_id)
         return 204, None, {}
 
-    # --- admin consent: serviceprincipal-post-approleassignedto, -list-approleassignedto, -delete-approleassignedto
-    def create_assignment(self, caller, query, body, resource_id):
-        resource = self._sp(caller, resource_id)
-        self.d.authorize(caller, access.GRAPH_APP_ROLE_CONSENT_REQUIREMENT if resource["appId"] == MICROSOFT_GRAPH.app_id
-                         else access.OTHER_APP_ROLE_CONSENT_REQUIREMENT)
-        return 201, self.d.assign(resource_id, body), {}
-
-    def list_assignments(self, caller, query, body, resource_id):
-        self._sp(caller, resource_id)
-        return 200, {"value": [a for a in self.d.assignments.values() if a["resourceId"] == resource_id]}, {}
-
-    def _assignment(self, caller, resource_id, assignment_id) -> dict:
-        self._sp(caller, resource_id)
-        self.d.visible(assignment_id)
-        found = self.d.assignments.get(assignment_id)
-        if found is None or found["resourceId"] != resource_id:
-            raise not_found(assignment_id)
-        return found
-
-    def get_assignment(self, caller, query, body, resource_id, assignment_id):
-        return 200, self._assignment(caller, resource_id, assignment_id), {}
-
-    def delete_assignment(self, caller, query, body, resource_id, assignment_id):
-        self._assignment(caller, resource_id, assignment_id)
-        self.d.authorize(caller, access.OTHER_APP_ROLE_CONSENT_REQUIREMENT)
-        del self.d.assignments[assignment_id]
-        return 204, None, {}
-
-    # --- delegated consent: oauth2permissiongrant-post, -get, -update, -delete, -list
-    def create_grant(self, caller, query, body):
-        self.d.authorize(caller, access.DELEGATED_CONSENT_REQUIREMENT)
-        for key in ("clientId", "resourceId"):
-            self.d.visible(str(body.get(key, "")))
-            if body.get(key) not in self.d.service_principals:
-                raise not_found(str(body.get(key)))
-        resource = self.d.service_principals[body["resourceId"]]
-        known = {s["value"] for s in resource["oauth2PermissionScopes"]}
-        unknown = [s for s in str(body.get("scope", "")).split() if s not in known]
-        if unknown:
-            raise GraphError(400, "Request_BadRequest", f"Invalid value specified for property 'scope': {' '.join(unknown)}")
-        consent = body.get("consentType", "AllPrincipals")
-        for existing in self.d.delegated_grants.values():
-            if (existing["clientId"], existing["resourceId"], existing["consentType"], existing.get("principalId")) == (
-                    body["clientId"], body["resourceId"], consent, body.get("principalId")):
-                raise GraphError(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.")
-        grant_id = str(uuid.uuid4()).replace("-", "")[:22] + "-" + str(uuid.uuid4())[:20]
-        grant = {"id": grant_id, "clientId": body["clientId"], "resourceId": body["resourceId"],
-                 "scope": str(body.get("scope", "")), "consentType": consent, "principalId": body.get("principalId")}
-        self.d.delegated_grants[grant_id] = grant
-        self.d.lag("oauth2PermissionGrants", grant_id)
-        return 201, grant, {}
-
-    def list_grants(self, caller, query, body):
+    # --- tenantappmanagementpolicy-get (policy.py enforces it on keyCredentials)
+    def get_app_management_policy(self, caller, query, body):
         if not self.d.can_read_directory(caller):
             raise denied()
-        return 200, {"value": _filtered(list(self.d.delegated_grants.values()), query)}, {}
-
-    def _grant(self, grant_id) -> dict:
-        self.d.visible(grant_id)
-        found = self.d.delegated_grants.get(grant_id)
-        if found is None:
-            raise not_found(grant_id)
-        return found
-
-    def get_grant(self, caller, query, body, grant_id):
-        return 200, self._grant(grant_id), {}
-
-    def update_grant(self, caller, query, body, grant_id):
-        grant = self._grant(grant_id)
-        self.d.authorize(caller, access.DELEGATED_CONSENT_REQUIREMENT)
-        if "scope" in body:
-            grant["scope"] = str(body["scope"])
-        return 204, None, {}
-
-    def delete_grant(self, caller, query, body, grant_id):
-        self._grant(grant_id)
-        self.d.authorize(caller, access.DELEGATED_CONSENT_REQUIREMENT)
-        del self.d.delegated_grants[grant_id]
-        return 204, None, {}
+        return 200, {"id": DEFAULT_POLICY_ID, "displayName": "Default app management tenant policy",
+                     **self.d.app_management_policy}, {}
 
     # --- directoryobject-get; user-get calendar (what `verify` reads)
     def get_directory_object(self, caller, query, body, object_id):

@@ -31,8 +31,16 @@ def _when(text: str, name: str) -> dt.datetime:
 
 
 def certificate_of(credential: dict) -> x509.Certificate:
+    """The certificate of a keyCredential's `key`: base64 of the DER bytes (Learn, keyCredential:
+    "The certificate's raw data in byte array converted to Base64 string"), or base64 of the PEM
+    text, which is what the azuread provider sends for every encoding
+    (terraform-provider-azuread internal/helpers/credentials/credentials.go:81-116) and Graph
+    accepts (that provider has registered certificates this way since its first release)."""
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(credential["key"]))
+        raw = base64.b64decode(credential["key"], validate=True)
+        if raw.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(raw)
+        return x509.load_der_x509_certificate(raw)
     except (ValueError, TypeError, KeyError):
         raise _bad("Key credential's key is not a valid X.509 certificate.") from None
 
@@ -43,11 +51,17 @@ def _checked(credential: dict) -> dict:
     certificate = certificate_of(credential)
     if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
         raise _bad("Key credential's key must be an RSA certificate.")
-    start = _when(str(credential.get("startDateTime")), "startDateTime")
-    end = _when(str(credential.get("endDateTime")), "endDateTime")
+    # Dates are optional (Learn, keyCredential); without them the credential spans the certificate's
+    # validity, the dates the Microsoft Entra admin center shows for an uploaded certificate.
+    entry = dict(credential)
+    if entry.get("startDateTime") is None:
+        entry["startDateTime"] = certificate.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if entry.get("endDateTime") is None:
+        entry["endDateTime"] = certificate.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = _when(str(entry["startDateTime"]), "startDateTime")
+    end = _when(str(entry["endDateTime"]), "endDateTime")
     if end > certificate.not_valid_after_utc or start < certificate.not_valid_before_utc - dt.timedelta(seconds=1):
         raise _bad("Key credential end date is invalid.")
-    entry = dict(credential)
     entry.setdefault("usage", "Verify")
     entry["customKeyIdentifier"] = certificate.fingerprint(hashes.SHA1()).hex().upper()
     return entry

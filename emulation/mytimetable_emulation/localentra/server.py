@@ -11,45 +11,34 @@ Endpoints and their sources:
   (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow) with a
   client secret or a certificate assertion
   (https://learn.microsoft.com/entra/identity-platform/certificate-credentials); errors as
-  `{"error", "error_description"}` with AADSTS codes. Access tokens carry the claims Graph's
-  callers read (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
-- Throttling: 429 with Retry-After (https://learn.microsoft.com/graph/throttling).
+  `{"error", "error_description"}` with AADSTS codes; tokens, assertions and the stand-in OIDC
+  issuer (`GET /oidc/token`) are tokens.py.
+- Faults (faults.py): before a request is handled (429 with Retry-After, a 5xx, a reset) or after it
+  was handled (a 5xx or a reset although the write landed).
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import ipaddress
 import json
 import os
 import secrets
+import socket
 import ssl
+import struct
 import threading
-import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from mytimetable_o365.rules.access import DIRECTORY_ROLE_IDS
-
 from .directory import Caller, Directory, GraphError
+from .faults import RESET
 from .graph import Graph
-from .key_credentials import certificate_of
+from .tokens import Tokens
 
 MAX_BODY = 1 << 20
-TOKEN_LIFETIME = 3600
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
@@ -96,8 +85,8 @@ class LocalEntra:
         self.folder = Path(folder)
         self.directory = Directory(tenant_id or str(uuid.uuid4()))
         self.graph = Graph(self.directory)
-        self._signing_key = secrets.token_bytes(32)
-        self.requests: list[tuple[str, str, int]] = []  # (method, path, status): what was called
+        self.requests: list[tuple[str, str, int | None]] = []  # (method, path, status; None: reset): what was called
+        self.bodies: list[tuple[str, str, dict | None]] = []  # (method, path, JSON body) of each Graph request, in order
         self.observers: list = []  # called with (method, path, status) after each Graph request
         self.ca_path, cert, key = make_ca_and_server_certificate(self.folder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -106,6 +95,7 @@ class LocalEntra:
         context.load_cert_chain(cert, key)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
+        self.tokens = Tokens(self.directory, self.base)
         # poll_interval: shutdown() waits up to one interval (socketserver.BaseServer.serve_forever,
         # whose default is 0.5 s).
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -127,112 +117,15 @@ class LocalEntra:
         self._server.shutdown()
         self._server.server_close()
 
-    # --- tokens --------------------------------------------------------------------------------
+    # --- tokens (tokens.py) ----------------------------------------------------------------------
     def token_for(self, caller: Caller) -> str:
-        now = int(time.time())
-        claims = {"aud": self.base, "iss": f"{self.base}/login/{self.directory.tenant_id}/v2.0",
-                  "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME, "tid": self.directory.tenant_id,
-                  "oid": caller.object_id, "sub": caller.object_id, "appid": caller.app_id, "azp": caller.app_id,
-                  "idtyp": caller.kind, "ver": "2.0"}
-        if caller.kind == "app":
-            claims["roles"] = sorted(caller.roles)
-            claims["app_displayname"] = caller.display_name
-        else:
-            claims["wids"] = sorted(DIRECTORY_ROLE_IDS[r] for r in caller.directory_roles)
-            claims["scp"] = "Application.ReadWrite.All Directory.Read.All"
-            claims["upn"] = f"{caller.display_name}@localentra.example"
-        header = _b64(json.dumps({"typ": "JWT", "alg": "HS256", "kid": "local-entra"}).encode())
-        payload = _b64(json.dumps(claims).encode())
-        signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        return f"{header}.{payload}.{_b64(signature)}"
+        return self.tokens.token_for(caller)
 
     def caller_of(self, authorization: str) -> Caller:
-        token = authorization[7:] if authorization.startswith("Bearer ") else ""
-        parts = token.split(".")
-        if len(parts) != 3:
-            raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.")
-        expected = hmac.new(self._signing_key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(parts[2])):
-            raise GraphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
-        claims = json.loads(_unb64(parts[1]))
-        if claims["exp"] < time.time():
-            raise GraphError(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
-        caller = self.directory.caller_by_object(claims["oid"])
-        if caller is None:
-            raise GraphError(401, "InvalidAuthenticationToken", "The identity of the token no longer exists.")
-        return caller
+        return self.tokens.caller_of(authorization)
 
     def issue_token(self, form: dict) -> tuple[int, dict]:
-        """The token endpoint's answer to a client-credentials request."""
-        client_id = form.get("client_id", "")
-        if form.get("grant_type") != "client_credentials":
-            return 400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."}
-        if "client_assertion" in form:
-            caller = self._assertion_caller(client_id, form["client_assertion"])
-        else:
-            known = self.directory.secrets.get(client_id)
-            if known is None:
-                return 400, {"error": "unauthorized_client", "error_description":
-                             f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory."}
-            if not hmac.compare_digest(known, form.get("client_secret", "")):
-                return 401, {"error": "invalid_client", "error_description":
-                             "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is "
-                             f"the client secret value, not the client secret ID, for a secret added to app '{client_id}'."}
-            caller = self.directory.caller_by_client(client_id)
-        if caller is None:
-            return 401, {"error": "invalid_client", "error_description": "AADSTS700027: The certificate with identifier "
-                         "used to sign the client assertion is not registered on application."}
-        return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-                     "access_token": self.token_for(caller)}
-
-    def _assertion_caller(self, client_id: str, assertion: str) -> Caller | None:
-        """A certificate credential: the assertion's x5t#S256 or x5t names a keyCredential of the
-        app, and its RS256 or PS256 signature verifies with that certificate."""
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        try:
-            head, body, signature = assertion.split(".")
-            header = json.loads(_unb64(head))
-            # Entra takes the certificate's SHA-256 thumbprint (x5t#S256) or its SHA-1 one (x5t)
-            # (https://learn.microsoft.com/entra/identity-platform/certificate-credentials).
-            sha256 = _unb64(header["x5t#S256"]).hex() if "x5t#S256" in header else None
-            sha1 = _unb64(header.get("x5t", "")).hex().upper()
-        except (ValueError, TypeError, KeyError):
-            return None
-        with self.directory.lock:
-            app = next((a for a in self.directory.applications.values() if a["appId"] == client_id), None)
-
-            def matches(k: dict) -> bool:
-                if sha256 is not None:
-                    return certificate_of(k).fingerprint(hashes.SHA256()).hex() == sha256
-                return k["customKeyIdentifier"] == sha1
-
-            credential = next((k for k in (app or {}).get("keyCredentials", []) if matches(k)), None)
-            if credential is None:
-                return None
-            from cryptography.hazmat.primitives.asymmetric import rsa
-
-            public_key = certificate_of(credential).public_key()
-            if not isinstance(public_key, rsa.RSAPublicKey):
-                return None
-            # RS256 or PS256, the two algorithms Entra accepts for client assertions (RFC 7518, 3.3 and 3.5).
-            scheme = (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if header.get("alg") == "PS256"
-                      else padding.PKCS1v15())
-            try:
-                public_key.verify(_unb64(signature), f"{head}.{body}".encode(), scheme, hashes.SHA256())
-            except Exception:  # noqa: BLE001 - any verification failure is a refusal
-                return None
-            sp = self.directory.sp_by_app_id(client_id)
-            return self.directory.caller_for_sp(sp) if sp else None
-
-    def openid_configuration(self, tenant: str) -> dict:
-        login = f"{self.base}/login/{tenant}"
-        return {"token_endpoint": f"{login}/oauth2/v2.0/token", "authorization_endpoint": f"{login}/oauth2/v2.0/authorize",
-                "issuer": f"{login}/v2.0", "jwks_uri": f"{login}/discovery/v2.0/keys",
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt"],
-                "response_types_supported": ["code"], "subject_types_supported": ["pairwise"],
-                "id_token_signing_alg_values_supported": ["RS256"], "tenant_region_scope": "EU"}
+        return self.tokens.issue(form)
 
     def metadata(self) -> list | dict:
         return {"name": "LocalEntra", "resourceManager": f"{self.base}/arm/",
@@ -240,19 +133,11 @@ class LocalEntra:
                 "authentication": {"loginEndpoint": f"{self.base}/login", "audiences": [f"{self.base}/arm/"],
                                    "tenant": "common", "identityProvider": "AAD"}}
 
-    # --- faults ----------------------------------------------------------------------------------
-    def fault_for(self, method: str, path: str) -> GraphError | None:
-        faults = self.directory.faults
-        with self.directory.lock:
-            for entry in faults.throttle:
-                if entry[0] == method and path.startswith(entry[1]) and entry[2] > 0:
-                    entry[2] -= 1
-                    return GraphError(429, "TooManyRequests", "Too many requests.", {"Retry-After": str(entry[3])})
-            for entry in list(faults.fail_once):
-                if entry[0] == method and path.startswith(entry[1]):
-                    faults.fail_once.remove(entry)
-                    return GraphError(entry[2], "serviceNotAvailable", "The service is temporarily unavailable.")
-        return None
+    def oidc_request_token(self, subject: str) -> str:
+        """A request token for the stand-in OIDC issuer (tokens.py): its ID tokens carry `subject`."""
+        token = secrets.token_urlsafe(24)
+        self.tokens.oidc_request_tokens[token] = subject
+        return token
 
 
 def _handler_for(entra: LocalEntra):
@@ -262,8 +147,14 @@ def _handler_for(entra: LocalEntra):
         def log_message(self, *args) -> None:  # quiet: tests read `entra.requests`
             pass
 
-        def _send(self, status: int, body, headers: dict | None = None) -> None:
+        def _record(self, status: int | None) -> None:
+            # recorded before the answer goes out, so a caller that got its answer sees the request listed
+            entra.requests.append((self.command, urllib.parse.urlsplit(self.path).path, status))
+
+        def _send(self, status: int, body, headers: dict | None = None, record: bool = True) -> None:
             data = b"" if body is None else json.dumps(body).encode()
+            if record:
+                self._record(status)
             self.send_response(status)
             if body is not None:
                 self.send_header("Content-Type", "application/json")
@@ -274,9 +165,24 @@ def _handler_for(entra: LocalEntra):
             self.end_headers()
             self.wfile.write(data)
             path = urllib.parse.urlsplit(self.path).path
-            entra.requests.append((self.command, path, status))
             for observe in entra.observers:
                 observe(self.command, path, status)
+
+        def _reset(self) -> None:
+            """Close the connection without an answer (a TCP reset where the socket allows it)."""
+            self._record(None)
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            self.connection.close()
+
+        def _error(self, error: GraphError) -> None:
+            payload = {"code": error.code, "message": error.message, "innerError": {"request-id": str(uuid.uuid4())}}
+            if getattr(error, "details", None):
+                payload["details"] = error.details  # type: ignore[attr-defined]
+            self._send(error.status, {"error": payload}, error.headers)
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
@@ -292,25 +198,36 @@ def _handler_for(entra: LocalEntra):
                 raw = self._body()
                 if path == "/metadata/endpoints":
                     return self._send(200, entra.metadata())
+                if path == "/oidc/token" and self.command == "GET":
+                    return self._send(*entra.tokens.oidc_token(self.headers.get("Authorization", ""), query.get("audience", "")))
                 parts = path.strip("/").split("/")
                 if parts[0] == "login" and len(parts) >= 3:
                     if path.endswith("/v2.0/.well-known/openid-configuration"):
-                        return self._send(200, entra.openid_configuration(parts[1]))
+                        return self._send(200, entra.tokens.openid_configuration(parts[1]))
                     if path.endswith("/oauth2/v2.0/token") and self.command == "POST":
                         form = dict(urllib.parse.parse_qsl(raw.decode()))
                         return self._send(*entra.issue_token(form))
-                fault = entra.fault_for(self.command, path)
-                if fault is not None:
+                body = json.loads(raw) if raw else None
+                entra.bodies.append((self.command, path, body))
+                with entra.directory.lock:
+                    fault = entra.directory.faults.before(self.command, path)
+                if fault == RESET:
+                    return self._reset()
+                if isinstance(fault, GraphError):
                     raise fault
                 caller = entra.caller_of(self.headers.get("Authorization", ""))
-                body = json.loads(raw) if raw else None
                 if body is not None and not isinstance(body, dict):
                     raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
                 status, answer, headers = entra.graph.handle(caller, self.command, path, query, body)
+                with entra.directory.lock:
+                    fault = entra.directory.faults.after(self.command, path)
+                if fault == RESET:
+                    return self._reset()
+                if isinstance(fault, GraphError):
+                    raise fault
                 self._send(status, answer, headers)
             except GraphError as error:
-                self._send(error.status, {"error": {"code": error.code, "message": error.message,
-                                                    "innerError": {"request-id": str(uuid.uuid4())}}}, error.headers)
+                self._error(error)
             except (ValueError, KeyError) as error:
                 self._send(400, {"error": {"code": "BadRequest", "message": f"Unable to read the request: {type(error).__name__}"}})
 
