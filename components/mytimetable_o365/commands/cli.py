@@ -4,6 +4,7 @@
   preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant and permissions
   plan      show what a stack declares, evaluated against the engine emulator (no Pulumi CLI)
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
+  drift     does Entra still hold what the stack declares? (the nightly drift check)
   rehearse  deploy the stack's config against a local Entra with the real Pulumi CLI
   check-stack-name  is a name a stack name the Pulumi CLI and this project accept?
 
@@ -18,8 +19,18 @@ import sys
 from collections.abc import Sequence
 
 from ..rules.stack_names import stack_name_problem
+from .drift import run_drift
 from .entra import DEFAULT_AUTHORITY, GRAPH
-from .exit_codes import EMULATION_MISSING, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit, exit_codes_help
+from .exit_codes import (
+    EMULATION_MISSING,
+    DriftExit,
+    KeystoreExit,
+    PlanExit,
+    PreflightExit,
+    RehearseExit,
+    VerifyExit,
+    exit_codes_help,
+)
 from .keystore_export import run_keystore_export
 from .outputs import UsageError
 from .preflight_base import CHECKS
@@ -83,6 +94,10 @@ def preflight_command(args) -> int:
 
 def verify_command(args) -> int:
     return run_verify(args)
+
+
+def drift_command(args) -> int:
+    return run_drift(args)
 
 
 def check_stack_name_command(args) -> int:
@@ -194,6 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                         help="seconds to wait for each answer from Entra or Graph (default: 30)")
     verify.set_defaults(run=verify_command)
+
+    drift = command(
+        "drift", "does Entra still hold what the stack declares? (changes nothing)",
+        "Run `pulumi preview --refresh --expect-no-changes --diff` for the stack in the current folder and\n"
+        "say whether Entra drifted from it. In GitHub Actions the verdict and the diff also go into the job\n"
+        "summary ($GITHUB_STEP_SUMMARY).",
+        exit_codes_help(DriftExit))
+    drift.add_argument("--stack", default="prod", metavar="NAME", help="the stack to check (default: %(default)s)")
+    drift.add_argument("--pulumi", default="pulumi", metavar="FILE", help="the Pulumi CLI executable (default: pulumi)")
+    drift.set_defaults(run=drift_command)
 
     rehearse = command(
         "rehearse", "deploy the stack's config against a local Entra with the real Pulumi CLI",
