@@ -162,9 +162,10 @@ class Azurite:
     def __init__(self, root: Path, folder: Path, certificate: tuple[Path, Path] | None = None,
                  ca_file: Path | None = None):
         self.main = azurite_main(root)
-        self.node = shutil.which("node")
-        if self.node is None:
+        node = shutil.which("node")
+        if node is None:
             raise AzuriteError("Azurite needs Node.js (`node` on PATH)")
+        self.node: str = node
         self.folder = Path(folder)
         self.certificate = certificate
         self.ca_file = ca_file

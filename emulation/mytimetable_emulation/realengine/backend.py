@@ -24,10 +24,10 @@ backend's (workspace.py).
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from .azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 
