@@ -165,17 +165,19 @@ keystore: setup pulumi-cli
 # Azure Key Vault KEY_VAULT_NAME, as the secrets mytimetable-<stack>-keystore (the file, base64) and
 # mytimetable-<stack>-keystore-password, from where MyTimetable's host fetches them. Needs `az` signed
 # in. The outputs, the keystore and the password stay in a private temporary folder, removed on
-# exit; the password reaches az in a file, exactly (no newline added), never on a command line.
+# exit; the password reaches az in a file, exactly (no newline added), never on a command line. The
+# keystore's file name ends as the export command requires (.jks or .p12, by keystoreFormat).
 deliver-keystore: setup pulumi-cli
 	@set -euo pipefail; umask 077; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	test -n "$${KEY_VAULT_NAME:-}" || { echo "make deliver-keystore: set KEY_VAULT_NAME to the name of the Key Vault" >&2; exit 1; }; \
 	$(VENV)/bin/mytimetable-o365 check-stack-name "$$STACK"; \
 	"$(PULUMI)" stack output --stack "$$STACK" --json --show-secrets > "$$dir/outputs.json" || { \
 	  echo "make deliver-keystore: could not read the outputs of stack $$STACK (the Pulumi CLI said why above)" >&2; exit 1; }; \
-	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$dir/outputs.json" --out "$$dir/keystore" --force; \
+	ending=$$($(PY) -c 'import json, sys; print("p12" if json.load(open(sys.argv[1])).get("keystoreFormat") == "pkcs12" else "jks")' "$$dir/outputs.json"); \
+	$(VENV)/bin/mytimetable-o365 keystore --outputs "$$dir/outputs.json" --out "$$dir/keystore.$$ending" --force; \
 	$(PY) -c 'import json, sys; sys.stdout.write(json.load(open(sys.argv[1]))["keystorePassword"])' "$$dir/outputs.json" > "$$dir/password"; \
 	az keyvault secret set --vault-name "$$KEY_VAULT_NAME" --name "mytimetable-$$STACK-keystore" \
-	  --file "$$dir/keystore" --encoding base64 --output none; \
+	  --file "$$dir/keystore.$$ending" --encoding base64 --output none; \
 	az keyvault secret set --vault-name "$$KEY_VAULT_NAME" --name "mytimetable-$$STACK-keystore-password" \
 	  --file "$$dir/password" --output none; \
 	echo "make deliver-keystore: the keystore of stack $$STACK and its password are in Key Vault $$KEY_VAULT_NAME"

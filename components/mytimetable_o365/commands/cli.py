@@ -183,8 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"{', '.join(CHECKS)} (default: all)")
     preflight.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI executable (default: pulumi)")
     preflight.add_argument("--az", default="az", help="the Azure CLI executable, for an `az login` identity (default: az)")
-    preflight.add_argument("--authority", default=DEFAULT_AUTHORITY,
-                           help=f"Entra authority for ARM_* service principals (default: {DEFAULT_AUTHORITY})")
+    # AZURE_AUTHORITY_HOST: the Azure SDKs' (azidentity's) setting for another cloud's Entra, which the
+    # state backend's sign-in (azblob://) reads as well, so that one pipeline setting serves both.
+    preflight.add_argument("--authority", default=os.environ.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY,
+                           help=f"Entra authority for ARM_* service principals (default: $AZURE_AUTHORITY_HOST, else "
+                                f"{DEFAULT_AUTHORITY})")
     preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
                                              "`pulumi stack output --stack STACK --json tenantId`)")
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
