@@ -2,7 +2,15 @@ import datetime as _dt
 
 import pytest
 
-from mytimetable_o365.rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
+from mytimetable_o365.rules.certificate import (
+    certificate_thumbprint,
+    credential_key_id,
+    generate_certificate,
+    inspect_certificate,
+    parse_rfc3339,
+    rfc3339,
+    rotation_due,
+)
 
 START = _dt.datetime(2026, 11, 24, 9, 0, tzinfo=_dt.timezone.utc)
 
@@ -29,6 +37,29 @@ def test_thumbprint_is_upper_case_sha1_hex_as_the_portal_shows_it():
     expected = x509.load_pem_x509_certificate(cert_pem.encode()).fingerprint(hashes.SHA1()).hex().upper()
     assert inspect_certificate(cert_pem).thumbprint == expected
     assert len(expected) == 40
+
+
+def test_the_thumbprint_without_cryptography_is_the_portals_even_after_text_an_export_put_before_it():
+    cert_pem, _ = generate_certificate("x", 2048, 10, START)
+    other_pem, _ = generate_certificate("y", 2048, 10, START)
+    bagged = "Bag Attributes\n    localKeyID: 01 00 00 00\nsubject=CN = x\n" + cert_pem + other_pem  # openssl pkcs12 -nokeys
+    assert certificate_thumbprint(cert_pem) == certificate_thumbprint(bagged) == inspect_certificate(cert_pem).thumbprint
+
+
+@pytest.mark.parametrize("text", ["", "not a certificate", "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----"])
+def test_a_thumbprint_of_no_certificate_is_a_value_error(text):
+    with pytest.raises(ValueError):
+        certificate_thumbprint(text)
+
+
+def test_a_credentials_key_id_is_fixed_by_its_slot_and_certificate_and_differs_across_them():
+    """So that a create replayed after a killed run meets its own keyId instead of adding a second one."""
+    first, _ = generate_certificate("x", 2048, 10, START)
+    second, _ = generate_certificate("x", 2048, 10, START)
+    key_id = credential_key_id("a", first)
+    assert key_id == credential_key_id("a", first)
+    assert len({key_id, credential_key_id("b", first), credential_key_id("a", second)}) == 3
+    assert str(__import__("uuid").UUID(key_id)) == key_id
 
 
 def test_rotation_is_due_from_renew_before_days_before_the_end():

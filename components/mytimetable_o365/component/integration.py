@@ -15,7 +15,7 @@ import pulumi_azuread as azuread
 
 from ..resources.hooks import keystore_file_hook, replication_retry_hook
 from ..resources.providers import SLOTS, Certificate, Keystore
-from ..rules.certificate import inspect_certificate, renew_at, rfc3339
+from ..rules.certificate import credential_key_id, inspect_certificate, renew_at, rfc3339
 from ..rules.consent import granted_permissions
 from ..rules.mailbox_scope import mailbox_scope_script
 from ..rules.outputs import OUTPUTS
@@ -266,6 +266,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
         return azuread.ApplicationCertificate(
             f"{self._name}-credential-{slot}",
             application_id=application.id,
+            # Not random: a create replayed after a killed run cannot register the certificate twice.
+            key_id=pulumi.Output.from_input(value).apply(lambda pem: credential_key_id(slot, pem)),
             type=CREDENTIAL_TYPE,
             encoding="pem",
             value=value,

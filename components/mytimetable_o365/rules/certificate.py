@@ -6,9 +6,11 @@ needs no certificate work never loads it.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import hashlib
 import re
+import uuid
 from typing import NamedTuple
 
 # Generated-certificate inputs whose change asks for a new key pair: an immediate rotation.
@@ -143,6 +145,38 @@ def inspect_certificate(cert_pem: str) -> CertificateInfo:
         not_after=certificate.not_valid_after_utc,
         key_size=getattr(public_key, "key_size", 0),
     )
+
+
+# The namespace of the keyIds the program gives its certificate credentials (uuid5): a constant of this
+# project, so that a keyId depends on the slot and the certificate alone.
+CREDENTIAL_KEY_ID_NAMESPACE = uuid.UUID("5d0f3c1e-8a7b-4f3e-9c2d-6b1a0e4f7c21")
+
+
+def credential_key_id(slot: str, cert_pem: str) -> str:
+    """The keyId of the certificate credential in `slot` that registers `cert_pem`.
+
+    Fixed by the slot and the certificate's thumbprint, not random. A create replayed after the first
+    one landed in Entra but was never recorded (a run killed mid-deploy) then stops at the provider's
+    "already exists - ... needs to be imported" naming this keyId (terraform-provider-azuread v3.9.0,
+    internal/services/applications/application_certificate_resource.go, create: an existing keyId is
+    refused with ImportAsExistsDiag), instead of registering the same certificate again under a random
+    keyId that no state holds and no rotation removes (Graph takes one certificate twice,
+    Azure/azure-cli#32933). The provider takes a `key_id` ("If omitted, a random UUID will be
+    automatically generated. Changing this field forces a new resource", its docs).
+    """
+    return str(uuid.uuid5(CREDENTIAL_KEY_ID_NAMESPACE, f"{slot}:{certificate_thumbprint(cert_pem)}"))
+
+
+_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
+
+
+def certificate_thumbprint(cert_pem: str) -> str:
+    """inspect_certificate's `thumbprint` (SHA-1 of the DER, upper-case hex) of the first certificate in
+    the PEM text, without loading cryptography: a no-op evaluation of the program never does."""
+    match = _PEM_CERTIFICATE.search(cert_pem)
+    if match is None:
+        raise ValueError("no PEM certificate")
+    return hashlib.sha1(base64.b64decode("".join(match.group(1).split()), validate=True)).hexdigest().upper()
 
 
 def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> CertificateInfo:

@@ -254,7 +254,8 @@ class EmulatedTenant:
         # Graph: "Key credential end date is invalid" when it is past the certificate's expiry.
         if end > info.not_after or start < info.not_before:
             raise EmulatedEngineError("Entra refuses key credential dates outside the certificate's validity")
-        key_id = placeholder_id(urn, "keyId", info.thumbprint, salt)
+        # The program's own keyId when it gives one (the provider's key_id), else a random one.
+        key_id = inputs.get("keyId") or placeholder_id(urn, "keyId", info.thumbprint, salt)
         # The provider's ID: "{ObjectId}/certificate/{KeyId}", no /applications/ prefix
         # (application_certificate_resource.go, parse.NewCredentialID).
         return f"{object_id}/certificate/{key_id}", {"keyId": key_id}
