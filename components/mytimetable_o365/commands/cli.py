@@ -119,7 +119,7 @@ def rehearse_command(args) -> int:
         if not (exc.name or "").startswith("mytimetable_emulation"):
             raise
         raise UsageError(EMULATION_MISSING.format(command="rehearse")) from None
-    return rehearse(os.path.abspath(project_dir), args.stack, args.pulumi)
+    return rehearse(os.path.abspath(project_dir), args.stack, args.pulumi, backend=args.backend)
 
 
 def _seconds(text: str) -> float:
@@ -227,7 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
         "rehearse", "deploy the stack's config against a local Entra with the real Pulumi CLI",
         "Start local Entra (a Microsoft Graph and token endpoint on 127.0.0.1), give a deploying identity\n"
         "exactly the permissions the stack needs, run a real `pulumi up` and a no-change `pulumi preview`\n"
-        "on a throwaway backend in .rehearsal/<stack>/, and print what a tenant would get. Runs from a\n"
+        "on a throwaway backend in .rehearsal/<stack>/ (a folder, or with --backend azurite a Blob Storage\n"
+        "container in Azurite), and print what a tenant would get. Runs from a\n"
         "checkout (it needs .tools/ from `make tools`) with the emulation package installed.",
         exit_codes_help(RehearseExit))
     rehearse.add_argument("--stack", default="prod", metavar="NAME",
@@ -237,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
                                f"Pulumi.yaml is named {PROJECT_NAME})")
     rehearse.add_argument("--pulumi", default=None, metavar="FILE",
                           help="the Pulumi CLI (default: yours if recent enough, else .tools/bin/pulumi)")
+    rehearse.add_argument("--backend", default="file", choices=("file", "azurite"),
+                          help="where the rehearsal keeps its state: file, a folder in .rehearsal/<stack>/, or azurite, "
+                               "an azblob:// container in Azurite, the Azure Storage emulator (`make azurite` installs "
+                               "it), as a pipeline on Azure keeps it (default: %(default)s)")
     rehearse.set_defaults(run=rehearse_command)
 
     check = command(

@@ -90,4 +90,4 @@ class RehearseExit(ExitCode):
 
     OK = 0, "`pulumi up` and the no-change `pulumi preview` passed against local Entra"
     FAILED = 1, "`pulumi up` or the no-change preview failed (their output above; state and logs kept)"
-    USAGE = 2, "no such stack file, no project found, or the emulation package is not installed"
+    USAGE = 2, "no such stack file, no project found, the emulation package or (--backend azurite) Azurite is not installed"

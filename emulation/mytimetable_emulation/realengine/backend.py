@@ -50,17 +50,27 @@ def file_backend(folder: Path) -> Backend:
     return Backend(f"file://{folder}?metadata=skip", folder=folder)
 
 
-def azblob_url(container: str, account: str, domain: str, protocol: str) -> str:
-    """`azblob://<container>?storage_account=...&domain=...&protocol=...&localemu=true` for an emulator
-    at `domain` (host:port)."""
+def azblob_url(container: str, account: str, domain: str, protocol: str, prefix: str = "") -> str:
+    """`azblob://<container>[/<prefix>]?storage_account=...&domain=...&protocol=...&localemu=true` for an
+    emulator at `domain` (host:port). The DIY backend keeps the state under the URL's path inside the
+    container (newDIYBackend: blob.PrefixedBucket)."""
     query = urllib.parse.urlencode({"storage_account": account, "domain": domain, "protocol": protocol,
                                     "localemu": "true"})
-    return f"azblob://{container}?{query}"
+    path = "/" + urllib.parse.quote(prefix.strip("/")) if prefix.strip("/") else ""
+    return f"azblob://{container}{path}?{query}"
 
 
-def azurite_backend(azurite: Azurite, container: str = STATE_CONTAINER) -> Backend:
+def azblob_location(url: str) -> tuple[str, str] | None:
+    """(container, prefix) of an azblob:// URL, or None for any other backend URL. Pure."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "azblob" or not parts.netloc:
+        return None
+    return parts.netloc, urllib.parse.unquote(parts.path).strip("/")
+
+
+def azurite_backend(azurite: Azurite, container: str = STATE_CONTAINER, prefix: str = "") -> Backend:
     """The container `container` in a running Azurite, created if missing (a customer creates it
     once, before the pipeline's first run), reached with the well-known account's Shared Key."""
     azurite.client.create_container(container)
-    return Backend(azblob_url(container, ACCOUNT, azurite.domain, azurite.scheme),
+    return Backend(azblob_url(container, ACCOUNT, azurite.domain, azurite.scheme, prefix),
                    MappingProxyType({"AZURE_STORAGE_ACCOUNT": ACCOUNT, "AZURE_STORAGE_KEY": ACCOUNT_KEY}))
