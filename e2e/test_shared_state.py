@@ -223,7 +223,10 @@ def test_the_state_storage_stopping_mid_run_fails_the_run_and_leaves_the_state_w
     locked = up(workspace)
     assert LOCKED in output_of(locked)  # the crashed run could not remove its lock
     assert_ok(workspace.run("cancel", "--yes"))
+    assert exported["deployment"].get("pending_operations")  # the update the crash interrupted
+    # As `make up` does: the refresh first clears an interrupted update (docs/operations.md).
     assert_ok(workspace.run("up", "--yes", "--skip-preview", "--refresh", "--policy-pack", str(ROOT / "policy")))
+    assert not workspace.state()["deployment"].get("pending_operations")
     assert_ok(workspace.run("preview", "--expect-no-changes"))
     assert len(entra.directory.project_objects()["applications"]) == 1
     assert len(entra.directory.project_objects()["appRoleAssignments"]) == 2  # Graph and Exchange Online
