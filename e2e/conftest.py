@@ -1,5 +1,6 @@
 """The real-engine tests' harness: local Entra in this process, a Pulumi workspace per test driven by
-the real CLI (.tools/bin/pulumi, built by `make tools`), and helpers to read what Entra holds."""
+the real CLI (.tools/bin/pulumi, built by `make tools`), its state in a file backend or in an Azure
+Blob Storage container in Azurite (`make azurite`), and helpers to read what Entra holds."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import yaml
 
 from mytimetable_emulation.localentra.directory import Caller
 from mytimetable_emulation.localentra.server import LocalEntra
+from mytimetable_emulation.realengine.azurite import Azurite
+from mytimetable_emulation.realengine.backend import STATE_CONTAINER, Backend, azurite_backend
 from mytimetable_emulation.realengine.workspace import Workspace
 from mytimetable_o365.rules import access
 from mytimetable_o365.rules.config_values import NAMESPACE
@@ -67,12 +70,38 @@ def entra(tmp_path):
 
 
 @pytest.fixture
+def azurite(tmp_path, entra):
+    """Azurite's Blob service for this test, over HTTPS with local Entra's server certificate: it names
+    127.0.0.1, and the run's CA that signed it is the workspace's SSL_CERT_FILE (the file names are
+    make_ca_and_server_certificate's, localentra/server.py)."""
+    with Azurite(ROOT, tmp_path / "azurite", certificate=(entra.folder / "server.pem", entra.folder / "server-key.pem"),
+                 ca_file=entra.ca_path) as server:
+        yield server
+
+
+@pytest.fixture
+def azblob(azurite) -> Backend:
+    """The shared state as a customer on Azure keeps it: the `pulumi-state` container, azblob://."""
+    return azurite_backend(azurite)
+
+
+def state_blobs(azurite: Azurite, prefix: str = "") -> list[str]:
+    return azurite.client.list_blobs(STATE_CONTAINER, prefix)
+
+
+def lock_blobs(azurite: Azurite) -> list[str]:
+    """The DIY backend's lock files (pkg/backend/diy/lock.go: .pulumi/locks/<org>/<project>/<stack>/<id>.json)."""
+    return state_blobs(azurite, ".pulumi/locks/")
+
+
+@pytest.fixture
 def make_workspace(tmp_path, entra):
     def make(config: str, deployer: Caller | None = None, roles=None, main: str | None = None,
-             extra_env: dict | None = None) -> Workspace:
+             extra_env: dict | None = None, backend: Backend | None = None) -> Workspace:
         if deployer is None:
             deployer = entra.directory.add_deployer("pipeline", SECRET, roles=roles if roles is not None else stack_needs())
-        workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env={**TIME_SCALE, **(extra_env or {})})
+        workspace = Workspace(ROOT, tmp_path / "ws", entra, deployer, SECRET, extra_env={**TIME_SCALE, **(extra_env or {})},
+                              backend=backend)
         workspace.create(config)
         # As README tells users: the keystore password is a Pulumi secret in the stack file.
         workspace.run("config", "set", "--secret", "--raw", "--path", f"{NS}:keystore.password",
@@ -145,10 +174,10 @@ def leftovers(workspace: Workspace, *extra: str) -> subprocess.CompletedProcess:
 
 
 def make_up(workspace: Workspace):
-    """What `make up` runs: the leftovers check with --adopt, then (when it passes) `pulumi up`."""
+    """What `make up` runs: the leftovers check with --adopt, then (when it passes) `pulumi up --refresh`."""
     checked = leftovers(workspace, "--adopt")
     assert checked.returncode == 0, f"the leftovers check stopped make up:\n{checked.stdout}\n{checked.stderr[-3000:]}"
-    return checked, up(workspace)
+    return checked, up(workspace, "--refresh")
 
 
 def up_killed(workspace: Workspace, when) -> subprocess.CompletedProcess:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import sys
 import yaml
 
 from conftest import ROOT, up
+from mytimetable_emulation.realengine.azurite import Azurite
 from mytimetable_emulation.realengine.rehearse import rehearse
 
 
@@ -95,3 +97,22 @@ def test_an_own_certificate_with_a_secure_key_rehearses_with_a_throwaway_and_pro
     assert "Pulumi.yaml stackConfigDir: left out" in said
     rehearsed = said.split("  certificate ")[1].split(" ")[0]
     assert rehearsed != inspect_certificate(cert).thumbprint  # the throwaway, registered in local Entra
+
+
+def test_a_rehearsal_on_azurite_keeps_the_state_where_the_pipelines_azblob_url_points(tmp_path, capsys, monkeypatch):
+    """`make rehearse STACK=prod BACKEND=azurite`: the container and path of the caller's azblob://
+    PULUMI_BACKEND_URL, in Azurite; the caller's own storage credentials never reach the CLI."""
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "azblob://team-state/mytimetable?storage_account=stschoolstate")
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT", "stschoolstate")
+    monkeypatch.setenv("AZURE_STORAGE_KEY", base64.b64encode(b"someone else's key").decode())
+    monkeypatch.setenv("AZURE_STORAGE_SAS_TOKEN", "sv=2026-06-06&sig=not-ours")
+    project = project_with(tmp_path, "prod", yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"])
+    assert rehearse(ROOT, "prod", project_dir=project, backend="azurite") is True
+    said = capsys.readouterr().out
+    assert "the state is in container 'team-state', under mytimetable/" in said and "9 unchanged" in said
+    assert "The state is at PULUMI_BACKEND_URL=azblob://team-state/mytimetable?" in said
+
+    # The rehearsal's Azurite stopped with it; its data folder, served again, holds the stack.
+    with Azurite(ROOT, project / ".rehearsal" / "prod" / "azurite") as storage:
+        blobs = storage.client.list_blobs("team-state", "mytimetable/.pulumi/stacks/")
+    assert "mytimetable/.pulumi/stacks/mytimetable-o365/prod.json" in blobs

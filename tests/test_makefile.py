@@ -29,6 +29,7 @@ def project(tmp_path):
         os.utime(tmp_path / name, (1, 1))
     (tmp_path / "venv" / "bin").mkdir(parents=True)
     (tmp_path / "venv" / "bin" / "mytimetable-o365").symlink_to(CLI)
+    (tmp_path / "venv" / "bin" / "python").symlink_to(sys.executable)
     (tmp_path / "venv" / ".installed").write_text("")
     return tmp_path
 
@@ -116,8 +117,9 @@ def test_make_preview_and_up_run_the_policy_pack_after_the_leftovers_check_which
     pulumi = fake_pulumi(project, "echo pulumi \"$@\"\n")
     log = fake_console_script(project)
     for target, command, check in (
-            ("preview", "pulumi preview --stack=acc --diff --policy-pack policy", "preflight --stack=acc --only leftovers --pulumi="),
-            ("up", "pulumi up --stack=acc --policy-pack policy", "preflight --stack=acc --only leftovers --adopt --pulumi=")):
+            ("preview", "pulumi preview --stack=acc --refresh --diff --policy-pack policy",
+             "preflight --stack=acc --only leftovers --pulumi="),
+            ("up", "pulumi up --stack=acc --refresh --policy-pack policy", "preflight --stack=acc --only leftovers --adopt --pulumi=")):
         result = make(project, target, f"PULUMI={pulumi}", "STACK=acc")
         assert result.returncode == 0, result.stderr
         assert command in result.stdout
@@ -256,9 +258,9 @@ def test_make_rehearse_refuses_a_rehearsal_folder_that_is_a_link_out_of_the_proj
 
 @pytest.mark.parametrize("stack", ["acc", "customer-prod.v2"])
 @pytest.mark.parametrize("target, command", [
-    ("up", ["stack", "select", "--create", "--", "{stack}", "up", "--stack={stack}", "--policy-pack", "policy"]),
-    ("preview", ["stack", "select", "--create", "--", "{stack}", "preview", "--stack={stack}", "--diff", "--policy-pack",
-                 "policy"]),
+    ("up", ["stack", "select", "--create", "--", "{stack}", "up", "--stack={stack}", "--refresh", "--policy-pack", "policy"]),
+    ("preview", ["stack", "select", "--create", "--", "{stack}", "preview", "--stack={stack}", "--refresh", "--diff",
+                 "--policy-pack", "policy"]),
 ])
 def test_a_stack_name_reaches_the_pulumi_cli_as_one_argument(project, target, command, stack):
     pulumi = logging_pulumi(project)
@@ -296,3 +298,83 @@ def test_the_pulumi_cli_s_path_reaches_the_recipes_as_one_word(project, folder):
     assert "up" in (project / "pulumi-calls").read_text().splitlines()
     assert f"--pulumi={pulumi}" in checks.read_text()  # the leftovers check got the same path, whole
     assert not (project / "M").exists() and not (bin_dir / "M").exists()
+
+
+def fake_az(project) -> tuple[dict, pathlib.Path]:
+    """An `az` on PATH that records each `keyvault secret set` as (name, encoding, the file's bytes)."""
+    bin_dir, record = project / "fake-bin", project / "az-calls.jsonl"
+    bin_dir.mkdir(exist_ok=True)
+    az = bin_dir / "az"
+    az.write_text(f"#!{sys.executable}\nimport json, sys\nargs = sys.argv[1:]\n"
+                  "options = dict(zip(args[3::2], args[4::2]))\n"
+                  f"line = {{'args': args[:3], 'vault': options['--vault-name'], 'name': options['--name'],"
+                  " 'encoding': options.get('--encoding'), 'file': options['--file'],"
+                  " 'data': open(options['--file'], 'rb').read().hex()}\n"
+                  f"open({str(record)!r}, 'a').write(json.dumps(line) + '\\n')\n")
+    az.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, record
+
+
+def test_make_deliver_keystore_stores_the_keystore_and_the_exact_password_in_key_vault(project, deploy):
+    deployment = deploy(minimal_config())
+    outputs = project / "stack-outputs.json"
+    outputs.write_text(json.dumps(deployment.outputs))
+    pulumi = fake_pulumi(project, f"cat '{outputs}'\n")
+    env, record = fake_az(project)
+    result = subprocess.run(["make", "--no-print-directory", "deliver-keystore", f"PULUMI={pulumi}", "STACK=prod",
+                             "KEY_VAULT_NAME=kv-school"], cwd=project, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(c["args"], c["vault"], c["name"], c["encoding"]) for c in calls] == [
+        (["keyvault", "secret", "set"], "kv-school", "mytimetable-prod-keystore", "base64"),
+        (["keyvault", "secret", "set"], "kv-school", "mytimetable-prod-keystore-password", None)]
+    assert bytes.fromhex(calls[0]["data"]) == base64.b64decode(deployment.outputs["keystore"])
+    assert bytes.fromhex(calls[1]["data"]).decode() == deployment.outputs["keystorePassword"]  # no newline added
+    assert deployment.outputs["keystorePassword"] not in result.stdout + result.stderr
+    assert not pathlib.Path(calls[0]["file"]).parent.exists()  # the private folder is gone
+
+
+def test_make_deliver_keystore_needs_the_vault_name_and_stops_at_the_clis_error(project):
+    env, record = fake_az(project)
+    env.pop("KEY_VAULT_NAME", None)
+    ok = fake_pulumi(project, "echo '{}'\n")
+    missing = subprocess.run(["make", "--no-print-directory", "deliver-keystore", f"PULUMI={ok}", "STACK=prod"],
+                             cwd=project, capture_output=True, text=True, env=env)
+    assert missing.returncode != 0 and "set KEY_VAULT_NAME" in missing.stderr
+    failing = fake_pulumi(project, "echo \"error: no stack named 'prod' found\" >&2; exit 255\n")
+    result = subprocess.run(["make", "--no-print-directory", "deliver-keystore", f"PULUMI={failing}", "STACK=prod",
+                             "KEY_VAULT_NAME=kv"], cwd=project, capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and "could not read the outputs of stack prod" in result.stderr
+    assert not record.exists()
+
+
+def test_a_failed_make_up_says_where_to_read_about_a_run_that_did_not_finish(project):
+    pulumi = fake_pulumi(project, '[ "$1" = up ] && { echo "panic: runtime error" >&2; exit 2; }\nexit 0\n')
+    fake_console_script(project)  # the leftovers check before up passes
+    result = make(project, "up", f"PULUMI={pulumi}", "STACK=acc")
+    assert result.returncode != 0
+    assert "make up: pulumi up failed (exit 2)" in result.stderr and "A run that did not finish" in result.stderr
+
+
+def test_make_drift_runs_the_drift_check_with_make_s_cli(project):
+    pulumi = fake_pulumi(project, 'echo pulumi "$@"\n[ "$1" = preview ] && exit 7\nexit 0\n')
+    result = make(project, "drift", f"PULUMI={pulumi}", "STACK=acc")
+    assert result.returncode != 0 and "Entra differs from stack acc" in result.stderr
+    assert "pulumi preview --stack acc --refresh --expect-no-changes --diff --non-interactive" in result.stdout
+
+
+@pytest.mark.parametrize("backend, expected", [("", "--stack=acc\n"), ("azurite", "--stack=acc --backend=azurite\n"),
+                                               ("a b; id", "--stack=acc --backend=a b; id\n")])
+def test_make_rehearse_passes_backend_as_one_argument(project, backend, expected):
+    (project / "venv" / "bin" / "mytimetable-o365").unlink()
+    echo = project / "venv" / "bin" / "mytimetable-o365"
+    echo.write_text('#!/bin/sh\nshift; printf "%s" "$1"; shift; for a in "$@"; do printf " %s" "$a"; done; echo\n')
+    echo.chmod(0o755)
+    (project / "tools").mkdir()
+    (project / "tools" / "build.sh").write_text("exit 0\n")
+    (project / "tools" / "azurite").mkdir()
+    (project / "tools" / "azurite" / "install.sh").write_text("echo azurite-installed\n")
+    result = make(project, "rehearse", "STACK=acc", f"BACKEND={backend}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(expected)
+    assert ("azurite-installed" in result.stdout) == (backend == "azurite")

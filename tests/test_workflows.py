@@ -41,32 +41,92 @@ def test_pipelines_authenticate_by_oidc_without_client_secrets():
         assert "CLIENT_SECRET" not in path.read_text(), path.name
 
 
-def test_drift_detection_fails_on_changes_with_old_and_new_exit_codes():
-    text = (ROOT / ".github/workflows/drift.yml").read_text()
-    assert "--refresh --expect-no-changes" in text
-    assert "7|255)" in text and "exit 1" in text
-
-
-def test_deploy_delivers_the_keystore_with_the_export_command():
-    text = (ROOT / ".github/workflows/deploy.yml").read_text()
-    assert "mytimetable-o365 keystore --outputs" in text
-
-
-def steps_of(name: str) -> list[dict]:
+def steps_of(name: str, job: str | None = None) -> list[dict]:
     workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
-    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+    jobs = [workflow["jobs"][job]] if job else workflow["jobs"].values()
+    return [step for j in jobs for step in j.get("steps", [])]
 
 
-@pytest.mark.parametrize("name, command", [("preview.yml", "preview"), ("deploy.yml", "up")])
-def test_preview_and_deploy_run_the_policy_pack_after_make_setup_made_its_virtualenv(name, command):
-    steps = steps_of(name)
-    (pulumi,) = [i for i, s in enumerate(steps)
-                 if str(s.get("uses", "")).startswith("pulumi/actions@") and "command" in s.get("with", {})]
-    assert steps[pulumi]["with"]["command"] == command
-    assert steps[pulumi]["with"]["policyPacks"] == "policy"
-    assert any(s.get("run") == "make setup" for s in steps[:pulumi])
+def runs_of(name: str, job: str | None = None) -> list[str]:
+    return [step["run"] for step in steps_of(name, job) if "run" in step]
+
+
+def make_recipe(target: str) -> str:
+    """The recipe lines of a Makefile target."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    body = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        body.append(line)
+    return "\n".join(body)
+
+
+# A step that does the project's work runs one `make` target or one command of the project's CLI,
+# the very ones e2e/test_workflows_run.py runs against local Entra and Azurite; output may be teed
+# to a file or the step output. Steps named here only present what earlier steps wrote.
+ONE_COMMAND = re.compile(r'^(make( --no-print-directory)? [a-z-]+( STACK="\$STACK")?|venv/bin/mytimetable-o365 [a-z-]+ --stack "\$STACK"'
+                         r'( --adopt)?)( 2>&1)?( \| tee "\$RUNNER_TEMP/[a-z]+\.txt")?$')
+PRESENTATION = {"Plan and diff in the job summary"}
+
+
+@pytest.mark.parametrize("name", ["deploy.yml", "drift.yml", "preview.yml"])
+def test_every_step_that_does_the_projects_work_is_one_make_target_or_cli_command(name):
+    for step in steps_of(name):
+        if "run" not in step or step.get("name") in PRESENTATION:
+            continue
+        command = step["run"].strip()
+        if step.get("id") in ("list", "changed"):
+            assert command == 'echo "stacks=$(make --no-print-directory stacks)" >> "$GITHUB_OUTPUT"', command
+            continue
+        assert ONE_COMMAND.fullmatch(command), (name, command)
+
+
+def test_the_recognised_shapes_refuse_an_inline_script():
+    assert ONE_COMMAND.fullmatch('make up STACK="$STACK"')
+    assert not ONE_COMMAND.fullmatch('make up STACK="$STACK"; pulumi stack output --show-secrets')
+    assert not ONE_COMMAND.fullmatch('pulumi preview --stack "$STACK" --refresh --expect-no-changes')
+
+
+def test_drift_is_the_drift_command_whose_exit_codes_name_the_verdict():
+    assert runs_of("drift.yml", "drift")[-1] == 'venv/bin/mytimetable-o365 drift --stack "$STACK"'
+    assert "mytimetable-o365 drift --stack" in make_recipe("drift")
+
+
+def test_deploy_delivers_the_keystore_with_the_export_command_and_the_password_without_a_newline():
+    assert runs_of("deploy.yml", "up")[-1] == 'make deliver-keystore STACK="$STACK"'
+    recipe = make_recipe("deliver-keystore")
+    assert "mytimetable-o365 keystore --outputs" in recipe and "az keyvault secret set" in recipe
+    assert "jq -r" not in recipe  # -r ends the password with a newline, which Key Vault would keep
+
+
+@pytest.mark.parametrize("name, target, job", [("preview.yml", "preview", "preview"), ("deploy.yml", "up", "up")])
+def test_preview_and_deploy_run_the_policy_pack_after_make_setup_made_its_virtualenv(name, target, job):
+    runs = runs_of(name, job)
+    (index,) = [i for i, run in enumerate(runs) if run.startswith(("make up", f"make --no-print-directory {target}"))]
+    assert "make setup" in runs[:index]
+    assert "--policy-pack $(POLICY_PACK)" in make_recipe(target) and "POLICY_PACK := policy" in (ROOT / "Makefile").read_text()
     pack = yaml.safe_load((ROOT / "policy" / "PulumiPolicy.yaml").read_text())
     assert (ROOT / "policy" / pack["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / "venv").resolve()
+
+
+@pytest.mark.parametrize("name, job", [("deploy.yml", "up"), ("drift.yml", "drift"), ("preview.yml", "preview")])
+def test_the_pipeline_signs_in_to_azure_before_any_step_reads_the_shared_state(name, job):
+    """An azblob:// backend takes the Azure CLI's sign-in (gocloud's DefaultAzureCredential)."""
+    steps = steps_of(name, job)
+    (login,) = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("azure/login@")]
+    touching = [i for i, s in enumerate(steps) if "PULUMI_CONFIG_PASSPHRASE" in (s.get("env") or {})]
+    assert touching and login < min(touching)
+    workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
+    assert workflow["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+    assert workflow["defaults"]["run"]["shell"] == "bash"  # -eo pipefail
+
+
+def test_deploy_answers_the_clis_prompt_and_up_refreshes_so_that_a_deploy_repairs_drift():
+    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
+    assert workflow["env"]["PULUMI_SKIP_CONFIRMATIONS"] == "true"
+    assert '"$$PULUMI" up --stack="$$STACK" --refresh' in make_recipe("up")
 
 
 def test_every_workflow_pins_one_pulumi_cli_at_or_above_the_supported_floor():
@@ -83,9 +143,7 @@ def test_every_workflow_pins_one_pulumi_cli_at_or_above_the_supported_floor():
 
 
 def test_the_first_deploy_of_a_new_stack_creates_it():
-    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
-    (up,) = [s for s in workflow["jobs"]["up"]["steps"] if s.get("with", {}).get("command") == "up"]
-    assert up["with"]["upsert"] is True
+    assert '"$$PULUMI" stack select --create -- "$$STACK"' in make_recipe("up")
 
 
 def test_no_workflow_splices_an_expression_into_a_script():
@@ -101,84 +159,7 @@ def test_every_stack_file_is_deployed_and_checked_for_drift(name, job):
     workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
     assert workflow["jobs"][job]["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.stacks.outputs.stacks) }}"
     (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
-    assert "Pulumi.*.yaml" in listing["run"]
-
-
-# File names a pull request can add: stack files, and names the Pulumi CLI or this project refuses
-# as stack names (rules/stack_names.py). A name with "/" cannot be a file name; a newline can.
-STACK_FILE_NAMES = ["Pulumi.prod.yaml", "Pulumi.acc.yaml", "Pulumi.customer-prod.v2.yaml", f"Pulumi.{'a' * 100}.yaml",
-                    "Pulumi....yaml", "Pulumi...yaml", "Pulumi..yaml", "Pulumi.a b.yaml", "Pulumi.x;touch M.yaml",
-                    "Pulumi.`touch M`.yaml", "Pulumi.$(touch M).yaml", f"Pulumi.{'a' * 101}.yaml", "Pulumi.-n.yaml",
-                    "Pulumi.--help.yaml", "Pulumi.a\nprod.yaml", "Pulumi.pröd.yaml", "Pulumi.*.yaml", "Pulumi.yaml",
-                    "README.md"]
-
-
-def run_stack_filter(script: str, folder, env: dict | None = None) -> list:
-    """A workflow's stack-listing step, run by bash as GitHub runs it (`bash -e`), in `folder`;
-    the stacks it hands to the matrix."""
-    import json
-    import os
-
-    output = folder / "github-output"
-    result = subprocess.run(["bash", "-e", "-c", script], cwd=folder, capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "GITHUB_OUTPUT": str(output), **(env or {})})
-    assert result.returncode == 0, result.stderr
-    (line,) = output.read_text().splitlines()
-    assert line.startswith("stacks=")
-    return json.loads(line.removeprefix("stacks="))
-
-
-def stack_files(folder) -> list:
-    from mytimetable_o365.rules.stack_names import stack_name_problem
-
-    expected = []
-    for name in STACK_FILE_NAMES:
-        (folder / name).write_text("config: {}\n")
-        middle = name.removeprefix("Pulumi.").removesuffix(".yaml")
-        if name.startswith("Pulumi.") and name.endswith(".yaml") and name != "Pulumi.yaml" \
-                and stack_name_problem(middle) is None:
-            expected.append(middle)
-    return sorted(expected)
-
-
-@pytest.mark.parametrize("name", ["deploy.yml", "drift.yml"])
-def test_the_matrix_gets_exactly_the_stack_names_among_the_stack_files(tmp_path, name):
-    workflow = yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
-    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
-    expected = stack_files(tmp_path)
-    assert "prod" in expected and "a" * 100 in expected and ".." not in expected and "-n" not in expected
-    assert sorted(run_stack_filter(listing["run"], tmp_path)) == expected
-    assert not (tmp_path / "M").exists()
-
-
-def test_without_stack_files_the_matrix_is_empty(tmp_path):
-    workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
-    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "list"]
-    assert run_stack_filter(listing["run"], tmp_path) == []
-
-
-@pytest.mark.parametrize("changed", ["all files", "code", "stack files only"])
-def test_preview_gets_exactly_the_stack_names_among_the_changed_or_present_stack_files(tmp_path, changed):
-    workflow = yaml.safe_load((ROOT / ".github/workflows/preview.yml").read_text())
-    (listing,) = [s for s in workflow["jobs"]["stacks"]["steps"] if s.get("id") == "changed"]
-    expected = stack_files(tmp_path)
-    if changed == "stack files only":  # `git diff --name-only` quotes a name with a newline: it is no stack file
-        diff = [n for n in STACK_FILE_NAMES if re.fullmatch(r"Pulumi\.[^.\n]+\.yaml", n)]
-        expected = sorted(n.removeprefix("Pulumi.").removesuffix(".yaml") for n in diff
-                          if n.removeprefix("Pulumi.").removesuffix(".yaml") in expected)
-    else:
-        diff = ["__main__.py"] if changed == "code" else STACK_FILE_NAMES
-    git = tmp_path / "bin" / "git"
-    git.parent.mkdir()
-    (tmp_path / "diff.txt").write_text("".join(f"{n}\n" for n in diff))
-    git.write_text(f"#!/bin/sh\ncat '{tmp_path / 'diff.txt'}'\n")
-    git.chmod(0o755)
-    import os
-
-    got = run_stack_filter(listing["run"], tmp_path, {"PATH": f"{git.parent}{os.pathsep}{os.environ['PATH']}",
-                                                       "BASE_REF": "main"})
-    assert sorted(got) == expected
-    assert not (tmp_path / "M").exists()
+    assert "make --no-print-directory stacks" in listing["run"]  # tests/test_stacks_matrix.py
 
 
 def test_nothing_is_deployed_from_a_main_whose_tests_fail():
@@ -200,5 +181,6 @@ def test_the_deploy_adopts_what_an_earlier_run_left_in_entra_before_pulumi_up():
     names = [s.get("name") or s.get("uses") or s.get("run") for s in steps]
     preflight = next(s for s in steps if s.get("name") == "Preflight")
     assert preflight["run"] == 'venv/bin/mytimetable-o365 preflight --stack "$STACK" --adopt'
-    up = next(i for i, s in enumerate(steps) if (s.get("with") or {}).get("command") == "up")
+    up = next(i for i, s in enumerate(steps) if s.get("run") == 'make up STACK="$STACK"')
     assert names.index("Preflight") < up
+    assert "--only leftovers --adopt" in make_recipe("up")  # and make up adopts again, for a deploy by hand

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# `make tools`: the real Pulumi CLI and the Python and YAML language hosts, built from Go modules into
-# .tools/bin, with the plugin scripts the engine starts beside them. Pins: tools/cli/go.mod (the CLI),
+# `make tools`: the real Pulumi CLI and the Python, YAML and Node.js language hosts, built from Go
+# modules into .tools/bin, with the plugin scripts the engine starts beside them, and actionlint
+# (`make lint` checks the workflows with it). Pins: tools/actionlint/go.mod, tools/cli/go.mod (the CLI),
 # tools/language-host/go.mod (the Python language host), tools/yaml-host/go.mod (the YAML language
 # host, on pkg/sdk v3.206.0 of its own: it does not compile against the CLI's v3.276.0),
 # tools/nodejs-host/go.mod (the Node.js language host, inside sdk/v3 v3.68.0),
 # requirements.txt (pulumi-azuread, whose version the azuread plugin answers with), and
 # examples/typescript/package-lock.json (the TypeScript example's @pulumi/pulumi, from npm).
 # docs/real-engine.md says why each is what it is.
+# `bash tools/build.sh actionlint` builds actionlint alone (seconds; `make lint` needs only it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.tools/bin"
@@ -18,6 +20,7 @@ export CGO_ENABLED=0 GOFLAGS=-mod=readonly
 PULUMI_VERSION_VAR=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
 
 # build <module dir> <package> <output folder> <binary> <version module> [<version variable> [<tags>]]
+# A version variable of "-" sets none (the binary reads its version from its build information).
 build() {
   local dir="$1" package="$2" folder="$3" binary="$4" version_module="$5" version_var="${6:-$PULUMI_VERSION_VAR}"
   local tags="${7-osusergo,grpcnotrace}" version stamp
@@ -29,11 +32,19 @@ build() {
   fi
   echo "tools: building $binary $version (first build: minutes; later ones reuse Go's caches)"
   local start=$SECONDS
-  (cd "$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "-s -w -X $version_var=$version" \
-      -o "$folder/$binary" "$package")
+  local ldflags="-s -w"
+  [[ "$version_var" == "-" ]] || ldflags+=" -X $version_var=$version"
+  (cd "$dir" && go build -trimpath ${tags:+-tags "$tags"} -ldflags "$ldflags" -o "$folder/$binary" "$package")
   echo "$version $(sha256sum "$dir/go.sum" | cut -c1-16)" > "$stamp"
   echo "tools: $binary $version built in $((SECONDS - start)) s, $(du -h "$folder/$binary" | cut -f1)"
 }
+
+# actionlint reports its version from the module's build information: no -X needed.
+build "$root/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint "$out" actionlint github.com/rhysd/actionlint - \
+  osusergo,grpcnotrace
+if [[ "${1:-}" == actionlint ]]; then
+  exit 0
+fi
 
 build "$root/tools/cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$out" pulumi github.com/pulumi/pulumi/pkg/v3
 # The real language host goes to libexec/, behind the relay that bin/pulumi-language-python runs.

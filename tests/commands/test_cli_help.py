@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mytimetable_o365.commands.cli import main
-from mytimetable_o365.commands.exit_codes import KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit
+from mytimetable_o365.commands.exit_codes import DriftExit, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit
 from support.harness import ROOT
 
 
@@ -34,7 +34,7 @@ def option_entries(help_text: str) -> dict[str, str]:
     return entries
 
 
-@pytest.mark.parametrize("command", ["keystore", "plan", "preflight", "verify"])
+@pytest.mark.parametrize("command", ["keystore", "plan", "preflight", "verify", "drift"])
 def test_every_option_of_every_command_has_a_help_text_that_names_its_default(command, capsys):
     entries = option_entries(help_of(command, capsys))
     entries.pop("--help")
@@ -45,7 +45,8 @@ def test_every_option_of_every_command_has_a_help_text_that_names_its_default(co
 
 
 @pytest.mark.parametrize("command, codes", [("verify", VerifyExit), ("keystore", KeystoreExit),
-                                            ("preflight", PreflightExit), ("plan", PlanExit), ("rehearse", RehearseExit)])
+                                            ("preflight", PreflightExit), ("plan", PlanExit), ("rehearse", RehearseExit),
+                                            ("drift", DriftExit)])
 def test_the_help_lists_every_exit_code_of_the_command_with_its_meaning(command, codes, capsys):
     epilog = help_of(command, capsys).split("exit codes:\n", 1)[1]
     listed = dict(re.findall(r"^\s+(\d+)  (.+)$", epilog, re.M))
@@ -53,7 +54,7 @@ def test_the_help_lists_every_exit_code_of_the_command_with_its_meaning(command,
 
 
 def test_each_exit_code_has_a_meaning_and_usage_is_2_for_every_command():
-    for codes in (VerifyExit, KeystoreExit, PreflightExit, PlanExit, RehearseExit):
+    for codes in (VerifyExit, KeystoreExit, PreflightExit, PlanExit, RehearseExit, DriftExit):
         assert all(code.meaning for code in codes), codes
         assert codes.USAGE == 2
 
@@ -75,7 +76,7 @@ def test_plan_outside_any_project_says_where_to_run_it_without_a_traceback(tmp_p
 def test_the_commands_return_only_their_own_exit_codes():
     """Every exit a command's module names is a member of its enum: no bare number escapes the help."""
     for module, codes in (("keystore_export", KeystoreExit), ("verify", VerifyExit), ("preflight", PreflightExit),
-                          ("entra_token", PreflightExit), ("plan", PlanExit)):
+                          ("entra_token", PreflightExit), ("plan", PlanExit), ("drift", DriftExit)):
         source = (ROOT / f"components/mytimetable_o365/commands/{module}.py").read_text()
         named = set(re.findall(rf"{codes.__name__}\.([A-Z_]+)", source))
         assert named and named <= set(codes.__members__), module

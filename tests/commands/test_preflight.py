@@ -359,5 +359,5 @@ def test_the_deploy_workflow_runs_preflight_before_pulumi_up():
     workflow = yaml.safe_load((ROOT / ".github/workflows/deploy.yml").read_text())
     steps = workflow["jobs"]["up"]["steps"]
     preflight_at = next(i for i, s in enumerate(steps) if "mytimetable-o365 preflight" in s.get("run", ""))
-    up_at = next(i for i, s in enumerate(steps) if s.get("with", {}).get("command") == "up")
+    up_at = next(i for i, s in enumerate(steps) if s.get("run", "").startswith("make up"))
     assert preflight_at < up_at

@@ -4,6 +4,7 @@
   preflight before a deploy: Pulumi CLI, stack config, Azure credentials, tenant, permissions and leftovers
   plan      show what a stack declares, evaluated against the engine emulator (no Pulumi CLI)
   verify    after a deploy: get a token with the keystore's certificate and read a calendar
+  drift     does Entra still hold what the stack declares? (the nightly drift check)
   rehearse  deploy the stack's config against a local Entra with the real Pulumi CLI
   check-stack-name  is a name a stack name the Pulumi CLI and this project accept?
 
@@ -19,8 +20,18 @@ from collections.abc import Sequence
 
 from ..rules.config_values import NAMESPACE
 from ..rules.stack_names import shown, stack_name_problem
+from .drift import run_drift
 from .entra import DEFAULT_AUTHORITY, GRAPH
-from .exit_codes import EMULATION_MISSING, KeystoreExit, PlanExit, PreflightExit, RehearseExit, VerifyExit, exit_codes_help
+from .exit_codes import (
+    EMULATION_MISSING,
+    DriftExit,
+    KeystoreExit,
+    PlanExit,
+    PreflightExit,
+    RehearseExit,
+    VerifyExit,
+    exit_codes_help,
+)
 from .keystore_export import run_keystore_export
 from .outputs import UsageError
 from .preflight_base import CHECKS
@@ -97,6 +108,10 @@ def verify_command(args) -> int:
     return run_verify(args)
 
 
+def drift_command(args) -> int:
+    return run_drift(args)
+
+
 def check_stack_name_command(args) -> int:
     problem = stack_name_problem(args.name)
     if problem:
@@ -118,7 +133,7 @@ def rehearse_command(args) -> int:
             raise
         raise UsageError(EMULATION_MISSING.format(command="rehearse")) from None
     try:
-        passed = rehearse(os.path.abspath(project_dir), args.stack, args.pulumi)
+        passed = rehearse(os.path.abspath(project_dir), args.stack, args.pulumi, backend=args.backend)
     except RehearsalRefused as exc:
         raise UsageError(str(exc)) from None
     return RehearseExit.OK if passed else RehearseExit.FAILED
@@ -185,8 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"{', '.join(CHECKS)} (default: all)")
     preflight.add_argument("--pulumi", default="pulumi", help="the Pulumi CLI executable (default: pulumi)")
     preflight.add_argument("--az", default="az", help="the Azure CLI executable, for an `az login` identity (default: az)")
-    preflight.add_argument("--authority", default=DEFAULT_AUTHORITY,
-                           help=f"Entra authority for ARM_* service principals (default: {DEFAULT_AUTHORITY})")
+    # AZURE_AUTHORITY_HOST: the Azure SDKs' (azidentity's) setting for another cloud's Entra, which the
+    # state backend's sign-in (azblob://) reads as well, so that one pipeline setting serves both.
+    preflight.add_argument("--authority", default=os.environ.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY,
+                           help=f"Entra authority for ARM_* service principals (default: $AZURE_AUTHORITY_HOST, else "
+                                f"{DEFAULT_AUTHORITY})")
     preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
                                              "`pulumi stack output --stack STACK --json tenantId`)")
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
@@ -220,11 +238,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds each answer from Entra or Graph may take, in total (default: 30)")
     verify.set_defaults(run=verify_command)
 
+    drift = command(
+        "drift", "does Entra still hold what the stack declares? (changes nothing)",
+        "Run `pulumi preview --refresh --expect-no-changes --diff` for the stack in the current folder and\n"
+        "say whether Entra drifted from it. In GitHub Actions the verdict and the diff also go into the job\n"
+        "summary ($GITHUB_STEP_SUMMARY).",
+        exit_codes_help(DriftExit))
+    drift.add_argument("--stack", default="prod", metavar="NAME", help="the stack to check (default: %(default)s)")
+    drift.add_argument("--pulumi", default="pulumi", metavar="FILE", help="the Pulumi CLI executable (default: pulumi)")
+    drift.set_defaults(run=drift_command)
+
     rehearse = command(
         "rehearse", "deploy the stack's config against a local Entra with the real Pulumi CLI",
         "Start local Entra (a Microsoft Graph and token endpoint on 127.0.0.1), give a deploying identity\n"
         "exactly the permissions the stack needs, run a real `pulumi up` and a no-change `pulumi preview`\n"
-        "on a throwaway backend in .rehearsal/<stack>/, and print what a tenant would get. Runs from a\n"
+        "on a throwaway backend in .rehearsal/<stack>/ (a folder, or with --backend azurite a Blob Storage\n"
+        "container in Azurite), and print what a tenant would get. Runs from a\n"
         "checkout (it needs .tools/ from `make tools`) with the emulation package installed.",
         exit_codes_help(RehearseExit))
     rehearse.add_argument("--stack", default="prod", metavar="NAME",
@@ -234,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
                                f"Pulumi.yaml is named {PROJECT_NAME})")
     rehearse.add_argument("--pulumi", default=None, metavar="FILE",
                           help="the Pulumi CLI (default: yours if recent enough, else .tools/bin/pulumi)")
+    rehearse.add_argument("--backend", default="file", choices=("file", "azurite"),
+                          help="where the rehearsal keeps its state: file, a folder in .rehearsal/<stack>/, or azurite, "
+                               "an azblob:// container in Azurite, the Azure Storage emulator (`make azurite` installs "
+                               "it), as a pipeline on Azure keeps it (default: %(default)s)")
     rehearse.set_defaults(run=rehearse_command)
 
     check = command(

@@ -78,9 +78,18 @@ class PlanExit(ExitCode):
     USAGE = 2, "no such stack file, no project found, or the emulation package is not installed"
 
 
+class DriftExit(ExitCode):
+    """`drift`: the verdict of `pulumi preview --refresh --expect-no-changes`."""
+
+    NO_DRIFT = 0, "Entra holds what the stack declares"
+    DRIFT = 1, "Entra differs from the stack (the diff is printed); the next deploy repairs it"
+    USAGE = 2, "bad arguments, or no Pulumi CLI"
+    PREVIEW_FAILED = 3, "`pulumi preview` failed before an answer (backend, lock, stack or credentials: its output says which)"
+
+
 class RehearseExit(ExitCode):
     """`rehearse`: deployed against local Entra, or where it stopped."""
 
     OK = 0, "`pulumi up` and the no-change `pulumi preview` passed against local Entra"
     FAILED = 1, "`pulumi up` or the no-change preview failed (their output above; state and logs kept)"
-    USAGE = 2, "no such stack file, no project found, or the emulation package is not installed"
+    USAGE = 2, "no such stack file, no project found, the emulation package or (--backend azurite) Azurite is not installed"

@@ -8,6 +8,13 @@ project's program and the stack's config into `.rehearsal/<stack>/` (kept for in
 Git) with a file backend there; runs `pulumi up --yes` with the policy pack, then
 `pulumi preview --expect-no-changes`; prints what a real tenant would get.
 
+With `--backend azurite` (`make rehearse STACK=<stack> BACKEND=azurite`) the rehearsal's state is in
+an Azure Blob Storage container (`azblob://`) in Azurite, Microsoft's storage emulator, started on
+127.0.0.1 with its data in `.rehearsal/<stack>/azurite/`: the backend a pipeline on Azure uses, with
+its lock and the program's StackReference reading the state from the container. When the caller's
+PULUMI_BACKEND_URL is an azblob:// URL, its container and path are used (the storage account and
+credentials are the emulator's), so the rehearsal shows that URL's shape at work.
+
 What it never does: touch the user's own backend, PULUMI_HOME or keystore, reach another host, or
 delete anything outside `.rehearsal/<stack>/`.
 - `secure:` values are encrypted for the user's own secrets provider: they are left out (a keystore
@@ -23,6 +30,7 @@ delete anything outside `.rehearsal/<stack>/`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -43,10 +51,13 @@ from mytimetable_o365.rules.settings import InvalidConfigError, Settings
 from mytimetable_o365.rules.stack_names import shown, stack_name_problem, stacks_from_files
 
 from ..localentra.server import LocalEntra
+from .azurite import Azurite, AzuriteError
+from .backend import STATE_CONTAINER, Backend, azblob_location, azurite_backend
 from .workspace import Workspace
 
 SECRET = "rehearsal-deployer-secret"
 PROVIDER_NAMESPACE = "azuread:"
+BACKENDS = ("file", "azurite")
 
 
 def rehearsal_folder(project_dir: Path, stack: str) -> Path:
@@ -211,6 +222,7 @@ def summary(workspace: Workspace) -> str:
         f"  owners: {len(entra.owners.get(app['id'], []))} (the deploying identity among them)",
         f"  certificate {outputs.get('certificateThumbprint')} until {outputs.get('certificateNotAfter')}",
         f"  keystore ({outputs.get('keystoreFormat')}, alias {outputs.get('keystoreAlias')}) written to {keystore}",
+        f"The state is at PULUMI_BACKEND_URL={workspace.state_backend.url}",
         f"The rehearsal's state and files stay in {workspace.folder} (delete it when done).",
     ]
     return "\n".join(lines)
@@ -233,9 +245,11 @@ def needed_permissions(settings: Settings) -> tuple[str, ...]:
         other_owners=bool(settings.owners)))
 
 
-def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_dir: Path | str | None = None) -> bool:
+def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_dir: Path | str | None = None,
+             backend: str = "file") -> bool:
     """`root`: the checkout with venv/, .tools/ and policy/; `project_dir`: where the program and its
-    stack files are (default: root). True when `pulumi up` and the no-change preview passed, False
+    stack files are (default: root); `backend`: file (a folder in the rehearsal) or azurite (an
+    azblob:// container in Azurite). True when `pulumi up` and the no-change preview passed, False
     when the stack would not deploy (the output says why); RehearsalRefused when it cannot start."""
     root = Path(root)
     project_dir = Path(project_dir or root)
@@ -267,6 +281,8 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
     except FileNotFoundError as exc:
         raise RehearsalRefused(f"rehearse: {exc}") from None
 
+    if backend not in BACKENDS:
+        raise RehearsalRefused(f"rehearse: --backend {backend!r}: one of {', '.join(BACKENDS)}")
     try:
         empty_folder(folder, folder.parent)
         folder.mkdir(parents=True)
@@ -275,14 +291,20 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
     roles = needed_permissions(settings)
     for note in notes + project_notes:
         print(f"rehearse: {note}")
-    with LocalEntra(folder / "entra") as entra:
+    with LocalEntra(folder / "entra") as entra, contextlib.ExitStack() as running:
         for owner in settings.owners:  # configured owners must exist in the tenant
             entra.directory.users[owner] = {"id": owner, "displayName": "configured owner",
                                             "userPrincipalName": f"{owner}@localentra.example"}
         deployer = entra.directory.add_deployer("rehearsal-pipeline", SECRET, roles=roles)
         print(f"rehearse: local Entra on {entra.base}; the deployer holds {', '.join(roles)}")
+        state: Backend | None = None
+        if backend == "azurite":
+            try:
+                state = _azurite_state(root, folder, entra, running)
+            except AzuriteError as exc:
+                raise RehearsalRefused(f"rehearse: {exc}") from None
         workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=binary, program_dir=project_dir,
-                              project_file=project_file)
+                              project_file=project_file, backend=state)
         workspace.create(yaml.safe_dump({"config": config}, sort_keys=False))
         for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
             result = workspace.run(*step)
@@ -292,3 +314,17 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
                 return _failed(f"`pulumi {step[0]}` failed (exit {result.returncode}); state and logs stay in {folder}")
         print(summary(workspace))
     return True
+
+
+def _azurite_state(root: Path, folder: Path, entra: LocalEntra, running: contextlib.ExitStack) -> Backend:
+    """Azurite started for the rehearsal (stopped when `running` closes), over HTTPS with local Entra's
+    certificate (localentra/server.py, make_ca_and_server_certificate's files), and the state's
+    container in it: the container and path of the caller's azblob:// PULUMI_BACKEND_URL, if it is
+    one, else `pulumi-state`."""
+    container, prefix = azblob_location(os.environ.get("PULUMI_BACKEND_URL", "")) or (STATE_CONTAINER, "")
+    azurite = running.enter_context(Azurite(root, folder / "azurite", certificate=(
+        entra.folder / "server.pem", entra.folder / "server-key.pem"), ca_file=entra.ca_path))
+    state = azurite_backend(azurite, container, prefix)
+    print(f"rehearse: Azurite (Azure Blob Storage emulator) on 127.0.0.1:{azurite.port}, data in {azurite.folder}; "
+          f"the state is in container {container!r}{f', under {prefix}/' if prefix else ''}: PULUMI_BACKEND_URL={state.url}")
+    return state

@@ -1,11 +1,13 @@
 """A throwaway Pulumi workspace that runs the real program with the real Pulumi CLI against local
-Entra: the project's Pulumi.yaml and __main__.py copied into a folder of its own, a file backend,
-a PULUMI_HOME of its own with the azuread plugin installed, and the environment the CLI, the
+Entra: the project's Pulumi.yaml and __main__.py copied into a folder of its own, a backend (a file
+backend of its own by default, or an Azure Blob Storage container in Azurite: backend.py), a
+PULUMI_HOME of its own with the azuread plugin installed, and the environment the CLI, the
 language host and the plugins need. Used by the real-engine tests and `make rehearse`.
 
 Why each variable (pulumi/pulumi sources, sdk/go/common/workspace and env):
-- PULUMI_HOME, PULUMI_BACKEND_URL=file://..., PULUMI_CONFIG_PASSPHRASE: nothing of the user's
-  own Pulumi setup is read or written;
+- PULUMI_HOME, PULUMI_BACKEND_URL (the backend's), PULUMI_CONFIG_PASSPHRASE: nothing of the user's
+  own Pulumi setup is read or written; none of the caller's AZURE_STORAGE_* variables pass either,
+  only the backend's own (gocloud reads them for any azblob:// URL: backend.py);
 - PULUMI_SKIP_UPDATE_CHECK, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: no network besides local
   Entra; a missing plugin is a fast, clear error;
 - PATH: .tools/bin (the CLI finds the language host and the plugin scripts there) and the venv's
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from ..localentra.directory import Caller
 from ..localentra.server import LocalEntra
+from .backend import Backend, file_backend
 
 PROJECT_FILES = ("Pulumi.yaml", "__main__.py")
 
@@ -44,20 +47,25 @@ class Workspace:
     program_dir: Path | None = None  # where Pulumi.yaml and __main__.py come from (default: root)
     project_file: str | None = None  # Pulumi.yaml's text, when not the program folder's own
     project_files: tuple[str, ...] = PROJECT_FILES  # what is copied from the program folder
+    backend: Backend | None = None  # where the state is (default: a file backend in folder/state)
 
     @property
     def project(self) -> Path:
         return self.folder / "project"
 
+    @property
+    def state_backend(self) -> Backend:
+        return self.backend or file_backend(self.folder / "state")
+
     def env(self) -> dict:
         tools = self.root / ".tools" / "bin"
         venv = self.root / "venv"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "ARM_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "ARM_", "AZURE_STORAGE"))}
         env.update({
             "PATH": os.pathsep.join([str(venv / "bin"), str(tools), env.get("PATH", "")]),
             "VIRTUAL_ENV": str(venv),
             "PULUMI_HOME": str(self.folder / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{self.folder / 'state'}?metadata=skip",
+            "PULUMI_BACKEND_URL": self.state_backend.url,
             "PULUMI_CONFIG_PASSPHRASE": "local-entra-rehearsal",
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -68,6 +76,7 @@ class Workspace:
             "ARM_TENANT_ID": self.entra.directory.tenant_id,
             "ARM_CLIENT_ID": self.deployer.app_id,
             "ARM_CLIENT_SECRET": self.deployer_secret,
+            **self.state_backend.env,
         })
         env.update(self.extra_env)
         return env
@@ -75,15 +84,19 @@ class Workspace:
     def pulumi_binary(self) -> str:
         return self.pulumi or str(self.root / ".tools" / "bin" / "pulumi")
 
+    def command(self, *args: str) -> list[str]:
+        """The command line of `pulumi <args>` for this workspace's stack, non-interactive."""
+        flags = ["--non-interactive", "--stack", self.stack]
+        cut = args.index("--") if "--" in args else len(args)  # values after "--" may start with a dash
+        return [self.pulumi_binary(), *args[:cut], *flags, *args[cut:]]
+
     def run(self, *args: str, check: bool = False, timeout: int = 600, stdin: str | None = None) -> subprocess.CompletedProcess:
         """`pulumi <args>` in this workspace. `stdin`: text for the command's standard input, such as
         a secret for `config set --secret --raw <key>`, which reads its value from standard input
         when that is not a terminal, keeping trailing newlines with --raw (pulumi/pulumi v3.276.0,
         pkg/cmd/pulumi/config/config.go, configSetCmd.Run), so that it is not on the command line
         for `ps` to show."""
-        flags = ["--non-interactive", "--stack", self.stack]
-        cut = args.index("--") if "--" in args else len(args)  # values after "--" may start with a dash
-        result = subprocess.run([self.pulumi_binary(), *args[:cut], *flags, *args[cut:]], input=stdin,
+        result = subprocess.run(self.command(*args), input=stdin,
                                 cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=timeout)
         if check and result.returncode != 0:
             raise RuntimeError(f"pulumi {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
@@ -92,7 +105,8 @@ class Workspace:
     def create(self, stack_config: str) -> None:
         """The project files, the stack file (YAML text), the backend, the stack and the plugin."""
         self.project.mkdir(parents=True, exist_ok=True)
-        (self.folder / "state").mkdir(exist_ok=True)
+        if self.state_backend.folder is not None:
+            self.state_backend.folder.mkdir(parents=True, exist_ok=True)
         for name in self.project_files:
             shutil.copy2((self.program_dir or self.root) / name, self.project / name)
         if self.project_file is not None:
