@@ -51,7 +51,7 @@ def pytest_sessionstart(session):
 
 
 def stack_yaml(keystore: pathlib.Path, **settings) -> str:
-    config = {f"{NS}:siteUrl": "https://mytimetable.school.example",
+    config = {f"{NS}:siteUrl": SITE,
               f"{NS}:keystore": {"path": str(keystore), "alias": "mytimetable", "format": "jks"}}
     for key, value in settings.items():
         config[f"{NS}:{key}"] = value

@@ -44,7 +44,7 @@ def test_first_up_registers_the_app_and_writes_a_keystore_a_jvm_opens_then_previ
 
     app = our_application(entra)
     assert app["signInAudience"] == "AzureADMyOrg"
-    assert app["web"]["redirectUris"] == ["https://mytimetable.school.example/schedule?zoneview=0&ec_type=o365"]
+    assert app["web"]["redirectUris"] == [f"{SITE}/schedule?zoneview=0&ec_type=o365"]
     assert requested(app) == {GRAPH_ROLE}  # exactly Calendars.ReadWrite, no User.Read
     assert consent_of(entra, app) == ({(MICROSOFT_GRAPH.app_id, GRAPH_ROLE[1])}, set())
     assert workspace.deployer.object_id in entra.directory.owners[app["id"]]

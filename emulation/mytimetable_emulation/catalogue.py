@@ -8,6 +8,7 @@ Everything else below is what an emulator needs to look like a tenant, each with
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -271,3 +272,20 @@ def parse_graph_filter(text: str) -> list[list[tuple[str, str]]]:
         if join.group(1).lower() == "or":
             groups.append([])
         position = join.end()
+
+
+@functools.cache
+def provider_resource_types() -> frozenset[str]:
+    """Every resource type token pulumi-azuread 6.11.1 has, as its generated SDK registers them
+    (`super().__init__('azuread:index/<module>:<Type>', ...)` in pulumi_azuread/*.py, generated from
+    the provider's schema): the types the upstream plugin recognises, modelled here or not."""
+    import importlib.resources
+    import re
+
+    pattern = re.compile(r"'(azuread:index/[A-Za-z0-9]+:[A-Za-z0-9]+)'")
+    found = set()
+    for entry in importlib.resources.files("pulumi_azuread").iterdir():
+        if entry.name.endswith(".py") and not entry.name.startswith("get_"):
+            found |= {token for token in pattern.findall(entry.read_text(encoding="utf-8"))
+                      if not token.rsplit(":", 1)[1].startswith("get")}
+    return frozenset(found)

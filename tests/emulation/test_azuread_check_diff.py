@@ -132,3 +132,21 @@ def test_a_preview_create_plans_unknowns_and_nulls_as_the_bridge_does(tenant):
     assert planned["web"] == {"homepageUrl": None, "implicitGrant": None, "logoutUrl": None, "redirectUris": ["https://x.example/"]}
     failed = app.create({"displayName": "preview"}, preview=True)
     assert not isinstance(failed, Failed)
+
+
+def test_a_type_upstream_has_but_the_plugin_does_not_model_passes_check_for_the_policy_pack_and_fails_create(tenant):
+    """The upstream plugin knows every pulumi-azuread type; the stand-in models the program's five. For
+    another (a changed program's), Check hands the inputs on unchanged, so the engine gives them to
+    the policy pack; a create names the type. A token pulumi-azuread does not have stays unrecognised."""
+    from plugin_rpc import Resource
+
+    for token, inputs in (("azuread:index/applicationPassword:ApplicationPassword", {"applicationId": "/applications/x"}),
+                          ("azuread:index/applicationRedirectUris:ApplicationRedirectUris", {"type": "Web", "redirectUris": ["*"]}),
+                          ("azuread:index/servicePrincipalPassword:ServicePrincipalPassword", {"servicePrincipalId": "x"})):
+        other = Resource(tenant.plugin, f"urn:pulumi:s::p::{token}::changed")
+        checked, failures = other.check(inputs)
+        assert failures == [] and checked == inputs, token
+        created = other.create(inputs)
+        assert isinstance(created, Failed) and "does not model" in created.message, token
+    unknown = Resource(tenant.plugin, "urn:pulumi:s::p::azuread:index/noSuchThing:NoSuchThing::x").check({})
+    assert isinstance(unknown, Failed) and "unrecognized resource type" in unknown.message

@@ -202,16 +202,18 @@ def build_parser() -> argparse.ArgumentParser:
     preflight.add_argument("--az", default="az", help="the Azure CLI executable, for an `az login` identity (default: az)")
     # AZURE_AUTHORITY_HOST: the Azure SDKs' (azidentity's) setting for another cloud's Entra, which the
     # state backend's sign-in (azblob://) reads as well, so that one pipeline setting serves both.
-    preflight.add_argument("--authority", default=os.environ.get("AZURE_AUTHORITY_HOST") or DEFAULT_AUTHORITY,
-                           help=f"Entra authority for ARM_* service principals (default: $AZURE_AUTHORITY_HOST, else "
-                                f"{DEFAULT_AUTHORITY})")
+    # ARM_METADATA_HOSTNAME: where the azuread provider discovers its cloud's endpoints (preflight.py).
+    preflight.add_argument("--authority", default=os.environ.get("AZURE_AUTHORITY_HOST") or None,
+                           help=f"Entra authority for ARM_* service principals (default: $AZURE_AUTHORITY_HOST, else the "
+                                f"login endpoint of $ARM_METADATA_HOSTNAME's cloud, else {DEFAULT_AUTHORITY})")
     preflight.add_argument("--outputs", help="JSON stack outputs holding the deployed tenantId (default: "
                                              "`pulumi stack output --stack STACK --json tenantId`)")
     preflight.add_argument("--ca-bundle", help="CA bundle for TLS (default: REQUESTS_CA_BUNDLE or the system's)")
     preflight.add_argument("--timeout", type=_seconds, default=30.0, metavar="SECONDS",
                            help="seconds each answer from Entra or GitHub may take, in total (default: 30)")
-    preflight.add_argument("--graph", default=GRAPH, metavar="URL",
-                           help="Microsoft Graph's base URL, for the token and the leftovers check (default: %(default)s)")
+    preflight.add_argument("--graph", default=None, metavar="URL",
+                           help="Microsoft Graph's base URL, for the token and the leftovers check (default: the Graph of "
+                                f"$ARM_METADATA_HOSTNAME's cloud, else {GRAPH})")
     preflight.add_argument("--adopt", action="store_true",
                            help="leftovers: clear an interrupted run's pending creates and import what the stack declares "
                                 "and Entra holds but the state lacks (`make up` and the deploy workflow pass it); "

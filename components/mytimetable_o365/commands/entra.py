@@ -167,3 +167,21 @@ def token_result(result: Any) -> dict:
         "error_description": str(result.get("error_description") or ""),
         "error_codes": [c for c in codes if isinstance(c, int) and not isinstance(c, bool)] if isinstance(codes, list) else [],
     }
+
+
+def cloud_endpoints(metadata_host: str, session) -> tuple[str, str]:
+    """(sign-in authority, Microsoft Graph) of the cloud the azuread provider's metadata host names:
+    the provider reads `https://<host>/metadata/endpoints?api-version=2022-09-01` (go-azure-sdk
+    environments.FromEndpoint, called by terraform-provider-azuread internal/provider/provider.go) and
+    takes `authentication.loginEndpoint` and `microsoftGraphResourceId`. AnswerRefused, or ValueError
+    naming what is missing; requests' exceptions pass through."""
+    url = f"https://{metadata_host}/metadata/endpoints?api-version=2022-09-01"
+    answer = session.get(url)
+    if answer.status_code != 200:
+        raise ValueError(f"{origin(url)} answered {answer.status_code} for its cloud's endpoints")
+    body = json.loads(answer.content)
+    login = (body.get("authentication") or {}).get("loginEndpoint") if isinstance(body, dict) else None
+    graph = body.get("microsoftGraphResourceId") if isinstance(body, dict) else None
+    if not isinstance(login, str) or not isinstance(graph, str) or not login or not graph:
+        raise ValueError(f"{origin(url)}'s endpoints name no loginEndpoint and microsoftGraphResourceId")
+    return login.rstrip("/"), graph.rstrip("/")

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 
 from .. import clock
 from ..resources.stack_file import StackFileError, stack_settings
@@ -36,6 +37,7 @@ from ..rules.config_values import NAMESPACE
 from ..rules.redirect_uri import is_example_site
 from ..rules.settings import InvalidConfigError
 from ..rules.token_claims import APP, NotAToken, identity_kind, read_claims, shortfalls
+from .entra import DEFAULT_AUTHORITY, GRAPH, AnswerRefused, bounded_session, cloud_endpoints
 from .entra_token import az_token, msal_token
 from .exit_codes import PreflightExit
 from .outputs import read_stack_outputs
@@ -138,9 +140,12 @@ def check_token(ctx: Context) -> None:
     except NotAToken as exc:
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: {exc}") from None
     expires = claims.get("exp")
-    now = clock.utcnow().timestamp()
+    # A token expires in real time: the clock of the program's certificate decisions
+    # (mytimetable_o365.clock, which the rotation tests move forward) has no say here.
+    now = time.time()
     if isinstance(expires, (int, float)) and expires <= now:
-        again = "run `az login` again" if found["method"] == "Azure CLI" else "get a fresh OIDC token"
+        again = {"Azure CLI": "run `az login` again", "OIDC": "get a fresh OIDC token"}.get(
+            found["method"], "Entra gave a token whose lifetime is already over: check this machine's clock")
         raise Blocked(PreflightExit.NO_TOKEN, f"Graph token: expired {int(now - expires)} s ago; {again}")
     ctx.claims, ctx.token = claims, token
     who = claims.get("upn") or claims.get("unique_name") or claims.get("app_displayname") or claims.get("appid") or claims.get("oid")
@@ -251,12 +256,34 @@ NEEDS = {"token": ("credentials",), "tenant": ("credentials", "token"),
          "permissions": ("config", "credentials", "token"), "leftovers": ("config", "credentials", "token")}
 
 
+def resolve_cloud(ctx: Context) -> None:
+    """The authority and Graph not given as options: those of the cloud ARM_METADATA_HOSTNAME names, as
+    the azuread provider finds them (entra.py cloud_endpoints), else Microsoft's public cloud."""
+    args = ctx.args
+    if args.authority and args.graph:
+        return
+    host = env_value("ARM_METADATA_HOSTNAME")
+    login, graph = DEFAULT_AUTHORITY, GRAPH
+    if host:
+        import requests
+
+        session = bounded_session(args.ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or True, ctx.timeout)
+        try:
+            login, graph = cloud_endpoints(host, session)
+        except (AnswerRefused, ValueError, requests.RequestException) as exc:
+            said = str(exc).splitlines()[0][:200] if isinstance(exc, (AnswerRefused, ValueError)) else type(exc).__name__
+            raise Blocked(PreflightExit.NO_CREDENTIALS, f"ARM_METADATA_HOSTNAME {host}: no endpoints of its cloud ({said})") from None
+    args.authority = args.authority or login
+    args.graph = args.graph or graph
+
+
 def run_preflight(args) -> int:
     chosen = set(args.only or CHECKS)
     for name in list(chosen):
         chosen |= set(NEEDS.get(name, ()))
     ctx = Context(args)
     try:
+        resolve_cloud(ctx)
         for name in CHECKS:
             if name in chosen:
                 RUNNERS[name](ctx)

@@ -24,6 +24,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import catalogue
 from .check import Diagnostic, failure_reason, multierror, validate, with_defaults
 from .clock import Operation
 from .detailed_diff import detailed_diff, summarise
@@ -118,6 +119,9 @@ class Bridge:
     def spec(self, urn: str) -> Spec:
         token = urn_type(urn)
         found = SPECS.get(token)
+        if found is None and token in catalogue.provider_resource_types():
+            raise BridgeError(f"{token}: a type upstream has, which the project's azuread plugin does not model "
+                              "(docs/real-engine.md, \"Not modelled\")")
         if found is None:
             raise BridgeError(f"unrecognized resource type: {token}")
         return found
@@ -135,6 +139,13 @@ class Bridge:
 
     # --- Check ---------------------------------------------------------------------------------
     def check(self, urn: str, news: dict) -> tuple[dict, list[str]]:
+        token = urn_type(urn)
+        if token not in SPECS and token in catalogue.provider_resource_types():
+            # A type upstream has and this plugin does not model (the program never declares it): its
+            # inputs pass Check unchanged, so that the engine hands them to the policy pack, which
+            # judges them before any step runs (docs/real-engine.md, "Not modelled"); a create,
+            # update or delete of it fails in spec() below, naming the type.
+            return {k: v for k, v in news.items() if not k.startswith("__")}, []
         spec = self.spec(urn)
         config = {k: v for k, v in news.items() if not k.startswith("__")}
         failures = [failure_reason(spec.block, d, urn_name(urn)) for d in validate(spec.block, config)]
