@@ -7,6 +7,7 @@ import pytest
 
 from conftest import (
     KEYSTORE_PASSWORD,
+    SITE,
     assert_ok,
     java_opens,
     our_application,
