@@ -35,8 +35,9 @@ help:
 	@echo "make e2e                    the real-engine tests: real CLI, language host and engine against local Entra"
 	@echo "make rehearse STACK=prod    deploy the stack's config against local Entra (kept in .rehearsal/)"
 	@echo "make package-check          install the package into a fresh venv and evaluate the example"
-	@echo "make bench                  the benchmark: floor, first run, no-op, N integrations, plan, keystores (docs/benchmarks.md)"
-	@echo "                            BENCH_ARGS=\"--rounds 9 --instructions\" adds instruction counts (valgrind)"
+	@echo "make bench                  the benchmark (docs/benchmarks.md): the offline engine against a floor, and what users"
+	@echo "                            run (up, preview, refresh, destroy) under the real engine against a floor program"
+	@echo "                            BENCH_ARGS=\"--only engine --engine-rounds 1 --engine-sizes 1\" for a quick run"
 	@echo "make clean                  remove venv/, caches and build leftovers; .pulumi-state/ only when"
 	@echo "                            no stack in it holds resources; keystore files stay"
 	@echo "make setup                  venv/ with the package (editable) and the test tools"
@@ -172,7 +173,8 @@ package-check:
 	   print("example evaluated with the installed package:", sorted(d.outputs))'
 	rm -rf .package-check
 
-# The project's benchmark (not a test): fresh processes, paired rounds, min and median against a
-# one-Application floor; the measured output with the machine is in docs/benchmarks.md.
+# The project's benchmark (not a test): fresh processes, paired rounds, ratios to a floor; the
+# real-engine case (tools/bench_real.py) needs `make tools` and is skipped without it. The method
+# and the latest table are in docs/benchmarks.md.
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)
