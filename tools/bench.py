@@ -19,7 +19,7 @@ Peak memory: ru_maxrss of each child (os.wait4), the max over its rounds.
 Bytecode: the package is compiled first (compileall), as Python caches it after a first import.
 
 Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...] [--engine-rounds 3]
-       [--engine-sizes 1,50] [--dynamic-provider] [--project-root DIR]
+       [--engine-sizes 1,50] [--dynamic-provider] [--engine-env NAME=VALUE] [--project-root DIR]
 """
 
 from __future__ import annotations
@@ -428,6 +428,9 @@ def main(argv=None) -> int:
     parser.add_argument("--engine-sizes", default="1,50", help="integrations per program in the real-engine case")
     parser.add_argument("--dynamic-provider", action="store_true",
                         help="with the real-engine case: one more round recording the dynamic-provider process")
+    parser.add_argument("--engine-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for every command of the real-engine case, both sides "
+                             "(e.g. PULUMI_SKIP_CHECKPOINTS=true, to see what the checkpoints cost)")
     parser.add_argument("--project-root", type=pathlib.Path, default=ROOT,
                         help="the checkout whose program, venv/ and .tools/ the real-engine case runs (e.g. an older release)")
     args = parser.parse_args(argv)
@@ -464,7 +467,7 @@ def main(argv=None) -> int:
         # The program's own bytecode too, for the language host and the dynamic-provider process.
         compileall.compile_dir(str(args.project_root / "components" / "mytimetable_o365"), quiet=1)
         bench_real.run(args.engine_rounds, [int(n) for n in args.engine_sizes.split(",")], args.dynamic_provider,
-                       args.project_root.resolve())
+                       args.project_root.resolve(), dict(item.split("=", 1) for item in args.engine_env))
     if args.instructions and not shutil.which("valgrind"):
         notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
     for note in notes:

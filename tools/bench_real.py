@@ -198,7 +198,7 @@ def run_pulumi(workspace, args: tuple, check: bool = True) -> Sample:
 class RealBench:
     """Local Entra in this process, the floor's fixed certificates, and fresh workspaces."""
 
-    def __init__(self, scratch: pathlib.Path, root: pathlib.Path = ROOT):
+    def __init__(self, scratch: pathlib.Path, root: pathlib.Path = ROOT, env: dict | None = None):
         from mytimetable_emulation.localentra.server import LocalEntra
         from mytimetable_o365.rules import access
 
@@ -209,6 +209,7 @@ class RealBench:
         self.deployer = self.entra.directory.add_deployer("bench", self.secret, roles=roles)
         self.fixed = self._fixed_certificates()
         self.counter = 0
+        self.env = dict(env or {})  # for both sides, e.g. PULUMI_SKIP_CHECKPOINTS=true
 
     def close(self) -> None:
         self.entra.__exit__(None, None, None)
@@ -232,7 +233,7 @@ class RealBench:
 
         self.counter += 1
         folder = self.scratch / f"{side}{size}-{self.counter}"
-        env = {"BENCH_N": str(size), **(extra_env or {})}
+        env = {"BENCH_N": str(size), **self.env, **(extra_env or {})}
         workspace = Workspace(self.root, folder, self.entra, self.deployer, self.secret, stack="bench", extra_env=env)
         config = ("config:\n  mytimetable-o365:siteUrl: https://rooster.school.nl\n"
                   f"  mytimetable-o365:keystore:\n    path: {folder / 'keystore.jks'}\n") if side == "project" else "config: {}\n"
@@ -389,10 +390,13 @@ def report_dynamic_provider(rows) -> None:
             print(f"    {tag:8} {len(starts.get(tag, []))} start(s): {described}")
 
 
-def run(rounds: int, sizes: list[int], dynamic_provider: bool = False, root: pathlib.Path = ROOT) -> None:
+def run(rounds: int, sizes: list[int], dynamic_provider: bool = False, root: pathlib.Path = ROOT,
+        env: dict | None = None) -> None:
     results = Results()
+    if env:
+        print(f"environment of every command, both sides: {' '.join(f'{k}={v}' for k, v in sorted(env.items()))}")
     with tempfile.TemporaryDirectory(prefix="mytimetable-bench-real-") as scratch:
-        bench = RealBench(pathlib.Path(scratch), root)
+        bench = RealBench(pathlib.Path(scratch), root, env)
         try:
             started = time.perf_counter()
             cycle = 0
