@@ -111,7 +111,7 @@ def _new_slot(slot: str, props: dict[str, Any], now, keep_key: bool) -> dict[str
 
 
 # The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
-# program may export them and read them back next time through a StackReference to itself.
+# program may export them and read them back next time (component/last_deployment.py).
 CERTIFICATE_STATE = ("active", *CERTIFICATE_INPUTS,
                      *(f"{slot}{field}" for slot in SLOTS for field in ("Thumbprint", "NotBefore", "NotAfter", ACTIVE_SINCE)))
 
