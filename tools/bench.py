@@ -20,6 +20,7 @@ Bytecode: the package is compiled first (compileall), as Python caches it after 
 
 Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...] [--engine-rounds 3]
        [--engine-sizes 1,50] [--dynamic-provider] [--engine-env NAME=VALUE] [--project-root DIR]
+       [--compare-root DIR]
 """
 
 from __future__ import annotations
@@ -431,6 +432,9 @@ def main(argv=None) -> int:
     parser.add_argument("--engine-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for every command of the real-engine case, both sides "
                              "(e.g. PULUMI_SKIP_CHECKPOINTS=true, to see what the checkpoints cost)")
+    parser.add_argument("--compare-root", type=pathlib.Path, default=None,
+                        help="a third side in the same cycles of the real-engine case: another checkout's program, "
+                             "package and virtualenv (e.g. the last release, with its venv/ and .tools/), for a before/after")
     parser.add_argument("--project-root", type=pathlib.Path, default=ROOT,
                         help="the checkout whose program, venv/ and .tools/ the real-engine case runs (e.g. an older release)")
     args = parser.parse_args(argv)
@@ -465,9 +469,12 @@ def main(argv=None) -> int:
         import bench_real
 
         # The program's own bytecode too, for the language host and the dynamic-provider process.
-        compileall.compile_dir(str(args.project_root / "components" / "mytimetable_o365"), quiet=1)
+        for checkout in (args.project_root, args.compare_root):
+            if checkout is not None:
+                compileall.compile_dir(str(checkout / "components" / "mytimetable_o365"), quiet=1)
         bench_real.run(args.engine_rounds, [int(n) for n in args.engine_sizes.split(",")], args.dynamic_provider,
-                       args.project_root.resolve(), dict(item.split("=", 1) for item in args.engine_env))
+                       args.project_root.resolve(), dict(item.split("=", 1) for item in args.engine_env),
+                       args.compare_root.resolve() if args.compare_root else None)
     if args.instructions and not shutil.which("valgrind"):
         notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
     for note in notes:

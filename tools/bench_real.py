@@ -21,9 +21,10 @@ reaped (language host, plugins, the dynamic-provider process), from os.wait4; th
 memory (the CLI process's VmHWM, polled from /proc); and the whole process tree's peak resident
 memory (the sum over the tree, polled every 0.1 s). State: the bytes of `pulumi stack export`
 after the first up and after the second, per integration.
-Each ratio is the project's over the floor's of the same round; the report gives the min, median
-and max of the per-round ratios, so that the machine's drift between minutes cancels and its
-noise shows. A round runs the sizes below 10 integrations SMALL_CYCLES times (their commands take
+Each ratio is a side's over the floor's of the same cycle; the report gives the min, median
+and max of the per-cycle ratios, so that the machine's drift between minutes cancels and its
+noise shows. `--compare-root` adds a third side, another checkout (e.g. the last release) run in
+the same cycles, for a before/after that meets the same load. A round runs the sizes below 10 integrations SMALL_CYCLES times (their commands take
 seconds, as long as a burst of this machine's slowness) and each larger size once.
 
 The dynamic-provider process (`--dynamic-provider`): one extra round of the project alone, with
@@ -198,11 +199,15 @@ def run_pulumi(workspace, args: tuple, check: bool = True) -> Sample:
 class RealBench:
     """Local Entra in this process, the floor's fixed certificates, and fresh workspaces."""
 
-    def __init__(self, scratch: pathlib.Path, root: pathlib.Path = ROOT, env: dict | None = None):
+    def __init__(self, scratch: pathlib.Path, root: pathlib.Path = ROOT, env: dict | None = None,
+                 release: pathlib.Path | None = None):
         from mytimetable_emulation.localentra.server import LocalEntra
         from mytimetable_o365.rules import access
 
         self.scratch, self.root = scratch, root
+        # Whose checkout each side runs: a "release" side runs another checkout's program, package
+        # and virtualenv (e.g. the last release) in the same cycles, for a before/after in one run.
+        self.roots = {"project": root, "floor": root, **({"release": release} if release else {})}
         self.entra = LocalEntra(scratch / "entra").__enter__()
         roles = access.least_app_permissions(access.requirements_for("application", False, True))
         self.secret = "bench-deployer-secret"
@@ -228,31 +233,33 @@ class RealBench:
         return fixed
 
     def workspace(self, side: str, size: int, extra_env: dict | None = None):
-        """A new stack for `side` ("project" or "floor") at `size` integrations."""
+        """A new stack for `side` ("project", "release" or "floor") at `size` integrations."""
         from mytimetable_emulation.realengine.workspace import Workspace
 
         self.counter += 1
         folder = self.scratch / f"{side}{size}-{self.counter}"
         env = {"BENCH_N": str(size), **self.env, **(extra_env or {})}
-        workspace = Workspace(self.root, folder, self.entra, self.deployer, self.secret, stack="bench", extra_env=env)
+        # The app names derive from the stack's name (MyTimetable-<stack>) and must differ between
+        # sides that are deployed at once (prevent_duplicate_names).
+        stack = {"project": "bench", "release": "release"}.get(side, side)
+        workspace = Workspace(self.roots[side], folder, self.entra, self.deployer, self.secret, stack=stack, extra_env=env)
         config = ("config:\n  mytimetable-o365:siteUrl: https://rooster.school.nl\n"
-                  f"  mytimetable-o365:keystore:\n    path: {folder / 'keystore.jks'}\n") if side == "project" else "config: {}\n"
+                  f"  mytimetable-o365:keystore:\n    path: {folder / 'keystore.jks'}\n") if side != "floor" else "config: {}\n"
         workspace.create(config)
         if side == "floor":
             (workspace.project / "__main__.py").write_text(FLOOR_PROGRAM)
             (workspace.project / "floor.json").write_text(json.dumps(self.fixed))
         elif size > 1:
-            (workspace.project / "__main__.py").write_text(PROJECT_PROGRAM)
+            (workspace.project / "__main__.py").write_text(PROJECT_PROGRAM)  # the same for a release
         return workspace
 
     def left_in_entra(self) -> int:
         objects = self.entra.directory.project_objects()
         return sum(len(v) for v in objects.values())
 
-    def round(self, results: Results, size: int, project_first: bool) -> None:
-        sides = [("project", self.workspace("project", size)), ("floor", self.workspace("floor", size))]
-        if not project_first:
-            sides.reverse()
+    def round(self, results: Results, size: int, cycle: int) -> None:
+        sides = [(side, self.workspace(side, size)) for side in self.roots]
+        sides = sides[cycle % len(sides):] + sides[:cycle % len(sides)]  # who goes first turns by cycle
         for name, args in COMMANDS:
             for side, workspace in sides:
                 results.add((size, side, name), run_pulumi(workspace, args))
@@ -322,9 +329,9 @@ def _spread(values: list[float]) -> str:
     return f"{min(values):.2f} {statistics.median(values):.2f} {max(values):.2f}"
 
 
-def ratios(results: Results, size: int, command: str, metric: str) -> list[float]:
-    project, floor = results.samples[(size, "project", command)], results.samples[(size, "floor", command)]
-    return [getattr(p, metric) / getattr(f, metric) for p, f in zip(project, floor, strict=True)]
+def ratios(results: Results, size: int, command: str, metric: str, side: str = "project") -> list[float]:
+    ours, floor = results.samples[(size, side, command)], results.samples[(size, "floor", command)]
+    return [getattr(p, metric) / getattr(f, metric) for p, f in zip(ours, floor, strict=True)]
 
 
 def state_per_integration(results: Results, sizes: list[int], side: str, when: str) -> float:
@@ -336,44 +343,46 @@ def state_per_integration(results: Results, sizes: list[int], side: str, when: s
     return (statistics.median(results.state[(high, side, when)]) - statistics.median(results.state[(low, side, when)])) / (high - low)
 
 
-def report(results: Results, sizes: list[int], rounds: int) -> None:
-    cycles = ", ".join(f"N={size}: {len(results.samples[(size, 'project', 'up')])}" for size in sizes)
-    print(f"\nreal engine (Pulumi CLI, language host, engine; local Entra), {rounds} round(s) ({cycles} cycles), "
-          "each ratio the project's over the floor's of the same cycle: min median max")
+def report(results: Results, sizes: list[int], rounds: int, side: str = "project", label: str = "this checkout") -> None:
+    cycles = ", ".join(f"N={size}: {len(results.samples[(size, side, 'up')])}" for size in sizes)
+    print(f"\nreal engine (Pulumi CLI, language host, engine; local Entra), {label}, {rounds} round(s) ({cycles} cycles), "
+          "each ratio its side's over the floor's of the same cycle: min median max")
     print(f"{'command':22} {'project s':>9} {'floor s':>8} {'wall ratio':>16} {'CPU ratio':>16} "
           f"{'engine MiB':>11} {'ratio':>5} {'tree MiB':>9}")
     for size in sizes:
         for command, _ in COMMANDS:
-            project = results.samples[(size, "project", command)]
+            ours = results.samples[(size, side, command)]
             floor = results.samples[(size, "floor", command)]
-            engine = statistics.median(s.engine_peak for s in project) / 1024
+            engine = statistics.median(s.engine_peak for s in ours) / 1024
             engine_floor = statistics.median(s.engine_peak for s in floor) / 1024
-            tree = statistics.median(s.tree_peak for s in project) / 1024
+            tree = statistics.median(s.tree_peak for s in ours) / 1024
             tree_floor = statistics.median(s.tree_peak for s in floor) / 1024
-            print(f"{f'{command}, N={size}':22} {statistics.median(s.wall for s in project):9.2f} "
-                  f"{statistics.median(s.wall for s in floor):8.2f} {_spread(ratios(results, size, command, 'wall')):>16} "
-                  f"{_spread(ratios(results, size, command, 'cpu')):>16} {engine:5.0f}/{engine_floor:<5.0f} "
+            print(f"{f'{command}, N={size}':22} {statistics.median(s.wall for s in ours):9.2f} "
+                  f"{statistics.median(s.wall for s in floor):8.2f} {_spread(ratios(results, size, command, 'wall', side)):>16} "
+                  f"{_spread(ratios(results, size, command, 'cpu', side)):>16} {engine:5.0f}/{engine_floor:<5.0f} "
                   f"{engine / engine_floor:5.2f} {tree:4.0f}/{tree_floor:<4.0f}")
     drift = []
     for size in sizes:
         for command, _ in COMMANDS:
             walls = [s.wall for s in results.samples[(size, "floor", command)]]
             drift.append(f"{command} N={size} {max(walls) / min(walls):.2f}")
-    print("\nthe floor's own spread, its slowest round over its fastest: " + ", ".join(drift))
+    print("\nthe floor's own spread, its slowest cycle over its fastest: " + ", ".join(drift))
     print("\nstate (bytes of `pulumi stack export`, median):")
-    for when, label in (("first", "after the first up"), ("second", "after a second up")):
-        line = ", ".join(f"N={size} {statistics.median(results.state[(size, 'project', when)]):.0f} / "
+    for when, title in (("first", "after the first up"), ("second", "after a second up")):
+        line = ", ".join(f"N={size} {statistics.median(results.state[(size, side, when)]):.0f} / "
                          f"{statistics.median(results.state[(size, 'floor', when)]):.0f}" for size in sizes)
-        ours = state_per_integration(results, sizes, "project", when)
-        floor = state_per_integration(results, sizes, "floor", when)
-        print(f"  {label}: project / floor {line}; per integration {ours:.0f} / {floor:.0f} = {ours / floor:.2f}x")
-    print("\ngoals (median of the per-round wall ratios; goals, not tests):")
-    ours = state_per_integration(results, sizes, "project", "first")
-    floor = state_per_integration(results, sizes, "floor", "first")
-    print(f"  {'state per integration':24} <= {STATE_GOAL:.2f}x: {'met' if ours / floor <= STATE_GOAL else 'NOT met'} ({ours / floor:.2f}x)")
+        ours_bytes = state_per_integration(results, sizes, side, when)
+        floor_bytes = state_per_integration(results, sizes, "floor", when)
+        print(f"  {title}: {side} / floor {line}; per integration {ours_bytes:.0f} / {floor_bytes:.0f} = "
+              f"{ours_bytes / floor_bytes:.2f}x")
+    print("\ngoals (median of the per-cycle wall ratios; goals, not tests):")
+    ours_bytes = state_per_integration(results, sizes, side, "first")
+    floor_bytes = state_per_integration(results, sizes, "floor", "first")
+    print(f"  {'state per integration':24} <= {STATE_GOAL:.2f}x: {'met' if ours_bytes / floor_bytes <= STATE_GOAL else 'NOT met'} "
+          f"({ours_bytes / floor_bytes:.2f}x)")
     for size, command, limit in GOALS:
-        if (size, "project", command) in results.samples:
-            ratio = statistics.median(ratios(results, size, command, "wall"))
+        if (size, side, command) in results.samples:
+            ratio = statistics.median(ratios(results, size, command, "wall", side))
             print(f"  {f'{command}, N={size}':24} <= {limit:.2f}x: {'met' if ratio <= limit else 'NOT met'} ({ratio:.2f}x)")
 
 
@@ -391,19 +400,19 @@ def report_dynamic_provider(rows) -> None:
 
 
 def run(rounds: int, sizes: list[int], dynamic_provider: bool = False, root: pathlib.Path = ROOT,
-        env: dict | None = None) -> None:
+        env: dict | None = None, release: pathlib.Path | None = None) -> None:
     results = Results()
     if env:
         print(f"environment of every command, both sides: {' '.join(f'{k}={v}' for k, v in sorted(env.items()))}")
     with tempfile.TemporaryDirectory(prefix="mytimetable-bench-real-") as scratch:
-        bench = RealBench(pathlib.Path(scratch), root, env)
+        bench = RealBench(pathlib.Path(scratch), root, env, release)
         try:
             started = time.perf_counter()
             cycle = 0
             for round_ in range(rounds):
                 for size in sizes:
                     for _ in range(SMALL_CYCLES if size < 10 else 1):
-                        bench.round(results, size, project_first=cycle % 2 == 0)
+                        bench.round(results, size, cycle)
                         cycle += 1
                 print(f"  real-engine round {round_ + 1}/{rounds} done, {time.perf_counter() - started:.0f} s so far",
                       file=sys.stderr, flush=True)
@@ -411,6 +420,8 @@ def run(rounds: int, sizes: list[int], dynamic_provider: bool = False, root: pat
         finally:
             bench.close()
     if rounds:
-        report(results, sizes, rounds)
+        report(results, sizes, rounds, "project", f"the checkout at {root}")
+        if release:
+            report(results, sizes, rounds, "release", f"the checkout at {release} (same cycles)")
     if rows:
         report_dynamic_provider(rows)
