@@ -230,8 +230,9 @@ def _hand_over(news: dict[str, Any]) -> dict[str, Any]:
     if digest not in ("", UNKNOWN):
         with _hand_over_lock:
             _requested_passwords[digest] = requested
-    return {"thumbprint": thumbprint, "format": news.get("format"), "alias": news.get("alias"),
-            "requestedPassword": digest, "path": news.get("path")}
+    checked = {"thumbprint": thumbprint, "format": news.get("format"), "alias": news.get("alias"),
+               "requestedPassword": digest, "path": news.get("path")}
+    return {name: checked[name] for name in KEYSTORE_INPUTS}
 
 
 def _taken_over(name: str, store: dict[str, Any], key: str) -> Any:
@@ -288,7 +289,7 @@ class KeystoreProvider(ResourceProvider):
         return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [name for name in ("thumbprint", "format", "alias", "path") if (olds.get(name) or "") != (news.get(name) or "")]
+        changed = [name for name in (*KEYSTORE_CONTENT_INPUTS, "path") if (olds.get(name) or "") != (news.get(name) or "")]
         retired = any(name in olds for name in KEYSTORE_RETIRED)
         changes = bool(changed) or retired or _password_changed(olds, news.get("requestedPassword") or "")
         return DiffResult(changes=changes, replaces=[], stables=[], delete_before_replace=False)
