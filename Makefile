@@ -25,7 +25,7 @@ export PULUMI
 
 POLICY_PACK := policy
 
-.PHONY: help setup jdk pulumi-cli up preview plan preflight test keystore clean package-check tools e2e rehearse lint bench \
+.PHONY: help setup jdk pulumi-cli up preview plan preflight test keystore clean package-check tools tools-python e2e rehearse lint bench \
 	azurite actionlint stacks drift deliver-keystore
 
 # `make` alone: what each target does.
@@ -51,8 +51,9 @@ help:
 	@echo "                            BACKEND=azurite the state is in an azblob:// container in Azurite"
 	@echo "make stacks [CHANGED_SINCE=ref]  the stacks (Pulumi.<stack>.yaml) as JSON, for the workflows"
 	@echo "make package-check          install the package into a fresh venv and evaluate the example"
-	@echo "make bench                  the benchmark: floor, first run, no-op, N integrations, plan, keystores (docs/benchmarks.md)"
-	@echo "                            BENCH_ARGS=\"--rounds 9 --instructions\" adds instruction counts (valgrind)"
+	@echo "make bench                  the benchmark (docs/benchmarks.md): the offline engine against a floor, and what users"
+	@echo "                            run (up, preview, refresh, destroy) under the real engine against a floor program"
+	@echo "                            BENCH_ARGS=\"--only engine --engine-rounds 1 --engine-sizes 1\" for a quick run"
 	@echo "make clean                  remove venv/, caches and build leftovers; .pulumi-state/ only when"
 	@echo "                            no stack in it holds resources; keystore files stay"
 	@echo "make setup                  venv/ with the package (editable) and the test tools"
@@ -109,6 +110,11 @@ tools:
 	@command -v go >/dev/null || { echo "make tools: needs Go (https://go.dev/doc/install)" >&2; exit 1; }
 	bash tools/build.sh
 
+# What a rehearsal needs of the tools: the CLI, the Python language host and the plugin scripts.
+tools-python:
+	@command -v go >/dev/null || { echo "make rehearse: needs Go (https://go.dev/doc/install)" >&2; exit 1; }
+	bash tools/build.sh python
+
 # Azurite, Microsoft's Azure Storage emulator (tools/azurite/package-lock.json), into .tools/azurite/
 # with npm ci; needs Node.js and npm. Later runs: a second.
 azurite:
@@ -122,7 +128,7 @@ e2e: setup jdk tools azurite
 
 # A real `pulumi up` and no-change preview of STACK's config against local Entra, in .rehearsal/STACK;
 # BACKEND=azurite keeps its state in an azblob:// container in Azurite (installed first).
-rehearse: setup tools $(if $(filter azurite,$(BACKEND)),azurite)
+rehearse: setup tools-python $(if $(filter azurite,$(BACKEND)),azurite)
 	$(VENV)/bin/mytimetable-o365 rehearse --stack="$$STACK" $${BACKEND:+--backend="$$BACKEND"}
 
 plan: setup
@@ -256,7 +262,8 @@ package-check:
 	head -3 .package-check/plan.txt
 	rm -rf .package-check
 
-# The project's benchmark (not a test): fresh processes, paired rounds, min and median against a
-# one-Application floor; the measured output with the machine is in docs/benchmarks.md.
+# The project's benchmark (not a test): fresh processes, paired rounds, ratios to a floor; the
+# real-engine case (tools/bench_real.py) needs `make tools` and is skipped without it. The method
+# and the latest table are in docs/benchmarks.md.
 bench: setup
 	$(PY) tools/bench.py $(BENCH_ARGS)

@@ -11,11 +11,16 @@ median ratio to a floor run right next to it (before it in even rounds, after it
   N=1/10/50  no-op of a program with N integrations (output prefixes i0.., own app names and paths)
   plan       `mytimetable-o365 plan --stack prod --project-dir <a temp copy>`
   jks/pkcs12 rules/keystore.py build_keystore of one 2048-bit key, in a fresh process
-  keytool    `keytool -importkeystore` of the same key (PKCS#12 -> JKS), in a fresh JVM
+  keytool    `keytool -importkeystore` of the same key (PKCS#12 -> JKS), in a fresh JVM, from the
+             PKCS#12 `openssl pkcs12 -export` writes (as the manual procedure makes it; the
+             package's own PKCS#12 where openssl is missing)
+  engine     what users run under the real engine, paired with a floor program (tools/bench_real.py)
 Peak memory: ru_maxrss of each child (os.wait4), the max over its rounds.
 Bytecode: the package is compiled first (compileall), as Python caches it after a first import.
 
-Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...]
+Usage: venv/bin/python tools/bench.py [--rounds 7] [--only floor,first,...] [--engine-rounds 3]
+       [--engine-sizes 1,50] [--dynamic-provider] [--engine-env NAME=VALUE] [--project-root DIR]
+       [--compare-root DIR]
 """
 
 from __future__ import annotations
@@ -217,6 +222,13 @@ class Bench:
             (self.scratch / "cert.pem").write_text(cert_pem)
             (self.scratch / "key.pem").write_text(key_pem)
             (self.scratch / "src.p12").write_bytes(build_keystore(cert_pem, key_pem, "pkcs12", "mytimetable", PASSWORD))
+            if shutil.which("openssl"):
+                # The manual procedure's PKCS#12 (README, the portal steps): what `openssl pkcs12
+                # -export` writes (OpenSSL 3: PBES2 with AES-256-CBC, PBKDF2 and an HMAC-SHA256 MAC).
+                # keytool reads that one, as an operator following the steps feeds it.
+                subprocess.run(["openssl", "pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem", "-name", "mytimetable",
+                                "-passout", f"pass:{PASSWORD}", "-out", "src.p12"], cwd=self.scratch, check=True,
+                               capture_output=True)
             info = inspect_certificate(cert_pem)
             self.sdk_env = {"BENCH_NOT_BEFORE": rfc3339(info.not_before), "BENCH_NOT_AFTER": rfc3339(info.not_after)}
         for case in cases:
@@ -289,13 +301,13 @@ class Bench:
 LABELS = {"floor": "floor (one azuread.Application)", "first": "first run (__main__.py, prod)",
           "noop": "no-op (prior = first run)", "multi1": "N=1 integration, no-op", "multi10": "N=10 integrations, no-op",
           "multi50": "N=50 integrations, no-op", "plan": "plan --stack prod (CLI)", "jks": "keystore build jks (process)",
-          "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore p12->jks (JVM)",
+          "pkcs12": "keystore build pkcs12 (process)", "keytool": "keytool -importkeystore openssl p12->jks",
           "real-floor": "real CLI: preview, one Application", "real-noop": "real CLI: preview no-op, __main__.py",
           "sdk1": "SDK floor: 1 group, no-op", "sdk50": "SDK floor: 50 groups, no-op"}
 PROGRAM_CASES = ("first", "noop", "multi1", "multi10", "multi50", "plan")
 PAIRED_CASES = PROGRAM_CASES + ("sdk1", "sdk50")  # each run next to floor runs (see main)
 ALL_CASES = ("floor", "first", "noop", "multi1", "multi10", "multi50", "sdk1", "sdk50", "plan", "jks", "pkcs12",
-             "keytool", "real-floor", "real-noop")
+             "keytool", "real-floor", "real-noop", "engine")
 # The real engine's no-op floor: one azuread.Application, previewed by the real CLI against local Entra.
 REAL_FLOOR_PROGRAM = """import pulumi_azuread as azuread
 azuread.Application("floor", display_name="Bench floor", sign_in_audience="AzureADMyOrg")
@@ -412,35 +424,73 @@ def main(argv=None) -> int:
     parser.add_argument("--child", nargs=2, metavar=("CASE", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--instructions", action="store_true",
                         help="also count each program case's instructions once with valgrind (slow; noise-free)")
+    parser.add_argument("--engine-rounds", type=int, default=int(os.environ.get("BENCH_ENGINE_ROUNDS", "3")),
+                        help="rounds of the real-engine case (each: up, preview, refresh, up again, destroy per size and side)")
+    parser.add_argument("--engine-sizes", default="1,50", help="integrations per program in the real-engine case")
+    parser.add_argument("--dynamic-provider", action="store_true",
+                        help="with the real-engine case: one more round recording the dynamic-provider process")
+    parser.add_argument("--engine-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for every command of the real-engine case, both sides "
+                             "(e.g. PULUMI_SKIP_CHECKPOINTS=true, to see what the checkpoints cost)")
+    parser.add_argument("--compare-root", type=pathlib.Path, default=None,
+                        help="a third side in the same cycles of the real-engine case: another checkout's program, "
+                             "package and virtualenv (e.g. the last release, with its venv/ and .tools/), for a before/after")
+    parser.add_argument("--project-root", type=pathlib.Path, default=ROOT,
+                        help="the checkout whose program, venv/ and .tools/ the real-engine case runs (e.g. an older release)")
     args = parser.parse_args(argv)
     if args.child:
         child(*args.child)
         return 0
     cases = [c for c in ALL_CASES if not args.only or c in args.only.split(",")]
-    if "floor" not in cases:
+    engine = "engine" in cases
+    if engine:
+        cases.remove("engine")
+    if cases and "floor" not in cases:
         cases.insert(0, "floor")
     keytool = shutil.which("keytool")
     notes = []
     if "keytool" in cases and not keytool:
         cases.remove("keytool")
         notes.append("keytool: skipped, no keytool on PATH (make jdk)")
-    if not (ROOT / ".tools" / "bin" / "pulumi").exists():
+    if not (args.project_root / ".tools" / "bin" / "pulumi").exists():
         cases = [c for c in cases if not c.startswith("real")]
-        notes.append("real CLI: skipped, no .tools/bin/pulumi (make tools)")
+        engine = False
+        notes.append("real CLI and engine: skipped, no .tools/bin/pulumi (make tools)")
     # The package's bytecode, as a user's Python has it from the second run on: Python caches it in
     # __pycache__ at the first import, unless PYTHONDONTWRITEBYTECODE is set (it is on some machines,
     # this one included). Compiled once here, untimed, so that no case pays a compilation per run
     # that pulumi and pulumi_azuread (compiled by pip at install) never pay.
     compileall.compile_dir(str(ROOT / "components" / "mytimetable_o365"), quiet=1)
     print(machine(), flush=True)
-    print(f"rounds: {args.rounds}, each case a fresh process, cases alternating within a round", flush=True)
+    if cases:
+        print(f"rounds: {args.rounds}, each case a fresh process, cases alternating within a round", flush=True)
+        run_offline(cases, args.rounds, args.instructions, keytool)
+    if engine:
+        import bench_real
+
+        # The program's own bytecode too, for the language host and the dynamic-provider process.
+        for checkout in (args.project_root, args.compare_root):
+            if checkout is not None:
+                compileall.compile_dir(str(checkout / "components" / "mytimetable_o365"), quiet=1)
+        bench_real.run(args.engine_rounds, [int(n) for n in args.engine_sizes.split(",")], args.dynamic_provider,
+                       args.project_root.resolve(), dict(item.split("=", 1) for item in args.engine_env),
+                       args.compare_root.resolve() if args.compare_root else None)
+    if args.instructions and not shutil.which("valgrind"):
+        notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
+    for note in notes:
+        print(note)
+    return 0
+
+
+def run_offline(cases: list, rounds: int, count_instructions: bool, keytool: str | None) -> None:
+    """The offline cases: `rounds` rounds, then the report."""
     with tempfile.TemporaryDirectory(prefix="mytimetable-bench-") as scratch:
         bench = Bench(pathlib.Path(scratch), keytool)
         ready = bench.prepare(cases)
         times = {c: [] for c in cases}
         adjacent: dict = {c: [] for c in cases}
         rss = {c: 0 for c in cases}
-        for round_ in range(args.rounds):
+        for round_ in range(rounds):
             # Rotate the order each round, so that no case always runs right after the same one.
             order = cases[round_ % len(cases):] + cases[:round_ % len(cases)]
             for case in order:
@@ -462,16 +512,11 @@ def main(argv=None) -> int:
                     times[case].append(wall)
                     rss[case] = max(rss[case], peak)
         bench_counts = {}
-        if args.instructions and shutil.which("valgrind"):
+        if count_instructions and shutil.which("valgrind"):
             for case in cases:
                 if case in ("floor", "first", "noop", "multi1", "multi10", "multi50", "sdk1", "sdk50"):
                     bench_counts[case] = bench.count(case, ready)
     report(cases, times, adjacent, rss, bench_counts)
-    if args.instructions and not shutil.which("valgrind"):
-        notes.append("instructions: skipped, no valgrind on PATH (apt-get install valgrind)")
-    for note in notes:
-        print(note)
-    return 0
 
 
 if __name__ == "__main__":

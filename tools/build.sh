@@ -8,7 +8,9 @@
 # requirements.txt (pulumi-azuread, whose version the azuread plugin answers with), and
 # examples/typescript/package-lock.json (the TypeScript example's @pulumi/pulumi, from npm).
 # docs/real-engine.md says why each is what it is.
-# `bash tools/build.sh actionlint` builds actionlint alone (seconds; `make lint` needs only it).
+# `bash tools/build.sh actionlint` builds actionlint alone (seconds; `make lint` needs only it);
+# `bash tools/build.sh python` the CLI, the Python language host and the plugin scripts alone (what
+# `make rehearse` needs: a newcomer's first command waits for no YAML or Node.js host).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.tools/bin"
@@ -39,10 +41,15 @@ build() {
   echo "tools: $binary $version built in $((SECONDS - start)) s, $(du -h "$folder/$binary" | cut -f1)"
 }
 
-# actionlint reports its version from the module's build information: no -X needed.
-build "$root/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint "$out" actionlint github.com/rhysd/actionlint - \
-  osusergo,grpcnotrace
-if [[ "${1:-}" == actionlint ]]; then
+what="${1:-all}"
+case "$what" in all|actionlint|python) ;; *) echo "tools/build.sh: all, actionlint or python, not $what" >&2; exit 2 ;; esac
+
+if [[ "$what" != python ]]; then
+  # actionlint reports its version from the module's build information: no -X needed.
+  build "$root/tools/actionlint" github.com/rhysd/actionlint/cmd/actionlint "$out" actionlint github.com/rhysd/actionlint - \
+    osusergo,grpcnotrace
+fi
+if [[ "$what" == actionlint ]]; then
   exit 0
 fi
 
@@ -56,6 +63,12 @@ sdk_dir="$(cd "$root/tools/language-host" && go list -m -f '{{.Dir}}' github.com
 install -m 0755 "$sdk_dir/python/cmd/pulumi-language-python-exec" "$libexec/pulumi-language-python-exec"
 install -m 0755 "$root/tools/plugins/pulumi-language-python.sh" "$out/pulumi-language-python"
 install -m 0755 "$root/tools/plugins/pulumi-resource-pulumi-python.sh" "$out/pulumi-resource-pulumi-python"
+# Not on PATH: the workspace installs it as the azuread plugin of the pinned version.
+install -m 0755 "$root/tools/plugins/pulumi-resource-azuread.sh" "$plugins/pulumi-resource-azuread"
+if [[ "$what" == python ]]; then
+  "$out/pulumi" version
+  exit 0
+fi
 # The YAML language host runs Pulumi YAML programs (examples/yaml/); the CLI finds it on PATH. Built as
 # upstream releases it (pulumi-yaml .goreleaser.yml: CGO off, -s -w, the version in pkg/version).
 build "$root/tools/yaml-host" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml "$out" pulumi-language-yaml \
@@ -78,6 +91,4 @@ if command -v npm >/dev/null; then
 else
   echo "tools: no npm here: the TypeScript example's real-engine test will be skipped" >&2
 fi
-# Not on PATH: the workspace installs it as the azuread plugin of the pinned version.
-install -m 0755 "$root/tools/plugins/pulumi-resource-azuread.sh" "$plugins/pulumi-resource-azuread"
 "$out/pulumi" version

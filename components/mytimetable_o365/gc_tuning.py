@@ -13,7 +13,7 @@ import gc
 # transfer_properties), alive until the program ends. CPython's cyclic collector runs a young
 # collection whenever allocations minus deallocations pass the first threshold (700 by default,
 # https://docs.python.org/3/library/gc.html#gc.set_threshold) and walks those survivors again and
-# again, finding almost no garbage. Measured on a no-op of 50 integrations (docs/benchmarks.md):
+# again, finding almost no garbage. Measured on a no-op of 50 integrations (tools/bench.py, 2026-12):
 # 0.92-1.16 s of evaluation at the default, 0.53-0.65 s at 50,000, peak memory +1.3 MiB; 10,000
 # and 20,000 gave 0.69-0.78 s, 100,000 no more than 50,000. mypy raises it the same way for its build
 # (python/mypy#5734, mypy/build.py).
@@ -33,7 +33,7 @@ def collect_garbage_less_often() -> None:
 # Modules/gcmodule.c does not ask whether the collector is enabled). After a Pulumi program that
 # is nearly everything it allocated, garbage included: each Output leaves a reference cycle behind
 # (the closure pulumi/runtime/rpc.py contains_unknowns defines on each call), 118,000 objects after
-# 50 integrations. Measured (docs/benchmarks.md): about 100 M instructions on a no-op of one
+# 50 integrations. Measured (tools/bench.py --instructions, 2026-12): about 100 M instructions on a no-op of one
 # integration, 7% of a one-Application program, 216 M and 0.2-0.4 s of wall time on one of 50.
 # The language host waits for the program's process to exit before it answers the engine
 # (pulumi-language-python v3.79.0, the host `make tools` builds, main.go Run: cmd.Run()), so

@@ -119,12 +119,14 @@ def test_a_dynamic_provider_that_leaves_diff_to_the_engine_is_refused(tmp_path, 
         evaluate(lambda: Thing("t", _NoDiffProvider(), "a"), config={}, prior=first)
 
 
-def test_an_update_that_drops_outputs_is_refused(tmp_path, monkeypatch):
+def test_an_update_keeps_exactly_the_outputs_the_provider_returns_as_the_engine_does(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     first = evaluate(lambda: Thing("t", _DroppingProvider(), "a"), config={})
+    assert first.named("t").outputs["extra"] == "x"
     assert evaluate(lambda: Thing("t", _DroppingProvider(), "a"), config={}, prior=first).changes() == []
-    with pytest.raises(EmulatedEngineError, match="dropped outputs"):
-        evaluate(lambda: Thing("t", _DroppingProvider(), "b"), config={}, prior=first)
+    updated = evaluate(lambda: Thing("t", _DroppingProvider(), "b"), config={}, prior=first)
+    assert updated.named("t").operation == "update"
+    assert updated.named("t").outputs == {"value": "b"}  # "extra" is gone, as a provider's new layout drops it
 
 
 def test_force_new_inputs_replace_and_others_update(tmp_path, monkeypatch):

@@ -42,7 +42,9 @@ def test_the_providers_are_pickled_by_reference_to_their_pinned_module_and_class
 
 def test_keystore_diff_ignores_a_generated_password_and_sees_a_moved_path():
     provider = KeystoreProvider()
-    olds = {"certificatePem": "c", "privateKeyPem": "k", "format": "jks", "alias": "a", "requestedPassword": "",
-            "path": "keystore-prod.jks", "password": "generated-secret"}
-    assert provider.diff("id", olds, {**olds, "password": None}).changes is False
-    assert provider.diff("id", olds, {**olds, "path": "elsewhere.jks"}).changes is True
+    olds = {"thumbprint": "AB" * 20, "format": "jks", "alias": "a", "path": "keystore-prod.jks",
+            "passwordRequested": False, "password": "generated-secret", "keystore": "...", "storedAlias": "a"}
+    news = {"thumbprint": "AB" * 20, "format": "jks", "alias": "a", "requestedPassword": "", "path": "keystore-prod.jks"}
+    assert provider.diff("id", olds, news).changes is False
+    assert provider.diff("id", olds, {**news, "path": "elsewhere.jks"}).changes is True
+    assert provider.diff("id", olds, {**news, "thumbprint": "CD" * 20}).changes is True

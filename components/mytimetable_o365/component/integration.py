@@ -339,7 +339,7 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
 
         def check(outputs: dict):
             # The last deployment's values only feed these warnings, so one apply on the shared
-            # reference's outputs with plain lookups serves all three: no Output per value read.
+            # read's outputs with plain lookups serves all three: no Output per value read.
             last = {name: outputs.get(output) for name, output in output_names.items()}
             if not settings.certificate.bring_your_own:
                 warn_when_rotation_due(settings, last["certificateRenewAt"], last["certificateState"])
@@ -347,8 +347,8 @@ class MyTimetableO365Integration(pulumi.ComponentResource):
                 warn_when_own_certificate_replaced(settings, last["certificateThumbprint"])
             return warn_when_keystore_not_delivered(settings, last["keystore"], current_keystore)
 
-        # Chained to the reference, so that the engine's output tracking waits for the checks.
-        last_deployment(self._name, self).outputs.apply(check)
+        # Chained to the read, so that the engine's output tracking waits for the checks.
+        last_deployment(self).apply(check)
 
     def output_name(self, name: str) -> str:
         """The stack output `name` (as documented) under this integration's output prefix."""

@@ -17,7 +17,12 @@ the engine. The check compares the file's SHA-256 with the keystore the stack ho
 `keystore.delivery: elsewhere` (the pipeline delivers it, e.g. to Key Vault): a missing local
 file is expected and not reported; a file that is there but stale still is.
 
-A stack reads its own previous outputs through a StackReference to itself (pulumi/pulumi#3722).
+A stack reads its own previous outputs (pulumi/pulumi#3722) with the invoke behind every
+StackReference, `pulumi:pulumi:readStackOutputs`, not with a StackReference resource: a
+StackReference keeps what it read as its own outputs in the state, so from the second `up` on the
+state held a second copy of every stack output, secrets included (the keystore and its password of
+every integration), rewritten with each checkpoint. The invoke reads the same (pulumi/pulumi pkg/v3
+resource/deploy/builtins.go, Invoke -> readStackReference) and leaves nothing in the state.
 These warnings live here, not beside the dynamic providers: resources/providers.py's module path
 is pinned in every stack's state, so it changes only when a provider must.
 """
@@ -39,32 +44,30 @@ from ..rules.certificate import inspect_certificate, rotation_notice
 from ..rules.config_values import NAMESPACE
 from ..rules.settings import Settings
 
-# One reference per deployment (per running program), shared by every integration in it: keyed by
-# the engine connection the program runs against, as resources/hooks.py keys its hooks.
-_references: weakref.WeakKeyDictionary[Any, pulumi.StackReference] = weakref.WeakKeyDictionary()
+# The builtin provider's read of a stack's outputs (the engine answers it itself).
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+# One read per deployment (per running program), shared by every integration in it: keyed by the
+# engine connection the program runs against, as resources/hooks.py keys its hooks.
+_reads: weakref.WeakKeyDictionary[Any, pulumi.Output] = weakref.WeakKeyDictionary()
 
 
-def last_deployment(name: str, parent: pulumi.Resource) -> pulumi.StackReference:
-    """This stack's outputs as its last deployment left them.
+def last_deployment(parent: pulumi.Resource | None) -> pulumi.Output:
+    """This stack's outputs as its last deployment left them, as one dict ({} on a first deployment).
 
-    A stack may read its own previous outputs through a StackReference to itself
-    (pulumi/pulumi#3722): the engine reads the last saved state, so in preview and up alike it
-    sees the previous update's outputs (none on a first deployment). `get_organization()` is
-    "organization" on the file backends, which they accept. One reference per program: the first
-    integration to ask makes it, named `<its name>-last-deployment` and parented to it (the name
-    every one-integration stack has always had), and the others share it; they read their own
-    outputs from its `outputs` under their output prefix, by plain lookups in one apply
-    (component/integration.py): the SDK's `get_output` passes the whole `outputs` through
-    `Output.all`, which lifts every output of the stack into an Output of its own on each call,
-    N integrations x 16 N Outputs.
+    The engine reads the last saved state, so in preview and up alike it sees the previous
+    update's outputs. `get_organization()` is "organization" on the file backends, which they
+    accept. One read per program: the first integration to ask makes it (parented to itself) and
+    the others share it; each reads its own outputs from the dict under its output prefix, by plain
+    lookups in one apply (component/integration.py).
     """
     from pulumi.runtime.settings import SETTINGS
 
-    shared = _references.get(SETTINGS.monitor)
+    shared = _reads.get(SETTINGS.monitor)
     if shared is None:
         stack = f"{pulumi.get_organization()}/{pulumi.get_project()}/{pulumi.get_stack()}"
-        shared = _references[SETTINGS.monitor] = pulumi.StackReference(
-            f"{name}-last-deployment", stack_name=stack, opts=pulumi.ResourceOptions(parent=parent))
+        read = pulumi.runtime.invoke_output(READ_STACK_OUTPUTS, {"name": stack}, pulumi.InvokeOutputOptions(parent=parent))
+        shared = _reads[SETTINGS.monitor] = read.apply(lambda answer: dict((answer or {}).get("outputs") or {}))
     return shared
 
 

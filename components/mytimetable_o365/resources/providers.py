@@ -18,21 +18,44 @@ engine stores each dynamic resource's provider pickled by reference in its `__pr
 every later preview/up (`python -m pulumi.dynamic`, started in the project root with the stack's
 virtualenv) imports exactly `mytimetable_o365.resources.providers.CertificateProvider` /
 `.KeystoreProvider` to unpickle it. Moving or renaming them strands every deployed stack, so
-tests/test_credentials.py pins them; the package must stay installed in that virtualenv.
+tests/resources/test_provider_module_path.py pins them; the package must stay installed in that
+virtualenv.
+
+Each secret once in state. The active certificate's private key is held once, in its slot of the
+Certificate's outputs; the standby slot keeps no key (a rotation always generates a new one into
+it, so its key would never reach a keystore). The keystore bytes and their password are held once,
+in the Keystore's outputs, which the post-deploy hook reads. The Keystore is built from the active
+certificate and key, which the program passes as its inputs; the engine would keep them in state
+as the Keystore's inputs, but it keeps what the provider's Check returns, not what the program
+passed (pulumi/pulumi pkg/v3 resource/deploy/step_generator.go, generateSteps: `new.Inputs =
+inputs`, the checked inputs), and passes those same checked inputs to Diff, Create and Update. So
+the Keystore's Check hands the certificate, the key and a requested password over to this
+process, keyed by the certificate's thumbprint and the password's digest, and returns only those
+(`_hand_over`); Create and Update, which the engine sends to the same provider process in the same
+deployment (one plugin per provider per deployment: resource/deploy/providers/registry.go), take
+them from there. A stack deployed before keeps its standby slot's key until the next rotation:
+dropping it at the upgrade would take an update of the Certificate, and the engine does not know a
+dynamic resource's outputs during a preview of an update (this host answers Configure without
+supportsPreview: resource/plugin/provider_plugin.go, Update, returns the new inputs as outputs), so
+that preview would show both ApplicationCertificates replaced. Its Keystore is rewritten to the
+new layout by the first update, with the same keystore bytes.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
+import threading
 import uuid
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.runtime.rpc import UNKNOWN
 
 from .. import clock
-from ..rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, rfc3339, rotation_due
+from ..rules.certificate import generate_certificate, inspect_certificate, parse_rfc3339, pem_thumbprint, rfc3339, rotation_due
 from ..rules.keystore import build_keystore, stored_alias
 from ..rules.keystore_config import MIN_KEYSTORE_PASSWORD
 from ..rules.outputs import whole_numbers
@@ -48,9 +71,15 @@ SLOT_FIELDS = ("CertificatePem", "PrivateKeyPem", "Thumbprint", "NotBefore", "No
 ACTIVE_SINCE = "ActiveSince"
 CERTIFICATE_SECRETS = [f"{slot}PrivateKeyPem" for slot in SLOTS]
 
-KEYSTORE_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword", "path")
-KEYSTORE_CONTENT_INPUTS = ("certificatePem", "privateKeyPem", "format", "alias", "requestedPassword")
-KEYSTORE_SECRETS = ["privateKeyPem", "requestedPassword", "keystore", "password"]
+# The Keystore's inputs as the engine keeps them (what its Check returns): the certificate by its
+# thumbprint, a requested password by its digest (a secret still: the engine marks a checked input
+# secret when the program's input was), never the key.
+KEYSTORE_INPUTS = ("thumbprint", "format", "alias", "requestedPassword", "path")
+KEYSTORE_CONTENT_INPUTS = ("thumbprint", "format", "alias")
+KEYSTORE_SECRETS = ["keystore", "password"]
+# Outputs of the layout before each secret was held once: the certificate, the key and the requested
+# password, copied from the inputs. Their presence asks for one update, which drops them.
+KEYSTORE_RETIRED = ("certificatePem", "privateKeyPem", "requestedPassword")
 
 
 def other_slot(slot: str) -> str:
@@ -66,14 +95,16 @@ def certificate_rotation_due(state: dict[str, Any], renew_before_days: int, now)
     return rotation_due(parse_rfc3339(not_after), int(renew_before_days), now)
 
 
-def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
+def _new_slot(slot: str, props: dict[str, Any], now, keep_key: bool) -> dict[str, str]:
+    """A new key pair and certificate for `slot`; the key is kept only for the slot that becomes
+    active (see the module docstring): "" for a standby, which is never in a keystore."""
     cert_pem, key_pem = generate_certificate(
         props["commonName"], int(props["keySize"]), int(props["validityDays"]), now
     )
     info = inspect_certificate(cert_pem)
     return {
         f"{slot}CertificatePem": cert_pem,
-        f"{slot}PrivateKeyPem": key_pem,
+        f"{slot}PrivateKeyPem": key_pem if keep_key else "",
         f"{slot}Thumbprint": info.thumbprint,
         f"{slot}NotBefore": rfc3339(info.not_before),
         f"{slot}NotAfter": rfc3339(info.not_after),
@@ -81,7 +112,7 @@ def _new_slot(slot: str, props: dict[str, Any], now) -> dict[str, str]:
 
 
 # The Certificate's outputs that recent_rotation_warning reads; none of them is secret, so the
-# program may export them and read them back next time through a StackReference to itself.
+# program may export them and read them back next time (component/last_deployment.py).
 CERTIFICATE_STATE = ("active", *CERTIFICATE_INPUTS,
                      *(f"{slot}{field}" for slot in SLOTS for field in ("Thumbprint", "NotBefore", "NotAfter", ACTIVE_SINCE)))
 
@@ -110,7 +141,7 @@ class CertificateProvider(ResourceProvider):
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=len(SLOTS)) as pool:
-            for slot_outs in pool.map(lambda slot: _new_slot(slot, props, now), SLOTS):
+            for slot_outs in pool.map(lambda slot: _new_slot(slot, props, now, keep_key=slot == "a"), SLOTS):
                 outs.update(slot_outs)
         outs["active"] = "a"
         outs[f"a{ACTIVE_SINCE}"] = rfc3339(now)
@@ -123,8 +154,10 @@ class CertificateProvider(ResourceProvider):
         outs.update({name: news[name] for name in CERTIFICATE_INPUTS})
         rekey = any(olds.get(name) != news.get(name) for name in CERTIFICATE_KEY_INPUTS)
         if rekey or certificate_rotation_due(olds, news["renewBeforeDays"], now):
-            successor = other_slot(olds.get("active", "a"))
-            outs.update(_new_slot(successor, news, now))
+            predecessor = olds.get("active", "a")
+            successor = other_slot(predecessor)
+            outs.update(_new_slot(successor, news, now, keep_key=True))
+            outs[f"{predecessor}PrivateKeyPem"] = ""  # its keystore is replaced by this rotation's
             outs["active"] = successor
             outs[f"{successor}{ACTIVE_SINCE}"] = rfc3339(now)
         return UpdateResult(outs)
@@ -163,16 +196,81 @@ class Certificate(Resource, module="mytimetable", name="Certificate"):
         return self.active.apply(lambda active: self.slot_output("a" if active == "a" else "b", field))
 
 
-def _keystore_outputs(props: dict[str, Any], password: str) -> dict[str, Any]:
-    data = build_keystore(props["certificatePem"], props["privateKeyPem"], props["format"], props["alias"], password)
-    outs = {name: props[name] for name in KEYSTORE_INPUTS}
-    outs.update(
-        keystore=base64.b64encode(data).decode(),
-        password=password,
-        storedAlias=stored_alias(props["format"], props["alias"]),
-        thumbprint=inspect_certificate(props["certificatePem"]).thumbprint,
-    )
-    return outs
+def password_digest(password: str) -> str:
+    """What the engine keeps of a requested keystore password (a secret input): its SHA-256."""
+    return "sha256:" + hashlib.sha256(password.encode()).hexdigest()
+
+
+# What each Check handed over to this process (see the module docstring): thumbprint -> (certificate
+# PEM, private key PEM), and password digest -> password. A process serves one deployment.
+_handed_over: dict[str, tuple[str, str]] = {}
+_requested_passwords: dict[str, str] = {}
+_hand_over_lock = threading.Lock()
+
+
+def _unknown(value: Any) -> bool:
+    """Not known yet: the engine's unknown sentinel in a preview (or the SDK's Unknown, as an
+    engine emulator may pass it); no value at all counts too, and Create then says it was not
+    handed over."""
+    return value is None or (isinstance(value, str) and value == UNKNOWN) or type(value).__name__ == "Unknown"
+
+
+def _hand_over(news: dict[str, Any]) -> dict[str, Any]:
+    """The Keystore's inputs as the engine is to keep them: the certificate and key handed over to
+    this process under the certificate's thumbprint, a requested password under its digest.
+    An unknown value (a preview of an update upstream) stays unknown."""
+    cert_pem, key_pem = news.get("certificatePem"), news.get("privateKeyPem")
+    requested = news.get("requestedPassword") or ""
+    if _unknown(cert_pem) or _unknown(key_pem):
+        thumbprint = UNKNOWN
+    else:
+        thumbprint = pem_thumbprint(str(cert_pem))
+        with _hand_over_lock:
+            _handed_over[thumbprint] = (str(cert_pem), str(key_pem))
+    digest = UNKNOWN if _unknown(requested) else password_digest(requested) if requested else ""
+    if digest not in ("", UNKNOWN):
+        with _hand_over_lock:
+            _requested_passwords[digest] = requested
+    checked = {"thumbprint": thumbprint, "format": news.get("format"), "alias": news.get("alias"),
+               "requestedPassword": digest, "path": news.get("path")}
+    return {name: checked[name] for name in KEYSTORE_INPUTS}
+
+
+def _taken_over(name: str, store: dict[str, Any], key: str) -> Any:
+    with _hand_over_lock:
+        found = store.get(key)
+    if found is None:
+        raise RuntimeError(f"the keystore's {name} was not handed over to this provider process by its Check "
+                           "(the engine checks a resource's inputs in the process that then creates or updates it)")
+    return found
+
+
+def _password_changed(olds: dict[str, Any], requested_digest: str) -> bool:
+    """A requested password set, changed or removed since the keystore was built."""
+    if any(name in olds for name in KEYSTORE_RETIRED):  # the earlier layout kept the request itself
+        was_requested = bool(olds.get("requestedPassword"))
+    else:
+        was_requested = bool(olds.get("passwordRequested"))
+    if not requested_digest:
+        return was_requested
+    return not was_requested or password_digest(olds.get("password") or "") != requested_digest
+
+
+def _keystore_outputs(news: dict[str, Any], password: str) -> dict[str, Any]:
+    cert_pem, key_pem = _taken_over("certificate and key", _handed_over, news["thumbprint"])
+    data = build_keystore(cert_pem, key_pem, news["format"], news["alias"], password)
+    return {
+        "thumbprint": news["thumbprint"], "format": news["format"], "alias": news["alias"], "path": news["path"],
+        "passwordRequested": bool(news.get("requestedPassword")),
+        "keystore": base64.b64encode(data).decode(),
+        "password": password,
+        "storedAlias": stored_alias(news["format"], news["alias"]),
+    }
+
+
+def _password_for(news: dict[str, Any]) -> str:
+    digest = news.get("requestedPassword") or ""
+    return _taken_over("requested password", _requested_passwords, digest) if digest else secrets.token_urlsafe(24)
 
 
 class KeystoreProvider(ResourceProvider):
@@ -183,27 +281,40 @@ class KeystoreProvider(ResourceProvider):
         if news.get("format") not in ("jks", "pkcs12"):
             failures.append(CheckFailure("format", "format must be jks or pkcs12"))
         requested = news.get("requestedPassword") or ""
-        if requested and len(requested) < MIN_KEYSTORE_PASSWORD:
+        if requested and not _unknown(requested) and len(requested) < MIN_KEYSTORE_PASSWORD:
             failures.append(CheckFailure("requestedPassword",
                                          f"a keystore password needs at least {MIN_KEYSTORE_PASSWORD} characters"))
-        return CheckResult(news, failures)
+        try:
+            inputs = _hand_over(news)
+        except ValueError as exc:
+            return CheckResult(news, [*failures, CheckFailure("certificatePem", str(exc))])
+        return CheckResult(inputs, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [name for name in KEYSTORE_INPUTS if (olds.get(name) or "") != (news.get(name) or "")]
-        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+        changed = [name for name in (*KEYSTORE_CONTENT_INPUTS, "path") if (olds.get(name) or "") != (news.get(name) or "")]
+        retired = any(name in olds for name in KEYSTORE_RETIRED)
+        changes = bool(changed) or retired or _password_changed(olds, news.get("requestedPassword") or "")
+        return DiffResult(changes=changes, replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        password = props.get("requestedPassword") or secrets.token_urlsafe(24)
-        return CreateResult(str(uuid.uuid4()), _keystore_outputs(props, password))
+        return CreateResult(str(uuid.uuid4()), _keystore_outputs(props, _password_for(props)))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if all((olds.get(n) or "") == (news.get(n) or "") for n in KEYSTORE_CONTENT_INPUTS):
-            outs = {name: olds[name] for name in olds if name != "__provider"}
-            outs["path"] = news["path"]  # only the destination moved: same bytes, the hook rewrites
-            return UpdateResult(outs)
         requested = news.get("requestedPassword") or ""
-        keep_generated = not requested and not (olds.get("requestedPassword") or "")
-        password = requested or (olds["password"] if keep_generated else secrets.token_urlsafe(24))
+        same_content = all((olds.get(n) or "") == (news.get(n) or "") for n in KEYSTORE_CONTENT_INPUTS)
+        if same_content and not _password_changed(olds, requested):
+            # The same bytes (a moved destination, or the earlier layout rewritten): the hook
+            # writes them again.
+            return UpdateResult({
+                "thumbprint": news["thumbprint"], "format": news["format"], "alias": news["alias"],
+                "path": news["path"], "passwordRequested": bool(requested), "keystore": olds["keystore"],
+                "password": olds["password"], "storedAlias": olds["storedAlias"]})
+        if requested:
+            password = _password_for(news)
+        elif not _password_changed(olds, requested):
+            password = olds["password"]  # a generated password stays
+        else:
+            password = secrets.token_urlsafe(24)
         return UpdateResult(_keystore_outputs(news, password))
 
 

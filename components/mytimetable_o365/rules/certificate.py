@@ -145,6 +145,26 @@ def inspect_certificate(cert_pem: str) -> CertificateInfo:
     )
 
 
+_PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END CERTIFICATE-----")
+
+
+def pem_thumbprint(cert_pem: str) -> str:
+    """The SHA-1 thumbprint (upper-case hex) of the first certificate in a PEM text, as
+    inspect_certificate gives it, without loading `cryptography`: the SHA-1 of the DER bytes the
+    PEM block holds (RFC 7468). ValueError when there is no well-formed block."""
+    import base64
+    import binascii
+
+    match = _PEM_CERTIFICATE.search(cert_pem) if isinstance(cert_pem, str) else None
+    if match is None:
+        raise ValueError("is not a PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        der = base64.b64decode("".join(match.group(1).split()), validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"is not a PEM certificate ({exc})") from None
+    return hashlib.sha1(der).hexdigest().upper()
+
+
 def inspect_own_certificate(cert_pem: str, key_pem: str, now: _dt.datetime) -> CertificateInfo:
     """Check a brought-your-own certificate and key; CertificateProblem names what is wrong."""
     from cryptography.hazmat.primitives.asymmetric import rsa
