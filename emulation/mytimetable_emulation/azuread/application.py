@@ -65,8 +65,32 @@ def object_id(d: ResourceData) -> str:
         raise error_diag(error, "Parsing ID", "id") from None
 
 
-def _owner_ref(meta: Meta, owner: str) -> str:
+def owner_ref(meta: Meta, owner: str) -> str:
     return f"{meta.graph.base}/v1.0/directoryObjects/{owner}"
+
+
+def owners_at_create(meta: Meta, d: ResourceData) -> tuple[list[str], list[str], bool]:
+    """(the `owners@odata.bind` of the create: the caller first and at most 19 configured owners; the
+    configured owners to add after the create; whether to remove the caller afterwards: unless
+    `owners` lists it, also when `owners` is empty). The same code in both resources upstream:
+    application_resource.go:1179-1213, service_principal_resource.go:435-468."""
+    caller = meta.object_id
+    first20 = [owner_ref(meta, caller)]
+    extra: list[str] = []
+    remove_caller = True
+    owners, ok = d.get_ok("owners")
+    if ok:
+        count = 0
+        for owner in body.ordered_by_block(d.block, "owners", owners):
+            if owner.lower() == caller.lower():
+                remove_caller = False
+                continue
+            if count < 19:
+                first20.append(owner_ref(meta, owner))
+            else:
+                extra.append(owner)
+            count += 1
+    return first20, extra, remove_caller
 
 
 def create(meta: Meta, d: ResourceData) -> None:
@@ -83,21 +107,7 @@ def create(meta: Meta, d: ResourceData) -> None:
 
     properties = body.create_properties(d)
     caller = meta.object_id
-    first20 = [_owner_ref(meta, caller)]  # :1179-1213
-    extra: list[str] = []
-    remove_caller = True
-    owners, ok = d.get_ok("owners")
-    if ok:
-        count = 0
-        for owner in body.ordered_by_block(d.block, "owners", owners):
-            if owner.lower() == caller.lower():
-                remove_caller = False
-                continue
-            if count < 19:
-                first20.append(_owner_ref(meta, owner))
-            else:
-                extra.append(owner)
-            count += 1
+    first20, extra, remove_caller = owners_at_create(meta, d)  # :1179-1213
     properties["owners@odata.bind"] = first20
 
     try:  # :1216-1224, no RetryFunc
@@ -141,7 +151,7 @@ def create(meta: Meta, d: ResourceData) -> None:
     for owner in extra:  # :1287-1292
         try:
             meta.graph.execute(d.op, "POST", f"/applications/{app_id}/owners/$ref", valid=CREATE,
-                               body=marshal(None, {"@odata.id": _owner_ref(meta, owner)}))
+                               body=marshal(None, {"@odata.id": owner_ref(meta, owner)}))
         except GraphError as error:
             raise error_diag(error, f"Could not add owners to application with object ID: {json.dumps(app_id)}") from None
 
@@ -235,7 +245,7 @@ def reconcile_owners(meta: Meta, d: ResourceData, collection: str, target: str, 
     for owner in [o for o in desired if o not in existing]:
         try:
             meta.graph.execute(d.op, "POST", f"/{collection}/{target}/owners/$ref", valid=CREATE,
-                               body=marshal(None, {"@odata.id": _owner_ref(meta, owner)}))
+                               body=marshal(None, {"@odata.id": owner_ref(meta, owner)}))
         except GraphError as error:
             raise error_diag(error, f"Could not add owners to {add_what}") from None
     for owner in [o for o in existing if o not in desired]:

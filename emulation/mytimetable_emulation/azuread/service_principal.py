@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 
-from .application import reconcile_owners
+from .application import owner_ref, owners_at_create, reconcile_owners
 from .application_body import expand_features, no_zero, ordered_by_block
 from .application_flatten import flatten_app_roles, flatten_features, flatten_role_ids, flatten_scopes
 from .ids import SERVICE_PRINCIPAL as SP_ID
@@ -65,10 +65,6 @@ def _saml(values: list) -> dict:
     return {"relayState": values[0].get("relayState") or ""}
 
 
-def _owner_ref(meta: Meta, owner: str) -> str:
-    return f"{meta.graph.base}/v1.0/directoryObjects/{owner}"
-
-
 def create(meta: Meta, d: ResourceData) -> None:
     caller = meta.object_id
     client_id = d.get("clientId")
@@ -106,21 +102,7 @@ def create(meta: Meta, d: ResourceData) -> None:
         "samlSingleSignOnSettings": _saml(d.get("samlSingleSignOn")),
         "tags": tags,
     }
-    first20 = [_owner_ref(meta, caller)]  # :435-468
-    extra: list[str] = []
-    remove_caller = True
-    owners, owners_ok = d.get_ok("owners")
-    if owners_ok:
-        count = 0
-        for owner in ordered_by_block(d.block, "owners", owners):
-            if owner.lower() == caller.lower():
-                remove_caller = False
-                continue
-            if count < 19:
-                first20.append(_owner_ref(meta, owner))
-            else:
-                extra.append(owner)
-            count += 1
+    first20, extra, remove_caller = owners_at_create(meta, d)  # :435-468
     properties["owners@odata.bind"] = first20
 
     try:
@@ -147,7 +129,7 @@ def create(meta: Meta, d: ResourceData) -> None:
     for owner in extra:  # :512-517
         try:
             meta.graph.execute(d.op, "POST", f"/servicePrincipals/{sp_id}/owners/$ref", valid=CREATE,
-                               body=marshal(None, {"@odata.id": _owner_ref(meta, owner)}))
+                               body=marshal(None, {"@odata.id": owner_ref(meta, owner)}))
         except GraphError as error:
             raise error_diag(error, f"Could not add owners to {SP_ID.string(sp_id)}") from None
     if remove_caller:  # :519-525
