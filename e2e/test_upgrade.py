@@ -30,9 +30,9 @@ import pytest
 from conftest import ROOT, SECRET, assert_ok, make_up, outputs_with_secrets, stack_needs, stack_yaml, state_resources, up
 from mytimetable_emulation.realengine.workspace import Workspace
 
-# The last release: the layout that held the private key three times and read the last deployment
-# through a StackReference (git log: "The emulators leave the product").
-LAST_RELEASE = "00f3430"
+# The last release, 0.2.0 (what landed before this version's changes): it held the private key three
+# times and read the last deployment through a StackReference, with the emulators still inside the package.
+LAST_RELEASE = "ff018ef"
 AZUREAD = "azuread:"
 
 
