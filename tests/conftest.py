@@ -199,12 +199,21 @@ def java_classes(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def running_standin(tmp_path_factory):
-    """The local stand-in for Entra's token endpoint and Graph (tests/support/entra_standin.py), per module."""
-    from support.entra_standin import EntraStandIn
+def running_entra(tmp_path_factory):
+    """Local Entra (emulation/mytimetable_emulation/localentra) serving one module's tests, its tenant
+    the offline engine's, which the deployed outputs name; the `entra` fixture empties it per test."""
+    from mytimetable_emulation.engine.tenant import TENANT_ID
+    from mytimetable_emulation.localentra.server import LocalEntra
 
-    with EntraStandIn(tmp_path_factory.mktemp("tls")) as server:
-        yield server
+    with LocalEntra(tmp_path_factory.mktemp("local-entra"), tenant_id=TENANT_ID) as entra:
+        yield entra
+
+
+@pytest.fixture
+def entra(running_entra):
+    """The module's local Entra with an empty tenant of the same ID."""
+    running_entra.reset()
+    return running_entra
 
 
 def pytest_unconfigure(config):

@@ -12,9 +12,9 @@ import urllib.parse
 
 import pytest
 
-from support.entra_standin import make_token
 from support.harness import cli_that_must_end
 from support.hostile_server import HostileServer
+from support.local_entra import make_token
 
 TENANT = "5f1c7a2e-8d3b-4c6a-9e0f-1a2b3c4d5e6f"
 CLIENT = "9e8d7c6b-5a49-4838-a727-161504f3e2d1"
@@ -24,9 +24,9 @@ SECRET = "s3cr3t+/value=&with spaces\"and-more-than-enough"
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
-    from support.entra_standin import make_tls_material
+    from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
 
-    return make_tls_material(tmp_path_factory.mktemp("tls"))
+    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

@@ -11,10 +11,11 @@ import urllib.parse
 
 import pytest
 
+from mytimetable_emulation.localentra.server import LocalEntra, make_ca_and_server_certificate
 from mytimetable_o365.commands.exit_codes import VerifyExit
-from support.entra_standin import EntraStandIn, make_tls_material, make_token
 from support.harness import ROOT, cli_that_must_end, minimal_config
 from support.hostile_server import HostileServer
+from support.local_entra import authority, make_token, register_app
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
@@ -35,17 +36,16 @@ def outputs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def entra(tmp_path_factory, outputs):
-    """The well-behaved stand-in, with the stack's app registered: it hands out real tokens."""
+    """Local Entra, well behaved, with the stack's app registered: it hands out real tokens."""
     values, certificates = outputs
-    with EntraStandIn(tmp_path_factory.mktemp("standin")) as server:
-        server.apps[values["tenantId"]] = {values["clientId"]: {"certificates": certificates,
-                                                                "roles": ["Calendars.ReadWrite"]}}
+    with LocalEntra(tmp_path_factory.mktemp("local-entra"), tenant_id=values["tenantId"]) as server:
+        register_app(server, values["clientId"], certificates)
         yield server
 
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory):
-    return make_tls_material(tmp_path_factory.mktemp("tls"))
+    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def verify(tmp_path, outputs, entra, tls, *, authority: str, graph: str) -> tupl
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(values))
     bundle = tmp_path / "ca-bundle.pem"
-    bundle.write_text(entra.ca.read_text() + tls[0].read_text())
+    bundle.write_text(entra.ca_path.read_text() + tls[0].read_text())
     result = cli_that_must_end("verify", "--outputs", str(path), "--authority", authority, "--graph", graph,
                                "--ca-bundle", str(bundle), "--mailbox", "roster@example.edu", "--timeout", "2")
     printed = result.stdout + result.stderr
@@ -85,7 +85,7 @@ def _graph_echo(status: int):
 @pytest.mark.parametrize("status", [403, 404, 500])
 def test_graph_echoing_the_bearer_token_gets_it_printed_nowhere(tmp_path, outputs, entra, tls, status):
     with HostileServer(tmp_path, _graph_echo(status), tls=tls) as graph:
-        code, lines, printed = verify(tmp_path, outputs, entra, tls, authority=entra.url, graph=graph.url)
+        code, lines, printed = verify(tmp_path, outputs, entra, tls, authority=authority(entra), graph=graph.url)
         (sent,) = [headers["Authorization"] for _, _, headers, _ in graph.requests]
     token = sent.removeprefix("Bearer ")
     assert token not in printed and sent not in printed
@@ -96,7 +96,7 @@ def test_graph_echoing_the_bearer_token_gets_it_printed_nowhere(tmp_path, output
 @pytest.mark.parametrize("status", [307, 302, 308])
 def test_a_redirect_from_graph_is_not_followed_with_the_bearer_token(tmp_path, outputs, entra, tls, recorder, status):
     with HostileServer(tmp_path, lambda h, m, path, b: h.redirect(status, f"{recorder.url}{path}"), tls=tls) as graph:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=entra.url, graph=graph.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority(entra), graph=graph.url)
     assert code == VerifyExit.GRAPH_FAILED
     assert f"a redirect to {recorder.url}: not followed" in one_failure(lines)
     assert recorder.requests == []
@@ -107,7 +107,7 @@ def test_a_redirect_from_graph_is_not_followed_with_the_bearer_token(tmp_path, o
                                        ("endless_body", "larger than 1048576 bytes")])
 def test_graph_trickling_or_never_ending_ends_the_run_with_one_line(tmp_path, outputs, entra, tls, how, says):
     with HostileServer(tmp_path, lambda handler, *_: getattr(handler, how)(), tls=tls) as graph:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=entra.url, graph=graph.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority(entra), graph=graph.url)
     assert code == VerifyExit.GRAPH_FAILED
     assert says in one_failure(lines)
 
@@ -115,7 +115,7 @@ def test_graph_trickling_or_never_ending_ends_the_run_with_one_line(tmp_path, ou
 @pytest.mark.parametrize("value", [[], "text", 42, [{"error": {}}]])
 def test_a_graph_answer_that_is_no_object_is_one_line(tmp_path, outputs, entra, tls, value):
     with HostileServer(tmp_path, lambda handler, *_: handler.send_json(200, value), tls=tls) as graph:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=entra.url, graph=graph.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority(entra), graph=graph.url)
     assert code == VerifyExit.GRAPH_FAILED
     assert "is JSON but not an object" in one_failure(lines)
 
@@ -127,7 +127,7 @@ def test_an_error_echoing_the_client_assertion_gets_it_printed_nowhere(tmp_path,
                                        "error_codes": [700027]})
 
     with HostileServer(tmp_path, answer, tls=tls) as authority:
-        code, lines, printed = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.url)
+        code, lines, printed = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.base)
         (form,) = [dict(urllib.parse.parse_qsl(body)) for method, _, _, body in authority.requests if method == "POST"]
     assert code == VerifyExit.CERTIFICATE_NOT_REGISTERED
     assert form["client_assertion"] not in printed
@@ -139,7 +139,7 @@ def test_a_redirect_of_the_token_request_is_not_followed_with_the_assertion(tmp_
         return handler.redirect(307, f"{recorder.url}{path}")
 
     with HostileServer(tmp_path, answer, tls=tls) as authority:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.base)
     assert code == VerifyExit.TOKEN_FAILED
     assert "a redirect to" in one_failure(lines)
     assert recorder.requests == []
@@ -148,7 +148,7 @@ def test_a_redirect_of_the_token_request_is_not_followed_with_the_assertion(tmp_
 @pytest.mark.parametrize("how", ["trickle_body", "trickle_headers", "endless_body"])
 def test_a_token_endpoint_trickling_or_never_ending_ends_the_run_with_one_line(tmp_path, outputs, entra, tls, how):
     with HostileServer(tmp_path, lambda handler, *_: getattr(handler, how)(), tls=tls) as authority:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.base)
     assert code == VerifyExit.TOKEN_FAILED
     assert "within 2 s" in one_failure(lines) or "larger than" in one_failure(lines)
 
@@ -162,7 +162,7 @@ TOKEN_SHAPES = [([], "not an object"), ({"access_token": 7, "expires_in": 3599},
 @pytest.mark.parametrize("value, says", TOKEN_SHAPES, ids=[str(i) for i in range(len(TOKEN_SHAPES))])
 def test_a_token_response_or_claim_of_the_wrong_type_is_one_line(tmp_path, outputs, entra, tls, value, says):
     with HostileServer(tmp_path, lambda handler, *_: handler.send_json(200, value), tls=tls) as authority:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.base)
     assert code == VerifyExit.TOKEN_FAILED
     assert says in one_failure(lines)
 
@@ -170,6 +170,6 @@ def test_a_token_response_or_claim_of_the_wrong_type_is_one_line(tmp_path, outpu
 @pytest.mark.parametrize("value", [[], "text", None])
 def test_an_openid_configuration_that_is_no_object_is_one_line(tmp_path, outputs, entra, tls, value):
     with HostileServer(tmp_path, lambda handler, *_: handler.send_json(200, value), openid=False, tls=tls) as authority:
-        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.url)
+        code, lines, _ = verify(tmp_path, outputs, entra, tls, authority=authority.url, graph=entra.base)
     assert code == VerifyExit.TOKEN_FAILED
     assert "the OpenID configuration at" in one_failure(lines) and "not an object" in one_failure(lines)

@@ -1,4 +1,4 @@
-"""`mytimetable-o365 verify` against the local Entra/Graph stand-in, with the keystore the stack produced."""
+"""`mytimetable-o365 verify` against local Entra (token endpoint and Graph), with the keystore the stack produced."""
 
 import json
 
@@ -7,17 +7,19 @@ import pytest
 from mytimetable_o365.commands.cli import main
 from mytimetable_o365.commands.exit_codes import VerifyExit
 from support.harness import minimal_config, own_certificate
+from support.local_entra import application, authority, key_credential, register_app
 
 CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
 
 
 
 @pytest.fixture
-def standin(running_standin):
-    running_standin.apps.clear()
-    running_standin.mailboxes.clear()
-    running_standin.mailboxes.update({"roster@example.edu": "ok", "ceo@example.edu": "denied"})
-    return running_standin
+def local_entra(entra):
+    """Local Entra with two mailboxes: roster@ (reachable) and ceo@ (which an application access
+    policy keeps from the stack's app, `deployed`)."""
+    entra.directory.add_user("roster@example.edu")
+    entra.directory.add_user("ceo@example.edu")
+    return entra
 
 
 @pytest.fixture(scope="module")
@@ -36,138 +38,168 @@ def default_deployment(tmp_path_factory):
         os.chdir(here)
 
 
-def deployed(deploy, tmp_path, standin, roles=("Calendars.ReadWrite",), register=True, **config):
+def deployed(deploy, tmp_path, local_entra, roles=("Calendars.ReadWrite",), register=True, **config):
     deployment = deploy(minimal_config(**config)) if callable(deploy) else deploy
     outputs = deployment.outputs
     if register:
-        standin.apps.setdefault(outputs["tenantId"], {})[outputs["clientId"]] = {
-            "certificates": [r.inputs["value"] for r in deployment.of_type(CREDENTIAL)], "roles": list(roles)}
+        register_app(local_entra, outputs["clientId"], [r.inputs["value"] for r in deployment.of_type(CREDENTIAL)], roles)
+        local_entra.directory.exchange.add_access_policy(outputs["clientId"], "DenyAccess", ["ceo@example.edu"])
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(outputs))
     return outputs, path
 
 
-def run(path, standin, capsys, mailbox="roster@example.edu", *extra):
-    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
-                 "--ca-bundle", str(standin.ca), *(["--mailbox", mailbox] if mailbox else []), *extra])
+def run(path, local_entra, capsys, mailbox="roster@example.edu", *extra):
+    code = main(["verify", "--outputs", str(path), "--authority", authority(local_entra), "--graph", local_entra.base,
+                 "--ca-bundle", str(local_entra.ca_path), *(["--mailbox", mailbox] if mailbox else []), *extra])
     return code, capsys.readouterr().out
 
 
-def test_token_and_calendar_ok_with_the_stacks_keystore(deploy, tmp_path, standin, capsys):
-    _, path = deployed(deploy, tmp_path, standin)
-    code, out = run(path, standin, capsys)
+def test_token_and_calendar_ok_with_the_stacks_keystore(deploy, tmp_path, local_entra, capsys):
+    _, path = deployed(deploy, tmp_path, local_entra)
+    code, out = run(path, local_entra, capsys)
     assert code == VerifyExit.OK
     assert "token OK" in out and "calendar of roster@example.edu reachable" in out
-    header, claims = standin.assertions[-1]
+    header, claims = local_entra.tokens.assertions[-1]
     assert "x5t#S256" in header or "x5t" in header
 
 
-def test_pkcs12_keystore_from_a_file_works_too(deploy, tmp_path, standin, capsys):
+def test_pkcs12_keystore_from_a_file_works_too(deploy, tmp_path, local_entra, capsys):
     import base64
 
-    outputs, path = deployed(deploy, tmp_path, standin, keystore={"format": "pkcs12"})
+    outputs, path = deployed(deploy, tmp_path, local_entra, keystore={"format": "pkcs12"})
     keystore = tmp_path / "keystore.p12"
     keystore.write_bytes(base64.b64decode(outputs["keystore"]))
-    code, out = run(path, standin, capsys, "roster@example.edu", "--keystore", str(keystore))
+    code, out = run(path, local_entra, capsys, "roster@example.edu", "--keystore", str(keystore))
     assert code == VerifyExit.OK, out
 
 
-def test_a_certificate_entra_does_not_know_is_reported_as_not_registered(deploy, tmp_path, standin, capsys):
-    outputs, path = deployed(deploy, tmp_path, standin)
+def test_a_certificate_entra_does_not_know_is_reported_as_not_registered(deploy, tmp_path, local_entra, capsys):
+    outputs, path = deployed(deploy, tmp_path, local_entra)
     other, _ = own_certificate()
-    standin.apps[outputs["tenantId"]][outputs["clientId"]]["certificates"] = [other]
-    code, out = run(path, standin, capsys)
+    application(local_entra, outputs["clientId"])["keyCredentials"] = [key_credential(other)]
+    code, out = run(path, local_entra, capsys)
     assert code == VerifyExit.CERTIFICATE_NOT_REGISTERED
     assert "certificate not registered" in out and "AADSTS700027" in out
 
 
-def test_missing_admin_consent_is_reported(deploy, tmp_path, standin, capsys):
-    _, path = deployed(deploy, tmp_path, standin, roles=())
-    code, out = run(path, standin, capsys)
+def test_missing_admin_consent_is_reported(deploy, tmp_path, local_entra, capsys):
+    _, path = deployed(deploy, tmp_path, local_entra, roles=())
+    code, out = run(path, local_entra, capsys)
     assert code == VerifyExit.CONSENT_MISSING and "consent missing" in out
 
 
-def test_an_unknown_app_is_reported(deploy, tmp_path, standin, capsys):
-    outputs, path = deployed(deploy, tmp_path, standin, register=False)
-    standin.apps[outputs["tenantId"]] = {}
-    code, out = run(path, standin, capsys)
+def test_an_unknown_app_is_reported(deploy, tmp_path, local_entra, capsys):
+    outputs, path = deployed(deploy, tmp_path, local_entra, register=False)  # the tenant exists, the app does not
+    code, out = run(path, local_entra, capsys)
     assert code == VerifyExit.APP_NOT_FOUND and "app not found" in out and "AADSTS700016" in out
 
 
-def test_a_mailbox_outside_the_scope_is_reported(deploy, tmp_path, standin, capsys):
-    _, path = deployed(deploy, tmp_path, standin)
-    code, out = run(path, standin, capsys, "ceo@example.edu")
+def test_a_mailbox_outside_the_scope_is_reported(deploy, tmp_path, local_entra, capsys):
+    _, path = deployed(deploy, tmp_path, local_entra)
+    code, out = run(path, local_entra, capsys, "ceo@example.edu")
     assert code == VerifyExit.MAILBOX_OUT_OF_SCOPE and "mailbox outside the scope" in out
 
 
-def test_an_unknown_mailbox_is_reported(deploy, tmp_path, standin, capsys):
-    _, path = deployed(deploy, tmp_path, standin)
-    code, out = run(path, standin, capsys, "nobody@example.edu")
+def test_an_unknown_mailbox_is_reported(deploy, tmp_path, local_entra, capsys):
+    _, path = deployed(deploy, tmp_path, local_entra)
+    code, out = run(path, local_entra, capsys, "nobody@example.edu")
     assert code == VerifyExit.MAILBOX_NOT_FOUND and "mailbox not found" in out
 
 
-def test_delegated_mode_checks_what_it_can_without_a_user(deploy, tmp_path, standin, capsys):
-    _, path = deployed(deploy, tmp_path, standin, roles=(), permissionMode="delegated")
-    code, out = run(path, standin, capsys, None)
+def test_delegated_mode_checks_what_it_can_without_a_user(deploy, tmp_path, local_entra, capsys):
+    _, path = deployed(deploy, tmp_path, local_entra, roles=(), permissionMode="delegated")
+    code, out = run(path, local_entra, capsys, None)
     assert code == VerifyExit.OK
     assert "token OK" in out and "cannot be checked without a user" in out
 
 
-def test_tls_is_verified_against_the_given_ca_bundle_or_requests_ca_bundle(deploy, tmp_path, standin, capsys, monkeypatch):
-    _, path = deployed(deploy, tmp_path, standin)
+def test_tls_is_verified_against_the_given_ca_bundle_or_requests_ca_bundle(deploy, tmp_path, local_entra, capsys, monkeypatch):
+    _, path = deployed(deploy, tmp_path, local_entra)
     monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+    code = main(["verify", "--outputs", str(path), "--authority", authority(local_entra), "--graph", local_entra.base,
                  "--mailbox", "roster@example.edu"])
     assert code == VerifyExit.TOKEN_FAILED
     capsys.readouterr()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(standin.ca))
-    code = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_entra.ca_path))
+    code = main(["verify", "--outputs", str(path), "--authority", authority(local_entra), "--graph", local_entra.base,
                  "--mailbox", "roster@example.edu"])
     assert code == VerifyExit.OK
 
 
-def test_the_password_never_appears_in_the_report(deploy, tmp_path, standin, capsys):
-    outputs, path = deployed(deploy, tmp_path, standin)
-    _, out = run(path, standin, capsys)
+def test_the_password_never_appears_in_the_report(deploy, tmp_path, local_entra, capsys):
+    outputs, path = deployed(deploy, tmp_path, local_entra)
+    _, out = run(path, local_entra, capsys)
     assert outputs["keystorePassword"] not in out
 
 
-def _assertion(key_pem, cert_pem, **claims):
+ASSERTING_CLIENT = "6c1d9a3e-2b7f-4e58-9a01-3c4d5e6f7a8b"
+
+
+def _assertion(key_pem, cert_pem, audience, header=None, algorithm="RS256", **claims):
     import hashlib
     import time
+    import uuid
 
     import jwt
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from support.entra_standin import b64url
+    from support.local_entra import b64url
 
     der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
-    body = {"aud": "AUD", "iss": "client", "sub": "client", "exp": time.time() + 600, "nbf": time.time() - 5, **claims}
-    return jwt.encode(body, key_pem, algorithm="RS256", headers={"x5t": b64url(hashlib.sha1(der).digest())})
+    body = {"aud": audience, "iss": ASSERTING_CLIENT, "sub": ASSERTING_CLIENT, "exp": time.time() + 600,
+            "nbf": time.time() - 5, "jti": str(uuid.uuid4()), **claims}
+    body = {name: value for name, value in body.items() if value is not None}
+    return jwt.encode(body, key_pem, algorithm=algorithm,
+                      headers=header if header is not None else {"x5t": b64url(hashlib.sha1(der).digest())})
 
 
-def test_the_stand_in_checks_assertions_as_entra_does(standin):
+def test_local_entra_checks_certificate_assertions_as_entra_does(entra):
+    """certificate-credentials' claims and header, each refusal with its AADSTS code (tokens.py)."""
+    import base64
+    import hashlib
     import time
 
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     cert, key = own_certificate()
-    _, other_key = own_certificate()
-    check = standin.check_assertion
-    assert check(_assertion(key, cert), "client", [cert], "AUD") is None
-    assert check(_assertion(key, cert), "client", [], "AUD")[0] == 700027               # not registered
-    assert check(_assertion(other_key, cert), "client", [cert], "AUD")[0] == 700027     # wrong key
-    assert check(_assertion(key, cert, aud="elsewhere"), "client", [cert], "AUD")[0] == 700027
-    assert check(_assertion(key, cert, iss="other"), "client", [cert], "AUD")[0] == 700027
-    assert check(_assertion(key, cert, exp=time.time() - 1), "client", [cert], "AUD")[0] == 700024
+    other_cert, other_key = own_certificate()
+    register_app(entra, ASSERTING_CLIENT, [cert], roles=())
+    tenant = entra.directory.tenant_id
+    aud = entra.tokens.token_endpoint(tenant)
+    der = x509.load_pem_x509_certificate(cert.encode()).public_bytes(serialization.Encoding.DER)
+
+    def code(assertion):
+        status, answer = entra.issue_token({"grant_type": "client_credentials", "client_id": ASSERTING_CLIENT,
+                                            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                                            "client_assertion": assertion, "scope": "https://graph.microsoft.com/.default"})
+        return None if status == 200 else answer["error_codes"][0]
+
+    assert code(_assertion(key, cert, aud)) is None
+    assert code(_assertion(key, cert, aud, algorithm="PS256")) is None
+    padded = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).decode()  # MSAL keeps the padding
+    assert code(_assertion(key, cert, aud, header={"x5t#S256": padded})) is None
+    sha1 = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode()
+    assert code(_assertion(key, cert, aud, header={"kid": sha1})) is None             # go-azure-sdk's header
+    assert code(_assertion(other_key, other_cert, aud)) == 700027                       # not registered
+    assert code(_assertion(other_key, cert, aud)) == 700027                             # wrong key
+    assert code(_assertion(key, cert, "elsewhere")) == 700027
+    assert code(_assertion(key, cert, aud, iss="other")) == 700027
+    assert code(_assertion(key, cert, aud, sub="other")) == 700027
+    assert code(_assertion(key, cert, aud, jti=None)) == 700027
+    assert code(_assertion(key, cert, aud, exp=time.time() - 1)) == 700024
+    assert code(_assertion(key, cert, aud, nbf=time.time() + 3600)) == 700024
 
 
-def test_an_exchange_rbac_scoped_app_is_checked_at_the_mailbox_not_by_token_roles(deploy, tmp_path, standin, capsys):
-    outputs, path = deployed(deploy, tmp_path, standin, roles=(), adminConsent=False,
+def test_an_exchange_rbac_scoped_app_is_checked_at_the_mailbox_not_by_token_roles(deploy, tmp_path, local_entra, capsys):
+    outputs, path = deployed(deploy, tmp_path, local_entra, roles=(), adminConsent=False,
                              mailboxScope={"groupAddress": "calendars@example.edu"})
-    standin.apps[outputs["tenantId"]][outputs["clientId"]]["rbac_mailboxes"] = {"roster@example.edu"}
-    code, out = run(path, standin, capsys, "roster@example.edu")
+    local_entra.directory.exchange.assign_calendar_role(outputs["clientId"], {"roster@example.edu"})
+    code, out = run(path, local_entra, capsys, "roster@example.edu")
     assert code == VerifyExit.OK, out
-    code, out = run(path, standin, capsys, "ceo@example.edu")
+    code, out = run(path, local_entra, capsys, "ceo@example.edu")
     assert code == VerifyExit.MAILBOX_OUT_OF_SCOPE, out
 
 
@@ -213,12 +245,12 @@ KEYSTORE_FAILURES = [
 
 
 @pytest.mark.parametrize("kind, code, text", KEYSTORE_FAILURES, ids=[k[0] for k in KEYSTORE_FAILURES])
-def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(default_deployment, tmp_path, standin,
+def test_a_keystore_that_cannot_be_opened_is_one_line_with_its_own_exit_code(default_deployment, tmp_path, local_entra,
                                                                              capsys, kind, code, text):
-    outputs, _ = deployed(default_deployment, tmp_path, standin)
+    outputs, _ = deployed(default_deployment, tmp_path, local_entra)
     path, extra = _broken(outputs, tmp_path, kind)
-    got = main(["verify", "--outputs", str(path), "--authority", standin.url, "--graph", standin.url,
-                "--ca-bundle", str(standin.ca), "--timeout", "5", *extra])
+    got = main(["verify", "--outputs", str(path), "--authority", authority(local_entra), "--graph", local_entra.base,
+                "--ca-bundle", str(local_entra.ca_path), "--timeout", "5", *extra])
     printed = capsys.readouterr()
     lines = (printed.out + printed.err).strip().splitlines()
     assert got == code, lines
@@ -249,18 +281,18 @@ class SilentServer:
 
 
 @pytest.mark.parametrize("endpoint", ["authority", "graph"])
-def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(default_deployment, tmp_path, standin,
+def test_an_endpoint_that_accepts_and_never_answers_times_out_instead_of_hanging(default_deployment, tmp_path, local_entra,
                                                                                  capsys, endpoint):
     from mytimetable_o365.commands.exit_codes import VerifyExit
     from support.harness import cli_that_must_end
 
-    _, path = deployed(default_deployment, tmp_path, standin)
+    _, path = deployed(default_deployment, tmp_path, local_entra)
     with SilentServer() as silent:
-        authority = silent.url if endpoint == "authority" else standin.url
-        graph = silent.url if endpoint == "graph" else standin.url
+        login = silent.url if endpoint == "authority" else authority(local_entra)
+        graph = silent.url if endpoint == "graph" else local_entra.base
         # A hang fails the test (a generous bound, not a measurement); the line says which timeout ended it.
-        result = cli_that_must_end("verify", "--outputs", str(path), "--authority", authority, "--graph", graph,
-                                   "--ca-bundle", str(standin.ca), "--mailbox", "roster@example.edu", "--timeout", "2")
+        result = cli_that_must_end("verify", "--outputs", str(path), "--authority", login, "--graph", graph,
+                                   "--ca-bundle", str(local_entra.ca_path), "--mailbox", "roster@example.edu", "--timeout", "2")
     out = result.stdout
     assert result.returncode == (VerifyExit.TOKEN_FAILED if endpoint == "authority" else VerifyExit.GRAPH_FAILED), out
     assert "within 2 s" in out

@@ -84,6 +84,15 @@ def test_the_token_endpoint_refuses_as_entra_does(entra, client, form, status, a
     assert answer.json()["error_description"].startswith(aadsts)
 
 
+def test_the_token_endpoint_refuses_another_tenant_and_a_request_without_a_credential(entra, client):
+    answer = requests.post(f"{entra.base}/login/0a0b0c0d-1111-4222-8333-444455556666/oauth2/v2.0/token", timeout=30,
+                           data={"client_id": client.caller.app_id, "client_secret": SECRET, "grant_type": "client_credentials"},
+                           verify=str(entra.ca_path))
+    assert answer.status_code == 400 and answer.json()["error_codes"] == [90002]
+    answer = client.token(client_id=client.caller.app_id)
+    assert answer.status_code == 400 and answer.json()["error_description"].startswith("AADSTS900144")
+
+
 def test_a_token_carries_the_claims_graph_s_callers_read(entra, client):
     payload = client.bearer.split(".")[1]
     claims = __import__("json").loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 
 from mytimetable_o365.rules.redaction import REDACTED, Redactor
-from support.entra_standin import make_token
+from support.local_entra import make_token
 
 SECRET = 'Ab+/=&%"é secret-value~'
 

@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .entra_standin import make_tls_material
+from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
 
 TRICKLE_SECONDS = 0.2  # between two bytes of a trickle
 
@@ -28,7 +28,7 @@ class HostileServer:
         self.openid = openid
         self.requests: list = []
         self.stopping = threading.Event()
-        self.tls = tls or make_tls_material(folder)
+        self.tls = tls or make_ca_and_server_certificate(folder)
         self.ca, cert, key = self.tls
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True  # a trickling answer never holds up the shutdown

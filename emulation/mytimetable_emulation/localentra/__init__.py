@@ -3,6 +3,7 @@
 
 - `directory`: the tenant's objects and the rules a tenant enforces (pure, no I/O);
 - `key_credentials`: an application's keyCredentials and the rules Entra applies to them;
+- `exchange`: Exchange Online's application access policies and RBAC for Applications (calendar reads);
 - `graph`: Graph's routes over that directory, with Graph's codes and error shapes;
 - `server`: HTTPS with a CA made per run, the metadata and token endpoints, fault injection.
 """

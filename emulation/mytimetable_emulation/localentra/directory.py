@@ -21,7 +21,8 @@ Rules, each with its public source:
   principal objects in Microsoft Entra ID",
   https://learn.microsoft.com/entra/identity-platform/app-objects-and-service-principals), and with it
   the app role assignments and delegated grants it held or was the resource of.
-- Replication and the other faults a tenant shows: faults.py.
+- Replication and the other faults a tenant shows: faults.py; Exchange Online's application access
+  policies and RBAC for Applications over the users' mailboxes: exchange.py.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from mytimetable_o365.rules.permissions import MICROSOFT_GRAPH
 
 from .. import catalogue
 from .errors import GraphError, denied, not_found
+from .exchange import Exchange
 from .faults import Faults
 
 MAX_OWNERS = 100
@@ -103,23 +105,25 @@ class Directory:
         self.app_management_policy: dict = {"isEnabled": False, "applicationRestrictions": {"keyCredentials": []}}
         self.certificate_authorities: dict[str, list] = {}  # configuration id -> CA certificates (PEM text)
         self.faults = Faults()
+        self.exchange = Exchange()
         for app_id, spec in FIRST_PARTY.items():
             self.add_service_principal({"appId": app_id, **spec}, first_party=True)
 
     # --- callers --------------------------------------------------------------------------------
-    def add_deployer(self, name: str, secret: str, roles=(), directory_roles=(), kind: str = "app") -> Caller:
+    def add_deployer(self, name: str, secret: str, roles=(), directory_roles=(), kind: str = "app",
+                     client_id: str | None = None) -> Caller:
         """A deploying identity: an app registration + service principal holding Graph app roles,
-        or a user holding directory roles. Returns the Caller its tokens stand for."""
+        or a user holding directory roles; `client_id` default a new one. Returns the Caller its
+        tokens stand for."""
+        client_id = client_id or str(uuid.uuid4())
         with self.lock:
             if kind == "user":
                 object_id = str(uuid.uuid4())
                 self.users[object_id] = {"id": object_id, "displayName": name, "userPrincipalName": f"{name}@localentra.example"}
-                client_id = str(uuid.uuid4())
                 self.secrets[client_id] = secret
                 caller = Caller(object_id, client_id, "user", directory_roles=frozenset(directory_roles), display_name=name)
                 self.user_logins[client_id] = caller
                 return caller
-            client_id = str(uuid.uuid4())
             self.secrets[client_id] = secret
             sp = self.add_service_principal({"appId": client_id, "displayName": name, "appRoles": [],
                                              "oauth2PermissionScopes": []}, first_party=True)
@@ -127,6 +131,30 @@ class Directory:
             for role in roles:
                 self._assign(graph_sp, sp["id"], access.GRAPH_PERMISSION_IDS[role])
             return self.caller_for_sp(sp)
+
+    def add_user(self, address: str, display_name: str = "") -> dict:
+        """A member user with a mailbox: its userPrincipalName is its mail address (Learn, user resource)."""
+        with self.lock:
+            object_id = str(uuid.uuid4())
+            user = {"id": object_id, "displayName": display_name or address.split("@")[0],
+                    "userPrincipalName": address, "mail": address}
+            self.users[object_id] = user
+            return user
+
+    def add_application(self, app_id: str, display_name: str, key_credentials=(), roles=()) -> dict:
+        """An app registration made before this run (an earlier deployment, another tool) with this
+        appId, its keyCredentials as Graph stores them, and its service principal holding these
+        Microsoft Graph application permissions (admin consent granted)."""
+        with self.lock:
+            object_id = str(uuid.uuid4())
+            app = {"id": object_id, "appId": app_id, "displayName": display_name, "signInAudience": "AzureADMyOrg",
+                   "keyCredentials": [dict(k) for k in key_credentials], "passwordCredentials": [],
+                   "createdDateTime": now_iso()}
+            self.applications[object_id] = app
+            self.owners[object_id] = []
+            sp = self.add_service_principal({"appId": app_id, "displayName": display_name}, first_party=True)
+            self.set_roles(self.caller_for_sp(sp), roles)
+            return app
 
     def add_deployer_credential(self, client_id: str, kind: str, credential: dict) -> None:
         """A certificate (kind keyCredentials: keyId, type, key as base64 DER or PEM) or a federated
@@ -147,14 +175,15 @@ class Directory:
         return next((c for c in self.user_logins.values() if c.object_id == object_id), None)
 
     def set_roles(self, caller: Caller, roles) -> Caller:
-        """Replace a deploying service principal's Graph application permissions."""
+        """Replace a service principal's Microsoft Graph application permissions (names, e.g. Calendars.ReadWrite)."""
         with self.lock:
             graph_sp = self.graph_sp()
             for assignment_id in [i for i, a in self.assignments.items()
                                   if a["principalId"] == caller.object_id and a["resourceId"] == graph_sp["id"]]:
                 del self.assignments[assignment_id]
+            ids = {r["value"]: r["id"] for r in graph_sp["appRoles"]}  # any Graph app role, e.g. Calendars.ReadWrite
             for role in roles:
-                self._assign(graph_sp, caller.object_id, access.GRAPH_PERMISSION_IDS[role])
+                self._assign(graph_sp, caller.object_id, ids[role])
             return self.caller_for_sp(self.service_principals[caller.object_id])
 
     def caller_for_sp(self, sp: dict) -> Caller:

@@ -19,6 +19,7 @@ from mytimetable_o365.rules import access
 
 from .consent_routes import ConsentRoutes
 from .directory import Caller, Directory, GraphError, denied, not_found, now_iso
+from .exchange import access_denied, blocked_by_policy
 from .key_credentials import certificate_of, merge_key_credentials
 from .policy import DEFAULT_POLICY_ID, check_new_credentials
 from .queries import filtered, select
@@ -263,11 +264,16 @@ class Graph:
         return 200, {"@odata.type": _odata_type(self.d, object_id), **found}, {}
 
     def get_calendar(self, caller, query, body, mailbox):
-        if "Calendars.ReadWrite" not in caller.roles and "Calendars.Read" not in caller.roles:
-            raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        """Entra consent (a Calendars role in the token) or an RBAC for Applications scope, then
+        Exchange's application access policies (exchange.py)."""
         user = next((u for u in self.d.users.values() if mailbox.lower() in (u["id"], u["userPrincipalName"].lower())), None)
-        if user is None:
+        if "Calendars.ReadWrite" not in caller.roles and "Calendars.Read" not in caller.roles:
+            if user is None or not self.d.exchange.in_role_scope(caller.app_id, user["userPrincipalName"]):
+                raise access_denied()
+        elif user is None:
             raise GraphError(404, "ErrorInvalidUser", f"The requested user '{mailbox}' is invalid.")
+        elif self.d.exchange.blocked(caller.app_id, user["userPrincipalName"]):
+            raise blocked_by_policy()
         return 200, {"id": "AAMk" + user["id"].replace("-", ""), "name": "Calendar", "canEdit": True,
                      "owner": {"name": user["displayName"], "address": user["userPrincipalName"]}}, {}
 

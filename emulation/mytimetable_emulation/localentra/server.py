@@ -43,7 +43,9 @@ MAX_BODY = 1 << 20
 
 def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
     """(CA certificate, server certificate, server key) as PEM files: the CA is made for this run
-    only; the server certificate names 127.0.0.1 and localhost (Go checks IP SANs)."""
+    only; the server certificate names 127.0.0.1 and localhost (Go checks IP SANs). Every CA made
+    here has the same name: the key identifiers (RFC 5280, 4.2.1.1-2) let a client that trusts
+    several of them (a bundle of two servers' CAs) find the one that signed."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -57,6 +59,7 @@ def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
           .not_valid_after(now + dt.timedelta(days=2))
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
           .sign(ca_key, hashes.SHA256()))
     key = ec.generate_private_key(ec.SECP256R1())
     server = (x509.CertificateBuilder()
@@ -66,6 +69,7 @@ def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
               .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                                                           x509.DNSName("localhost")]), critical=False)
               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
               .sign(ca_key, hashes.SHA256()))
     folder.mkdir(parents=True, exist_ok=True)
     paths = (folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
@@ -101,6 +105,16 @@ class LocalEntra:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="local-entra", daemon=True)
 
+    def reset(self, tenant_id: str | None = None) -> None:
+        """A new, empty tenant (of `tenant_id`, default the same ID) behind the same server and CA:
+        tests that share one server start each test from this."""
+        self.directory = Directory(tenant_id or self.directory.tenant_id)
+        self.graph = Graph(self.directory)
+        self.tokens = Tokens(self.directory, self.base)
+        self.requests.clear()
+        self.bodies.clear()
+        self.observers.clear()
+
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
@@ -124,8 +138,9 @@ class LocalEntra:
     def caller_of(self, authorization: str) -> Caller:
         return self.tokens.caller_of(authorization)
 
-    def issue_token(self, form: dict) -> tuple[int, dict]:
-        return self.tokens.issue(form)
+    def issue_token(self, form: dict, tenant: str | None = None) -> tuple[int, dict]:
+        """The token endpoint's answer for `tenant` (default: this directory's)."""
+        return self.tokens.issue(form, tenant or self.directory.tenant_id)
 
     def metadata(self) -> list | dict:
         return {"name": "LocalEntra", "resourceManager": f"{self.base}/arm/",
@@ -212,7 +227,7 @@ def _handler_for(entra: LocalEntra):
                         return self._send(200, entra.tokens.openid_configuration(parts[1]))
                     if path.endswith("/oauth2/v2.0/token") and self.command == "POST":
                         form = dict(urllib.parse.parse_qsl(raw.decode()))
-                        return self._send(*entra.issue_token(form))
+                        return self._send(*entra.issue_token(form, parts[1]))
                 body = json.loads(raw) if raw else None
                 entra.bodies.append((self.command, path, body))
                 with entra.directory.lock:

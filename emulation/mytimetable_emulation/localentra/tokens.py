@@ -4,11 +4,21 @@ federation. Sources:
 - The client-credentials grant with a client secret or a client assertion
   (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow); errors as
   `{"error", "error_description"}` with AADSTS codes.
-- A certificate assertion names its certificate by thumbprint: `x5t#S256` (SHA-256) or `x5t` (SHA-1),
-  base64url (https://learn.microsoft.com/entra/identity-platform/certificate-credentials); `kid`
-  carrying the base64url SHA-1 thumbprint is accepted too, because that is the only header
-  go-azure-sdk sends (sdk/auth/client_credentials.go:211-228) and the azuread provider signs in with
-  it. RS256 or PS256 signatures (RFC 7518, 3.3 and 3.5).
+- Before any credential: the tenant in the path must be this directory's (else AADSTS90002 "Tenant
+  '...' not found."), the client ID an application of it (else AADSTS700016), the grant
+  `client_credentials` (else AADSTS70003), and a secret or an assertion present (else AADSTS900144
+  "The request body must contain the following parameter: ...").
+- A certificate assertion (https://learn.microsoft.com/entra/identity-platform/certificate-credentials,
+  "Assertion format") names its certificate by thumbprint: `x5t#S256` (SHA-256) or `x5t` (SHA-1),
+  base64url, padded or not (MSAL keeps the padding); `kid` carrying the base64url SHA-1 thumbprint is
+  accepted too, because that is the only header go-azure-sdk sends
+  (sdk/auth/client_credentials.go:211-228) and the azuread provider signs in with it. RS256 or PS256
+  signatures (RFC 7518, 3.3 and 3.5). Its claims, as that page requires them: `aud` the tenant's
+  token endpoint (go-azure-sdk sends the token URL it posts to, client_credentials.go:150-160, as
+  MSAL does), `iss` and `sub` the client ID, `exp` not passed, `nbf` not later than now (five minutes
+  of clock skew tolerated), `jti` present. A certificate that is not registered, a bad signature,
+  `aud`, `iss`, `sub` or a missing `jti`: 401 invalid_client AADSTS700027; outside its time range:
+  AADSTS700024 "Client assertion is not within its valid time range.".
 - A federated assertion (workload identity federation,
   https://learn.microsoft.com/entra/workload-id/workload-identity-federation): its `iss`, `sub` and
   an `aud` must match a federatedIdentityCredential of the app (Learn, federatedIdentityCredential:
@@ -42,6 +52,8 @@ from .key_credentials import certificate_of
 
 TOKEN_LIFETIME = 3600
 EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CLOCK_SKEW = 300  # seconds an assertion's nbf may lie ahead of local Entra's clock
 
 
 def b64(data: bytes) -> str:
@@ -59,6 +71,10 @@ class Tokens:
         self._signing_key = secrets.token_bytes(32)
         self._issuer_key = secrets.token_bytes(32)
         self.oidc_request_tokens: dict[str, str] = {}  # request token -> the subject its ID tokens carry
+        # The seconds an access token is valid (its `exp` and `expires_in`): a test sets it below zero
+        # to be handed a token that has already expired, as a client whose clock is behind sees one.
+        self.lifetime = TOKEN_LIFETIME
+        self.assertions: list[tuple[dict, dict]] = []  # (header, claims) of each certificate assertion presented
 
     @property
     def issuer(self) -> str:
@@ -74,7 +90,7 @@ class Tokens:
     def token_for(self, caller: Caller) -> str:
         now = int(time.time())
         claims = {"aud": self.base, "iss": f"{self.base}/login/{self.directory.tenant_id}/v2.0",
-                  "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME, "tid": self.directory.tenant_id,
+                  "iat": now, "nbf": now, "exp": now + self.lifetime, "tid": self.directory.tenant_id,
                   "oid": caller.object_id, "sub": caller.object_id, "appid": caller.app_id, "azp": caller.app_id,
                   "idtyp": caller.kind, "ver": "2.0"}
         if caller.kind == "app":
@@ -103,58 +119,75 @@ class Tokens:
         return caller
 
     # --- the token endpoint --------------------------------------------------------------------------
-    def issue(self, form: dict) -> tuple[int, dict]:
-        """The token endpoint's answer to a client-credentials request."""
+    def issue(self, form: dict, tenant: str) -> tuple[int, dict]:
+        """The token endpoint's answer to a client-credentials request at /login/<tenant>/oauth2/v2.0/token."""
         client_id = form.get("client_id", "")
+        if tenant.lower() != self.directory.tenant_id.lower():
+            return _fail(400, "invalid_request", 90002, f"Tenant '{tenant}' not found. Check to make sure you have the "
+                         "correct tenant ID and are signing into the correct cloud.")
+        with self.directory.lock:
+            known = self._known(client_id)
+        if not known:
+            return _fail(400, "unauthorized_client", 700016, f"Application with identifier '{client_id}' was not found "
+                         f"in the directory '{tenant}'.")
         if form.get("grant_type") != "client_credentials":
-            return 400, {"error": "unsupported_grant_type", "error_description": "AADSTS70003: The app requested an unsupported grant type."}
-        if "client_assertion" in form:
-            answer = self._assertion(client_id, form["client_assertion"])
+            return _fail(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+        if "client_secret" in form:
+            known_secret = self.directory.secrets.get(client_id)
+            if known_secret is None or not hmac.compare_digest(known_secret.encode(), form["client_secret"].encode()):
+                return _fail(401, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being "
+                             "sent in the request is the client secret value, not the client secret ID, for a secret "
+                             f"added to app '{client_id}'.")
+            caller = self.directory.caller_by_client(client_id)
+        else:
+            for name in ("client_assertion_type", "client_assertion"):
+                if not form.get(name) or (name == "client_assertion_type" and form[name] != JWT_BEARER):
+                    return _fail(400, "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'.")
+            answer = self._assertion(client_id, form["client_assertion"], self.token_endpoint(tenant))
             if isinstance(answer, tuple):
                 return answer
             caller = answer
-        else:
-            known = self.directory.secrets.get(client_id)
-            if known is None:
-                return 400, {"error": "unauthorized_client", "error_description":
-                             f"AADSTS700016: Application with identifier '{client_id}' was not found in the directory."}
-            if not hmac.compare_digest(known, form.get("client_secret", "")):
-                return 401, {"error": "invalid_client", "error_description":
-                             "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is "
-                             f"the client secret value, not the client secret ID, for a secret added to app '{client_id}'."}
-            caller = self.directory.caller_by_client(client_id)
         if caller is None:
-            return 401, {"error": "invalid_client", "error_description": "AADSTS700027: The certificate with identifier "
-                         "used to sign the client assertion is not registered on application."}
-        return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+            return _fail(400, "invalid_client", 7000229, f"The client application {client_id} is missing service principal "
+                         f"in the tenant {tenant}.")
+        return 200, {"token_type": "Bearer", "expires_in": self.lifetime, "ext_expires_in": self.lifetime,
                      "access_token": self.token_for(caller)}
+
+    def token_endpoint(self, tenant: str) -> str:
+        return f"{self.base}/login/{tenant}/oauth2/v2.0/token"
+
+    def _known(self, client_id: str) -> bool:
+        d = self.directory
+        return bool(client_id in d.secrets or client_id in d.deployer_credentials or d.sp_by_app_id(client_id)
+                    or any(a["appId"] == client_id for a in d.applications.values()))
 
     def _credentials(self, client_id: str, kind: str) -> list[dict]:
         app = next((a for a in self.directory.applications.values() if a["appId"] == client_id), None)
         own = self.directory.deployer_credentials.get(client_id, {})
         return list((app or {}).get(kind, [])) + list(own.get(kind, []))
 
-    def _assertion(self, client_id: str, assertion: str) -> Caller | None | tuple[int, dict]:
+    def _assertion(self, client_id: str, assertion: str, audience: str) -> Caller | None | tuple[int, dict]:
         try:
             head, body, signature = assertion.split(".")
             header, claims = json.loads(unb64(head)), json.loads(unb64(body))
+            if not isinstance(header, dict) or not isinstance(claims, dict):
+                raise ValueError("not a JSON object")
         except (ValueError, TypeError):
-            return 400, {"error": "invalid_request", "error_description": "AADSTS50027: JWT token is invalid or malformed."}
+            return _fail(400, "invalid_request", 50027, "JWT token is invalid or malformed.")
         with self.directory.lock:
-            if claims.get("iss") != client_id:
-                return self._federated(client_id, header, claims, f"{head}.{body}", signature)
             credential = next((k for k in self._credentials(client_id, "keyCredentials") if _names(header, k)), None)
+            if credential is None and claims.get("iss") != client_id:
+                return self._federated(client_id, header, claims, f"{head}.{body}", signature)
+            self.assertions.append((header, claims))
             if credential is None:
-                return None
-            public_key = certificate_of(credential).public_key()
-            if not isinstance(public_key, rsa.RSAPublicKey):
-                return None
-            scheme = (padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32) if header.get("alg") == "PS256"
-                      else padding.PKCS1v15())
-            try:
-                public_key.verify(unb64(signature), f"{head}.{body}".encode(), scheme, hashes.SHA256())
-            except Exception:  # noqa: BLE001 - any verification failure is a refusal
-                return None
+                return _fail(401, "invalid_client", 700027, "The certificate with identifier used to sign the client "
+                             "assertion is not registered on application. [Reason - The key was not found., Please visit "
+                             "the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id "
+                             f"'{client_id}'.]")
+            problem = _signature_problem(certificate_of(credential).public_key(), header, f"{head}.{body}", signature)
+            problem = problem or _claims_problem(claims, client_id, audience)
+            if problem:
+                return _fail(401, "invalid_client", *problem)
             return self.directory.caller_by_client(client_id)
 
     def _federated(self, client_id: str, header: dict, claims: dict, signed: str, signature: str):
@@ -164,11 +197,9 @@ class Tokens:
                       if f.get("issuer") == claims.get("iss") and f.get("subject") == claims.get("sub")
                       and set(audiences) & set(f.get("audiences") or [EXCHANGE_AUDIENCE])), None)
         if match is None or not hmac.compare_digest(expected, unb64(signature)):
-            return 400, {"error": "invalid_request", "error_description":
-                         "AADSTS70021: No matching federated identity record found for presented assertion."}
+            return _fail(400, "invalid_request", 70021, "No matching federated identity record found for presented assertion.")
         if float(claims.get("exp") or 0) < time.time():
-            return 400, {"error": "invalid_request", "error_description": "AADSTS700024: Client assertion is not within its "
-                         "valid time range."}
+            return _fail(400, "invalid_request", 700024, "Client assertion is not within its valid time range.")
         return self.directory.caller_by_client(client_id)
 
     # --- the stand-in OIDC issuer (GitHub Actions' ID-token endpoint shape) ---------------------------
@@ -201,3 +232,45 @@ def _names(header: dict, credential: dict) -> bool:
         return bool(unb64(thumbprint) == certificate.fingerprint(hashes.SHA1()))
     except (ValueError, TypeError):
         return False
+
+
+def _fail(status: int, error: str, code: int, text: str) -> tuple[int, dict]:
+    """An error of the token endpoint as Entra shapes it: `error_codes` carries the AADSTS number
+    (v2-oauth2-client-creds-grant-flow, "Error response example")."""
+    return status, {"error": error, "error_description": f"AADSTS{code}: {text}", "error_codes": [code]}
+
+
+def _signature_problem(public_key, header: dict, signed: str, signature: str) -> tuple[int, str] | None:
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return 700027, "Client assertion failed signature validation."
+    if header.get("alg") == "RS256":
+        scheme: padding.AsymmetricPadding = padding.PKCS1v15()
+    elif header.get("alg") == "PS256":
+        scheme = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    else:
+        return 700027, f"Client assertion uses an unsupported algorithm '{header.get('alg')}'; use RS256 or PS256."
+    try:
+        public_key.verify(unb64(signature), signed.encode(), scheme, hashes.SHA256())
+    except Exception:  # noqa: BLE001 - any verification failure is a refusal
+        return 700027, "Client assertion failed signature validation."
+    return None
+
+
+def _claims_problem(claims: dict, client_id: str, audience: str) -> tuple[int, str] | None:
+    """The claims certificate-credentials requires (module docstring), in the order Entra reports them."""
+    if str(claims.get("aud", "")).lower() != audience.lower():
+        return 700027, (f"Client assertion contains an invalid audience '{claims.get('aud')}'; it must be the token "
+                        f"endpoint {audience}.")
+    if claims.get("iss") != client_id or claims.get("sub") != client_id:
+        return 700027, "Client assertion contains an invalid issuer or subject: both must be the client ID."
+    if not claims.get("jti"):
+        return 700027, "Client assertion has no jti claim."
+    now = time.time()
+    try:
+        expires, not_before = float(claims.get("exp") or 0), float(claims.get("nbf") or now)
+    except (TypeError, ValueError):
+        expires, not_before = 0.0, now
+    if expires <= now or not_before > now + CLOCK_SKEW:
+        return 700024, (f"Client assertion is not within its valid time range. Current time: {int(now)}, "
+                        f"assertion valid from {claims.get('nbf')}, expiry time of assertion {claims.get('exp')}.")
+    return None
