@@ -22,20 +22,6 @@ CLIENT = "9e8d7c6b-5a49-4838-a727-161504f3e2d1"
 SECRET = "s3cr3t+/value=&with spaces\"and-more-than-enough"
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
-
-    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def recorder(tmp_path, tls):
-    """Another origin, trusted like the first: where a followed redirect would land."""
-    with HostileServer(tmp_path, tls=tls) as server:
-        yield server
-
-
 @pytest.fixture(autouse=True)
 def no_credentials_of_the_caller(monkeypatch):
     """Only the ARM_* variables a test gives; the monkeypatch restores the caller's afterwards."""

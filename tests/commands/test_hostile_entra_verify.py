@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from mytimetable_emulation.localentra.server import LocalEntra, make_ca_and_server_certificate
+from mytimetable_emulation.localentra.server import LocalEntra
 from mytimetable_o365.commands.exit_codes import VerifyExit
 from support.harness import ROOT, cli_that_must_end, minimal_config
 from support.hostile_server import HostileServer
@@ -40,17 +40,6 @@ def entra(tmp_path_factory, outputs):
     values, certificates = outputs
     with LocalEntra(tmp_path_factory.mktemp("local-entra"), tenant_id=values["tenantId"]) as server:
         register_app(server, values["clientId"], certificates)
-        yield server
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory):
-    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def recorder(tmp_path, tls):
-    with HostileServer(tmp_path, tls=tls) as server:
         yield server
 
 

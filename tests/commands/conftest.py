@@ -1,0 +1,22 @@
+"""Fixtures of the commands' tests against hostile servers (tests/support/hostile_server.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.hostile_server import HostileServer
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A test CA and a server certificate signed by it, shared by a module's hostile servers."""
+    from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
+
+    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def recorder(tmp_path, tls):
+    """Another origin, trusted like the first: where a followed redirect would land."""
+    with HostileServer(tmp_path, tls=tls) as server:
+        yield server
