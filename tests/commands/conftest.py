@@ -1,10 +1,9 @@
-"""Fixtures of the commands' tests against hostile servers (tests/support/hostile_server.py)."""
+"""Fixtures of the commands' tests against hostile servers (tests/support/hostile_server.py); each
+imports what it uses inside itself, as tests/conftest.py's do."""
 
 from __future__ import annotations
 
 import pytest
-
-from support.hostile_server import HostileServer
 
 
 @pytest.fixture(scope="module")
@@ -18,5 +17,7 @@ def tls(tmp_path_factory):
 @pytest.fixture
 def recorder(tmp_path, tls):
     """Another origin, trusted like the first: where a followed redirect would land."""
+    from support.hostile_server import HostileServer
+
     with HostileServer(tmp_path, tls=tls) as server:
         yield server
