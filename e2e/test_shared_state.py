@@ -220,7 +220,7 @@ def test_stack_export_and_import_restore_a_stack_whose_state_was_lost(entra, azu
     assert_ok(workspace.run("stack", "import", "--file", str(backup)))
     assert lock_blobs(azurite) == []  # import locks the stack while it writes
     assert len(state_resources(workspace, APPLICATION)) == 1
-    # The program's StackReference reads the restored outputs again, and nothing changes.
+    # The program's read of its last deployment (readStackOutputs) reads the restored outputs again, and nothing changes.
     assert_ok(workspace.run("preview", "--expect-no-changes"))
     assert_ok(up(workspace))
     assert len(entra.directory.applications) == 1

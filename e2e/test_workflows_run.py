@@ -2,7 +2,7 @@
 local Entra, with the stacks' state shared in an Azure Blob Storage container in Azurite, as a
 customer on Azure keeps it: the first deploy of the repository's stacks with the keystore delivered
 to Key Vault, a night without drift, drift made in the portal found by the drift job and repaired by
-the next deploy, a rotation the last deployment's outputs announce (the program's StackReference
+the next deploy, a rotation the last deployment's outputs announce (the program's readStackOutputs
 reading the state from the container), a pull request's plan and preview, then destroy. Every job
 starts from a fresh checkout, as on GitHub: nothing but the container carries state between jobs."""
 
@@ -114,7 +114,7 @@ def test_the_workflows_deploy_check_drift_repair_rotate_and_preview_with_the_sta
     assert drift(runner, "prod").ok
 
     # Into the renewal window: the drift job's preview warns from the last deployment's outputs
-    # (the program's StackReference to itself, read from the container) and shows the coming change;
+    # (the program's readStackOutputs to itself, read from the container) and shows the coming change;
     # the deploy rotates and delivers the successor keystore, the delivered one stays registered.
     settings = yaml.safe_load(customer_stack_file("prod"))["config"]["mytimetable-o365:certificate"]
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=settings["validityDays"] - settings["renewBeforeDays"] + 1)

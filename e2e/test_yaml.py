@@ -34,7 +34,6 @@ DECLARED = {
     ("azuread:index/applicationCertificate:ApplicationCertificate", "mytimetable-credential-b"),
     ("pulumi-python:dynamic/mytimetable:Certificate", "mytimetable-certificate"),
     ("pulumi-python:dynamic/mytimetable:Keystore", "mytimetable-keystore"),
-    ("pulumi:pulumi:StackReference", "mytimetable-last-deployment"),
 }
 
 
