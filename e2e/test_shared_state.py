@@ -78,16 +78,16 @@ def output_of(result) -> str:
 def test_two_ups_of_one_stack_at_once_one_deploys_and_the_other_stops_at_the_lock(entra, azurite, azblob, make_workspace,
                                                                                     tmp_path):
     workspace = make_workspace(stack_yaml(tmp_path / "k.jks"), backend=azblob)
-    # The first up is held inside its deploy: Entra answers its application create only once the
-    # second up has had its turn.
+    # The first up is held inside its deploy: Entra handles its application create only once the
+    # second up has had its turn (a gate, before the answer: an observer runs after it is sent).
     inside, release = threading.Event(), threading.Event()
 
-    def hold(method, path, status):
+    def hold(method, path, body):
         if method == "POST" and path == "/v1.0/applications" and not inside.is_set():
             inside.set()
             release.wait(300)
 
-    entra.observers.append(hold)
+    entra.gates.append(hold)
     with open(tmp_path / "first.log", "w") as log:
         first = start_up(workspace, log)
         try:

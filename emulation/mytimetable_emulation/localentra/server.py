@@ -91,7 +91,11 @@ class LocalEntra:
         self.graph = Graph(self.directory)
         self.requests: list[tuple[str, str, int | None]] = []  # (method, path, status; None: reset): what was called
         self.bodies: list[tuple[str, str, dict | None]] = []  # (method, path, JSON body) of each Graph request, in order
-        self.observers: list = []  # called with (method, path, status) after each Graph request
+        self.observers: list = []  # called with (method, path, status) after each Graph request was answered
+        # called with (method, path, JSON body) before a Graph request is handled: a test that must
+        # hold a client inside a request (its answer not yet sent) blocks there; a gate that returns
+        # RESET drops the request unhandled, as a connection lost before it reached Graph
+        self.gates: list = []
         self.ca_path, cert, key = make_ca_and_server_certificate(self.folder)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -114,6 +118,7 @@ class LocalEntra:
         self.requests.clear()
         self.bodies.clear()
         self.observers.clear()
+        self.gates.clear()
 
     @property
     def host(self) -> str:
@@ -230,6 +235,8 @@ def _handler_for(entra: LocalEntra):
                         return self._send(*entra.issue_token(form, parts[1]))
                 body = json.loads(raw) if raw else None
                 entra.bodies.append((self.command, path, body))
+                if any([gate(self.command, path, body) == RESET for gate in list(entra.gates)]):
+                    return self._reset()
                 with entra.directory.lock:
                     fault = entra.directory.faults.before(self.command, path)
                 if fault == RESET:
