@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from mytimetable_emulation.localentra.directory import Caller
+from mytimetable_emulation.localentra.faults import RESET
 from mytimetable_emulation.localentra.server import LocalEntra
 from mytimetable_emulation.realengine.azurite import Azurite
 from mytimetable_emulation.realengine.backend import STATE_CONTAINER, Backend, azurite_backend
@@ -180,10 +181,12 @@ def make_up(workspace: Workspace):
     return checked, up(workspace, "--refresh")
 
 
-def up_killed(workspace: Workspace, when) -> subprocess.CompletedProcess:
+def up_killed(workspace: Workspace, when=None, before=None) -> subprocess.CompletedProcess:
     """`pulumi up`, killed with SIGKILL right after local Entra answered the first request for which
     `when(method, path, status)` is true, CLI, language host and plugins together (a runner that
-    dies). Fails the test if that request never came."""
+    dies); or, with `before(method, path, body)`, right before local Entra handles such a request,
+    which it then drops unhandled (the run died before it reached Graph). Fails the test if that
+    request never came."""
     process = subprocess.Popen([workspace.pulumi_binary(), "up", "--yes", "--skip-preview", "--non-interactive",
                                 "--stack", workspace.stack, "--policy-pack", str(ROOT / "policy")],
                                cwd=workspace.project, env=workspace.env(), stdout=subprocess.PIPE,
@@ -195,11 +198,19 @@ def up_killed(workspace: Workspace, when) -> subprocess.CompletedProcess:
             killed.set()
             os.killpg(process.pid, signal.SIGKILL)
 
-    workspace.entra.observers.append(observe)
+    def gate(method, path, body):
+        if not killed.is_set() and before(method, path, body):
+            killed.set()
+            os.killpg(process.pid, signal.SIGKILL)
+            return RESET
+        return None
+
+    hooks, hook = (workspace.entra.gates, gate) if before is not None else (workspace.entra.observers, observe)
+    hooks.append(hook)
     try:
         output, _ = process.communicate(timeout=900)
     finally:
-        workspace.entra.observers.remove(observe)
+        hooks.remove(hook)
     assert killed.is_set(), f"the request to kill at never came:\n{output[-4000:]}"
     return subprocess.CompletedProcess(process.args, process.returncode, output, "")
 

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SITE, assert_ok, assert_one_of_each, entra_counts, leftovers, make_up, stack_needs, stack_yaml, up_killed
+from conftest import (
+    SITE,
+    assert_ok,
+    assert_one_of_each,
+    entra_counts,
+    leftovers,
+    make_up,
+    our_application,
+    stack_needs,
+    stack_yaml,
+    up_killed,
+)
 
 
 def _credential_written(entra):
@@ -62,3 +73,27 @@ def test_without_the_check_an_up_after_a_killed_credential_write_registers_the_c
     assert_ok(workspace.run("refresh", "--clear-pending-creates", "--yes", "--skip-preview"))
     assert_ok(workspace.run("up", "--yes", "--skip-preview"))
     assert entra_counts(entra)["keyCredentials"] > 2
+
+
+def test_a_create_killed_before_the_rename_back_leaves_the_temporary_name_and_make_up_adopts_it(entra, make_workspace, tmp_path):
+    """The provider renames a new application to TERRAFORM_UPDATE_<uuid> and back after its POST
+    (application_resource.go:1242-1262). A run killed before the rename back leaves an application no
+    lookup by appName finds; the leftovers check finds it by the stack's redirect URI and adopts it, and
+    the up after renames it: never a second application."""
+    workspace = make_workspace(stack_yaml(tmp_path / "k.jks", siteUrl=SITE, appName="MyTimetable-e2e"))
+
+    def rename_back(method, path, body):
+        return (method == "PATCH" and path.startswith("/v1.0/applications/")
+                and (body or {}).get("displayName") == "MyTimetable-e2e")
+
+    up_killed(workspace, before=rename_back)
+    (app,) = entra.directory.applications.values()
+    assert app["displayName"].startswith("TERRAFORM_UPDATE_"), app["displayName"]
+    assert_ok(workspace.run("cancel", "--yes"))
+
+    checked, deployed = make_up(workspace)
+    assert "ADOPT" in checked.stdout and "temporary name" in checked.stdout, checked.stdout
+    assert_ok(deployed)
+    assert_one_of_each(entra, workspace)
+    assert our_application(entra)["displayName"] == "MyTimetable-e2e"
+    assert_ok(workspace.run("preview", "--expect-no-changes"))

@@ -233,14 +233,16 @@ def duplicate_name_error(display_name: str, object_id: str) -> str:
 
 # --- Graph's $filter, as far as the emulators meet it ----------------------------------------------
 # (Learn, "Use query parameters to customize responses", https://learn.microsoft.com/graph/query-parameters):
-# `<property> eq '<value>'` clauses joined by `or` or `and`; a quote inside a value is written twice
+# `<property> eq '<value>'` and `startswith(<property>,'<value>')` clauses (the applications resource
+# supports both on displayName, Learn: resources/application, displayName: "$filter (eq, ne, not, ge,
+# le, in, startsWith, and eq on null values)") joined by `or` or `and`; a quote inside a value is written twice
 # (OData's escaping, the same page). A clause Graph cannot parse, such as the azuread provider's
 # unescaped `displayName eq 'O'Brien'`, gets 400 BadRequest "Invalid filter clause: Syntax error at
 # position <n> in '<filter>'." (as Graph answers it, Microsoft365DSC/Microsoft365DSC#6133; the position
 # is where this parser stops, which may differ from Graph's by a few characters). Local Entra answers
 # with it (localentra/queries.py); the offline engine's duplicate-name check fails on it as the
 # plugin does (engine/tenant.py).
-_CLAUSE = re.compile(r"\s*(\w+)\s+eq\s+'((?:[^']|'')*)'")
+_CLAUSE = re.compile(r"\s*(?:(\w+)\s+eq\s+'((?:[^']|'')*)'|(?i:startswith)\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\))")
 _JOIN = re.compile(r"\s+(or|and)\b", re.IGNORECASE)
 
 
@@ -252,9 +254,10 @@ class FilterRefused(ValueError):
         self.code, self.message = code, message
 
 
-def parse_graph_filter(text: str) -> list[list[tuple[str, str]]]:
-    """A $filter in disjunctive form: a list of `and` groups, each a list of (property, value)."""
-    groups: list[list[tuple[str, str]]] = [[]]
+def parse_graph_filter(text: str) -> list[list[tuple[str, str, str]]]:
+    """A $filter in disjunctive form: a list of `and` groups, each a list of (property, operator, value),
+    the operator `eq` or `startswith`."""
+    groups: list[list[tuple[str, str, str]]] = [[]]
     position = 0
     while True:
         match = _CLAUSE.match(text, position)
@@ -262,7 +265,10 @@ def parse_graph_filter(text: str) -> list[list[tuple[str, str]]]:
             if re.match(r"\s*\w+\s+(eq|ne|startswith|in)\b", text[position:]) and "'" not in text[position:]:
                 raise FilterRefused("Request_UnsupportedQuery", f"Unsupported or invalid query filter clause specified: {text}")
             raise FilterRefused("BadRequest", f"Invalid filter clause: Syntax error at position {position} in '{text}'.")
-        groups[-1].append((match.group(1), match.group(2).replace("''", "'")))
+        if match.group(1) is not None:
+            groups[-1].append((match.group(1), "eq", match.group(2).replace("''", "'")))
+        else:
+            groups[-1].append((match.group(3), "startswith", match.group(4).replace("''", "'")))
         position = match.end()
         if not text[position:].strip():
             return groups

@@ -233,3 +233,32 @@ def test_pending_creates_are_cleared_with_a_refresh_of_the_root_stack_alone(pulu
     run(pulumi, graph, pending, adopt=True)
     refresh = next(c for c in (pulumi / "calls.log").read_text().splitlines() if c.startswith("refresh"))
     assert refresh == f"refresh --clear-pending-creates --yes --skip-preview --target {root} --non-interactive --stack prod"
+
+
+TEMPORARY = "startswith(displayName,'TERRAFORM_UPDATE_')"
+
+
+@pytest.mark.parametrize("redirect_uris, adopted", [
+    (["https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365"], True),
+    (["https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365", "https://elsewhere.example.edu/"], True),
+    (["https://acc.example.edu/schedule?zoneview=0&ec_type=o365"], False),  # another stack's site
+    ([], False),
+])
+def test_an_application_left_under_the_provider_s_temporary_name_is_adopted_only_with_the_stack_s_redirect_uri(
+        pulumi, graph, capsys, redirect_uris, adopted):
+    deployed_graph(graph)
+    graph.answers["/v1.0/applications"] = (200, {"value": []})  # nothing under the appName
+    graph.answers[("/v1.0/applications", TEMPORARY)] = (200, {"value": [
+        {"id": APP, "appId": APP_ID, "displayName": "TERRAFORM_UPDATE_1c5e3f4e-7b1a-4c55-9d1e-0a2b3c4d5e6f",
+         "createdDateTime": "2026-11-24T09:00:00Z", "keyCredentials": [], "web": {"redirectUris": redirect_uris}}]})
+    run(pulumi, graph, state(), adopt=True)
+    out = capsys.readouterr().out
+    filters = [query.get("$filter") for path, query, _ in graph.seen if path == "/v1.0/applications"]
+    assert TEMPORARY in filters
+    if adopted:
+        assert "temporary name 'TERRAFORM_UPDATE_" in out, out
+        imported = json.loads((pulumi / "imported.json").read_text())["resources"]
+        assert {"type": names.APPLICATION_TYPE, "name": "mytimetable-app", "id": f"/applications/{APP}",
+                "parent": "integration"} in imported
+    else:
+        assert "TERRAFORM_UPDATE_" not in out and not (pulumi / "imported.json").exists()

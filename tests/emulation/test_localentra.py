@@ -146,6 +146,16 @@ def test_a_filter_joins_clauses_with_or_and_and(client):
         == ["filter-one"]
 
 
+@pytest.mark.parametrize("text", ["startswith(displayName,'terraform_update_')", "startsWith(displayName, 'TERRAFORM_UPDATE_')",
+                                  "startswith(displayName,'TERRAFORM_UPDATE_') and signInAudience eq 'AzureADMyOrg'"])
+def test_a_startswith_filter_finds_the_display_names_that_begin_so_without_case(client, text):
+    client.application("TERRAFORM_UPDATE_1c5e3f4e")
+    client.application("MyTimetable-TERRAFORM_UPDATE_")
+    found = client.call("GET", "/applications?$filter=" + urllib.parse.quote(text)).json()["value"]
+    names = {a["displayName"] for a in found}  # the module's tenant holds the other cases' applications too
+    assert "TERRAFORM_UPDATE_1c5e3f4e" in names and all(n.startswith("TERRAFORM_UPDATE_") for n in names)
+
+
 def test_an_owner_added_twice_and_the_hundred_and_first_owner_are_refused(entra, client):
     app = client.application("owners")
     assert client.call("POST", f"/applications/{app['id']}/owners/$ref", client.ref(client.caller.object_id)).status_code == 400

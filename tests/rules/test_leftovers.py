@@ -144,6 +144,29 @@ def test_a_lost_first_create_is_adopted_whole_application_service_principal_cons
     assert set(levels(result)) == {ADOPT}
 
 
+TEMPORARY = "TERRAFORM_UPDATE_1c5e3f4e-7b1a-4c55-9d1e-0a2b3c4d5e6f"
+
+
+def test_an_application_under_the_provider_s_temporary_name_is_adopted_and_said_to_be_renamed(certificates):
+    objects = entra(certificates)
+    renamed = Application(APP, APP_ID, TEMPORARY, "2026-11-24T09:00:00Z", (DEPLOYER,))
+    result = plan([], EntraObjects(**{**objects.__dict__, "named": (renamed,), "applications": {APP: renamed}}))
+    (application,) = [f for f in result.findings if "application " + APP in f.text]
+    assert application.level == ADOPT and repr(TEMPORARY) in application.text and "renames it" in application.text
+    assert any(i.name == "mytimetable-app" and i.id == f"/applications/{APP}" for i in result.imports)
+
+
+def test_a_second_application_under_the_temporary_name_beside_the_recorded_one_blocks_with_its_delete(certificates):
+    objects = entra(certificates)
+    leftover = Application("b0000000-0000-4000-8000-00000000000b", "f0000000-0000-4000-8000-00000000000f", TEMPORARY,
+                           "2026-11-24T09:00:01Z", (DEPLOYER,))
+    result = plan(deployed(certificates), EntraObjects(**{**objects.__dict__, "named": (objects.named[0], leftover)}))
+    (finding,) = result.findings
+    assert finding.level == BLOCK and repr(TEMPORARY) in finding.text and "rename back" in finding.text
+    assert "replays POSTs" not in finding.text
+    assert finding.commands == (f"az ad app delete --id {leftover.id}",)
+
+
 def test_an_application_of_the_name_the_deployer_does_not_own_is_not_adopted_but_the_import_command_is_given(certificates):
     result = plan([r for r in deployed(certificates) if "certificate" in r["urn"]], entra(certificates, owners=(SOMEONE,)))
     assert result.imports == () and result.blocked

@@ -43,6 +43,7 @@ from .preflight_base import Blocked, Context
 PULUMI_TIMEOUT = 600
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 LOCKED = "currently locked"
+TEMPORARY_NAME = "TERRAFORM_UPDATE_"  # the provider's temporary display name during a create
 
 
 def _pulumi(ctx: Context, *args: str) -> subprocess.CompletedProcess:
@@ -92,8 +93,16 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
     select = {"$select": "id,appId,displayName,createdDateTime,keyCredentials"}
     listed = graph.values("/v1.0/applications", {"$filter": f"displayName eq {quoted_literal(settings.app_name)}", **select})
     # Graph's `eq` ignores case; the provider's duplicate check compares exactly (applications.go:305-311).
+    # A create killed between its POST and the rename back leaves the provider's temporary name
+    # (TERRAFORM_UPDATE_<uuid>, application_resource.go:1242-1262), which no lookup by appName finds;
+    # the stack's redirect URI, which the POST carried, tells this stack's from another's.
+    temporary = graph.values("/v1.0/applications", {"$filter": f"startswith(displayName,{quoted_literal(TEMPORARY_NAME)})",
+                                                    "$select": f"{select['$select']},web"})
     named = [application_from_graph(a, _owners(graph, "applications", str(a.get("id"))))
              for a in listed if a.get("displayName") == settings.app_name]
+    named += [application_from_graph(a, _owners(graph, "applications", str(a.get("id"))))
+              for a in temporary if str(a.get("displayName") or "").startswith(TEMPORARY_NAME)
+              and settings.redirect_uri in ((a.get("web") or {}).get("redirectUris") or ())]
     applications = {a.id: a for a in named}
     missing: set[str] = set()
     recorded = state.named(names.APPLICATION_TYPE, names.application_name(integration))

@@ -59,7 +59,9 @@ class EntraObjects:
     """What Graph holds, as far as the check looked.
 
     deployer:            object ID of the identity that runs the check (its token's `oid`)
-    named:               the applications whose displayName is exactly the stack's appName
+    named:               the applications whose displayName is exactly the stack's appName, and those
+                         under the provider's temporary name (TERRAFORM_UPDATE_<uuid>) that carry the
+                         stack's redirect URI
     applications:        those and any other application looked up by ID (the state's)
     missing:             object IDs looked up by ID that Graph answered 404 for
     service_principals:  service principals by appId, for the applications above

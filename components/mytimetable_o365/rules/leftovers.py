@@ -140,15 +140,19 @@ class _Planner:
             for other in self.entra.named:
                 if other.id != object_id:
                     self.findings.append(Finding(
-                        BLOCK, f"Entra holds a second application named {app_name!r}: object ID {other.id}, appId "
+                        BLOCK, f"Entra holds a second application named {other.display_name!r}: object ID {other.id}, appId "
                         f"{other.app_id}, created {other.created or 'at an unknown time'}; the state holds {object_id}. "
-                        "Most likely the first try of a create whose POST Graph answered with a server error and the "
-                        "provider sent again (go-azure-sdk replays POSTs on 5xx); delete the one the state does not hold",
+                        + ("Most likely the first try of a create whose POST Graph answered with a server error and the "
+                           "provider sent again (go-azure-sdk replays POSTs on 5xx)" if other.display_name == app_name else
+                           "It carries this stack's redirect URI under the provider's temporary name: a create stopped "
+                           "between its POST and the rename back (application_resource.go:1242-1262)")
+                        + "; delete the one the state does not hold",
                         (quoted("az", "ad", "app", "delete", "--id", other.id),)))
             return self.entra.applications.get(object_id)
         if len(self.entra.named) > 1:
             keep = min(self.entra.named, key=lambda a: (a.created or "~", a.id))
-            listed = "; ".join(f"{a.id} (appId {a.app_id}, created {a.created or '?'})" for a in self.entra.named)
+            listed = "; ".join(f"{a.id} ({'' if a.display_name == app_name else repr(a.display_name) + ', '}appId {a.app_id}, "
+                               f"created {a.created or '?'})" for a in self.entra.named)
             self.findings.append(Finding(
                 BLOCK, f"Entra holds {len(self.entra.named)} applications named {app_name!r} and the state none: {listed}. "
                 f"Keep one (the oldest, {keep.id}, unless you know better), delete the others, then `make up` adopts it",
@@ -157,8 +161,13 @@ class _Planner:
         if not self.entra.named:
             return None
         found = self.entra.named[0]
+        what = f"application {found.id} named {app_name!r} is in Entra, not in the state"
+        if found.display_name != app_name:
+            what = (f"application {found.id} is in Entra under the provider's temporary name {found.display_name!r} "
+                    "with this stack's redirect URI, not in the state (a create stopped between its POST and the "
+                    "rename back, application_resource.go:1242-1262); the up after the import renames it")
         adopted = self.adopt(Import(names.APPLICATION_TYPE, names.application_name(self.integration), f"/applications/{found.id}",
-                                    f"application {found.id} named {app_name!r} is in Entra, not in the state"), found.owners)
+                                    what), found.owners)
         return found if adopted else None
 
     def applications_gone(self) -> None:

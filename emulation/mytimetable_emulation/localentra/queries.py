@@ -4,7 +4,7 @@ customize responses", https://learn.microsoft.com/graph/query-parameters).
 `$filter`'s grammar and Graph's refusal of a clause it cannot parse are the catalogue's
 (`catalogue.parse_graph_filter`, shared with the offline engine); a refusal is answered as Graph's 400.
 Directory string properties compare without case (Learn: "Advanced query capabilities on Microsoft
-Entra ID objects": eq on strings is case-insensitive).
+Entra ID objects": eq on strings is case-insensitive; startswith too).
 """
 
 from __future__ import annotations
@@ -28,5 +28,9 @@ def filtered(items: list[dict], query: dict) -> list[dict]:
         groups = parse_graph_filter(text)
     except FilterRefused as refused:
         raise GraphError(400, refused.code, refused.message) from None
-    return [i for i in items
-            if any(all(str(i.get(prop, "")).lower() == value.lower() for prop, value in group) for group in groups)]
+    return [i for i in items if any(all(_holds(i, *clause) for clause in group) for group in groups)]
+
+
+def _holds(item: dict, prop: str, operator: str, value: str) -> bool:
+    held = str(item.get(prop, "")).lower()
+    return held.startswith(value.lower()) if operator == "startswith" else held == value.lower()
