@@ -216,6 +216,24 @@ def entra(running_entra):
     return running_entra
 
 
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory):
+    """A test CA and a server certificate signed by it, shared by a module's hostile servers
+    (tests/support/hostile_server.py)."""
+    from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
+
+    return make_ca_and_server_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def recorder(tmp_path, tls):
+    """Another origin, trusted like the first: where a followed redirect would land."""
+    from support.hostile_server import HostileServer
+
+    with HostileServer(tmp_path, tls=tls) as server:
+        yield server
+
+
 def pytest_unconfigure(config):
     """Everything still alive moves to the permanent generation, which the interpreter's last
     collection at exit does not walk (gc.freeze: "ignore all the future collections"): a worker

@@ -45,3 +45,10 @@ def test_the_modules_with_long_tests_are_named_as_they_are_and_run_first():
     assert [(item.module.__name__, item.index) for item in items] == [
         (LONG_TESTS_FIRST[0], 3), (LONG_TESTS_FIRST[1], 1), (LONG_TESTS_FIRST[1], 5),
         ("test_access", 0), ("test_settings", 2), ("test_access", 4)]
+
+
+def test_tests_has_one_conftest_since_a_second_would_shadow_it():
+    """Without __init__.py files, pytest's prepend import mode imports every conftest.py as the module
+    `conftest`, so a second one below tests/ replaces this one for `from conftest import ...`
+    (a tests/commands/conftest.py once failed this module's import)."""
+    assert sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("conftest.py")) == ["tests/conftest.py"]
