@@ -25,6 +25,7 @@ GRAPH_SP = "90000000-0000-4000-8000-000000000009"
 ROLE = "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJvaWQiOiJkIn0.c2lnbmF0dXJl"
 COMPONENT = "urn:pulumi:prod::mytimetable-o365::mytimetable:o365:Integration::mytimetable"
+REDIRECT = "https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365"  # the stack's (run() below)
 
 
 class CannedGraph:
@@ -68,7 +69,8 @@ def graph():
 def deployed_graph(graph, assignments=("assignment-1",)):
     graph.answers.update({
         "/v1.0/applications": (200, {"value": [{"id": APP, "appId": APP_ID, "displayName": "MyTimetable-prod",
-                                                "createdDateTime": "2026-11-24T09:00:00Z", "keyCredentials": []}]}),
+                                                "createdDateTime": "2026-11-24T09:00:00Z", "keyCredentials": [],
+                                                "web": {"redirectUris": [REDIRECT]}}]}),
         f"/v1.0/applications/{APP}/owners": (200, {"value": [{"id": DEPLOYER}]}),
         ("/v1.0/servicePrincipals", f"appId eq '{APP_ID}'"): (200, {"value": [{"id": SP, "appId": APP_ID}]}),
         ("/v1.0/servicePrincipals", f"appId eq '{MICROSOFT_GRAPH.app_id}'"): (200, {"value": [{"id": GRAPH_SP}]}),
@@ -262,3 +264,18 @@ def test_an_application_left_under_the_provider_s_temporary_name_is_adopted_only
                 "parent": "integration"} in imported
     else:
         assert "TERRAFORM_UPDATE_" not in out and not (pulumi / "imported.json").exists()
+
+
+@pytest.mark.parametrize("web", [["x"], "https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365", 5, None,
+                                 {"redirectUris": 5}, {"redirectUris": "https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365x"},
+                                 {"redirectUris": [5, None, {"a": 1}]}])
+@pytest.mark.parametrize("key_credentials", [5, "x", [5, "x", None]])
+def test_applications_of_a_broken_shape_read_as_not_this_stack_s_never_a_traceback(pulumi, graph, capsys, web, key_credentials):
+    deployed_graph(graph)
+    broken = {"id": APP, "appId": APP_ID, "displayName": "MyTimetable-prod", "keyCredentials": key_credentials, "web": web}
+    graph.answers["/v1.0/applications"] = (200, {"value": [broken]})
+    graph.answers[("/v1.0/applications", TEMPORARY)] = (200, {"value": [{**broken, "displayName": "TERRAFORM_UPDATE_x"}]})
+    with pytest.raises(Blocked):  # not this stack's: another application holds the name
+        run(pulumi, graph, state(), adopt=True)
+    assert "without this stack's redirect URI" in capsys.readouterr().out
+    assert not (pulumi / "imported.json").exists()

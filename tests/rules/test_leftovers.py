@@ -20,6 +20,7 @@ GRAPH_SP = "90000000-0000-4000-8000-000000000009"
 ROLE = "ef54d2bf-783f-4e0f-bca1-3210c0444d99"
 PREFIX = f"urn:pulumi:{STACK}::mytimetable-o365::"
 COMPONENT = f"{PREFIX}mytimetable:o365:Integration::mytimetable"
+REDIRECT = "https://mytimetable.example.edu/schedule?zoneview=0&ec_type=o365"  # the stack's (settings() below)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def deployed(certificates, *skip, keys=("k-a", "k-b")):
 def entra(certificates, *, keys=(("k-a", 0), ("k-b", 1)), owners=(DEPLOYER,), assignments=("assignment-1",), grants=(),
           named=None, missing=()):
     app = Application(APP, APP_ID, "MyTimetable-prod", "2026-11-24T09:00:00Z", tuple(owners),
-                      tuple(KeyCredential(k, thumb(certificates[i]), "2028-11-24T09:00:00Z") for k, i in keys))
+                      tuple(KeyCredential(k, thumb(certificates[i]), "2028-11-24T09:00:00Z") for k, i in keys), (REDIRECT,))
     return EntraObjects(
         deployer=DEPLOYER, named=(app,) if named is None else named, applications={APP: app}, missing=frozenset(missing),
         service_principals={APP_ID: ServicePrincipal(SP, APP_ID, tuple(owners))},
@@ -124,7 +125,7 @@ def test_an_orphaned_delegated_grant_is_adopted_in_delegated_mode_with_consent(c
 
 def test_a_second_application_of_the_name_blocks_with_the_one_delete_command(certificates):
     duplicate = Application("b0000000-0000-4000-8000-00000000000b", "f0000000-0000-4000-8000-00000000000f",
-                            "MyTimetable-prod", "2026-11-24T08:59:58Z", (DEPLOYER,))
+                            "MyTimetable-prod", "2026-11-24T08:59:58Z", (DEPLOYER,), (), (REDIRECT,))
     objects = entra(certificates)
     result = plan(deployed(certificates), EntraObjects(**{**objects.__dict__, "named": (objects.named[0], duplicate)}))
     (finding,) = result.findings
@@ -149,7 +150,7 @@ TEMPORARY = "TERRAFORM_UPDATE_1c5e3f4e-7b1a-4c55-9d1e-0a2b3c4d5e6f"
 
 def test_an_application_under_the_provider_s_temporary_name_is_adopted_and_said_to_be_renamed(certificates):
     objects = entra(certificates)
-    renamed = Application(APP, APP_ID, TEMPORARY, "2026-11-24T09:00:00Z", (DEPLOYER,))
+    renamed = Application(APP, APP_ID, TEMPORARY, "2026-11-24T09:00:00Z", (DEPLOYER,), (), (REDIRECT,))
     result = plan([], EntraObjects(**{**objects.__dict__, "named": (renamed,), "applications": {APP: renamed}}))
     (application,) = [f for f in result.findings if "application " + APP in f.text]
     assert application.level == ADOPT and repr(TEMPORARY) in application.text and "renames it" in application.text
@@ -159,12 +160,69 @@ def test_an_application_under_the_provider_s_temporary_name_is_adopted_and_said_
 def test_a_second_application_under_the_temporary_name_beside_the_recorded_one_blocks_with_its_delete(certificates):
     objects = entra(certificates)
     leftover = Application("b0000000-0000-4000-8000-00000000000b", "f0000000-0000-4000-8000-00000000000f", TEMPORARY,
-                           "2026-11-24T09:00:01Z", (DEPLOYER,))
+                           "2026-11-24T09:00:01Z", (DEPLOYER,), (), (REDIRECT,))
     result = plan(deployed(certificates), EntraObjects(**{**objects.__dict__, "named": (objects.named[0], leftover)}))
     (finding,) = result.findings
     assert finding.level == BLOCK and repr(TEMPORARY) in finding.text and "rename back" in finding.text
     assert "replays POSTs" not in finding.text
     assert finding.commands == (f"az ad app delete --id {leftover.id}",)
+
+
+OTHER = "b0000000-0000-4000-8000-00000000000b"
+
+
+def foreign(redirect_uris, name="MyTimetable-prod", owners=(DEPLOYER,)):
+    """An application of the name that another stack (or a person in the portal) made: same owner, other site."""
+    return Application(OTHER, "f0000000-0000-4000-8000-00000000000f", name, "2026-11-20T09:00:00Z", owners, (), redirect_uris)
+
+
+NOT_OURS = [(), ("https://acc.example.edu/schedule?zoneview=0&ec_type=o365",), ("https://mytimetable.example.edu/",),
+            (REDIRECT + "&x=1",), (REDIRECT.upper(),)]
+
+
+@pytest.mark.parametrize("redirect_uris", NOT_OURS)
+def test_an_application_of_the_name_without_the_stack_s_redirect_uri_is_never_adopted_and_blocks_a_new_stack(
+        certificates, redirect_uris):
+    objects = entra(certificates, named=(foreign(redirect_uris),))
+    result = plan([], EntraObjects(**{**objects.__dict__, "applications": {}}))
+    (finding,) = [f for f in result.findings if OTHER in f.text]
+    assert finding.level == BLOCK and "appName" in finding.text and "without this stack's redirect URI" in finding.text
+    assert not any(i.type == names.APPLICATION_TYPE for i in result.imports)
+    assert finding.commands and all(c.startswith("pulumi import ") for c in finding.commands)  # never a delete
+
+
+@pytest.mark.parametrize("redirect_uris", NOT_OURS)
+def test_another_stack_s_application_of_the_name_beside_the_recorded_one_is_only_noted_never_deleted(certificates, redirect_uris):
+    objects = entra(certificates)
+    result = plan(deployed(certificates), EntraObjects(**{**objects.__dict__, "named": (objects.named[0], foreign(redirect_uris))}))
+    (finding,) = result.findings
+    assert finding.level == NOTE and OTHER in finding.text and not finding.commands and not result.blocked
+
+
+def test_of_this_stack_s_application_and_another_s_of_the_same_name_only_this_stack_s_is_adopted(certificates):
+    objects = entra(certificates)
+    result = plan([r for r in deployed(certificates) if "certificate" in r["urn"]],
+                  EntraObjects(**{**objects.__dict__, "named": (foreign(()), objects.named[0])}))
+    (application,) = [i for i in result.imports if i.type == names.APPLICATION_TYPE]
+    assert application.id == f"/applications/{APP}" and not result.blocked
+
+
+def test_several_of_this_stack_s_applications_block_and_only_they_are_offered_for_deletion(certificates):
+    objects = entra(certificates)
+    later = Application("c1000000-0000-4000-8000-00000000000c", "f1000000-0000-4000-8000-00000000000f", "MyTimetable-prod",
+                        "2026-11-24T09:00:05Z", (DEPLOYER,), (), (REDIRECT,))
+    result = plan([], EntraObjects(**{**objects.__dict__, "named": (foreign(()), objects.named[0], later)}))
+    (finding,) = result.findings
+    assert finding.level == BLOCK and finding.commands == (f"az ad app delete --id {later.id}",)
+    assert OTHER not in " ".join(finding.commands)
+
+
+def test_this_stack_s_application_under_the_temporary_name_blocks_when_another_holds_the_name(certificates):
+    objects = entra(certificates)
+    renamed = Application(APP, APP_ID, TEMPORARY, "2026-11-24T09:00:00Z", (DEPLOYER,), (), (REDIRECT,))
+    result = plan([], EntraObjects(**{**objects.__dict__, "named": (renamed, foreign(())), "applications": {APP: renamed}}))
+    assert result.blocked and not any(i.type == names.APPLICATION_TYPE for i in result.imports)
+    assert any("rename would be refused" in f.text for f in result.findings)
 
 
 def test_an_application_of_the_name_the_deployer_does_not_own_is_not_adopted_but_the_import_command_is_given(certificates):
@@ -177,7 +235,7 @@ def test_an_application_of_the_name_the_deployer_does_not_own_is_not_adopted_but
 
 def test_several_applications_of_the_name_and_none_in_state_block_keeping_the_oldest(certificates):
     older = Application("b0000000-0000-4000-8000-00000000000b", "f0000000-0000-4000-8000-00000000000f",
-                        "MyTimetable-prod", "2026-11-24T08:00:00Z", (DEPLOYER,))
+                        "MyTimetable-prod", "2026-11-24T08:00:00Z", (DEPLOYER,), (), (REDIRECT,))
     objects = entra(certificates)
     result = plan([], EntraObjects(**{**objects.__dict__, "named": (objects.named[0], older)}))
     (finding,) = result.findings
@@ -203,6 +261,7 @@ def test_a_credential_of_a_certificate_the_stack_does_not_declare_is_only_noted(
     result = plan(deployed(certificates), entra(certificates, keys=(("k-a", 0), ("k-b", 1), ("k-own", 2))))
     (finding,) = result.findings
     assert finding.level == NOTE and not result.blocked and "k-own" in finding.commands[0]
+    assert "once MyTimetable runs with this stack's keystore" in finding.text  # not while it still signs in with it
 
 
 def test_your_own_certificate_registered_but_not_recorded_is_adopted_as_the_own_credential(certificates):

@@ -17,6 +17,7 @@ It never deletes anything and never takes a lock it did not make: a stale lock i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -90,19 +91,17 @@ def read_entra(graph: GraphReader, state: StackState, settings, deployer: str) -
     """What Graph holds for the stack, as far as the plan needs it (see rules/entra_objects.py)."""
     integrations = state.integrations()
     integration = integrations[0].name if len(integrations) == 1 else names.DEFAULT_INTEGRATION
-    select = {"$select": "id,appId,displayName,createdDateTime,keyCredentials"}
+    select = {"$select": "id,appId,displayName,createdDateTime,keyCredentials,web"}
     listed = graph.values("/v1.0/applications", {"$filter": f"displayName eq {quoted_literal(settings.app_name)}", **select})
     # Graph's `eq` ignores case; the provider's duplicate check compares exactly (applications.go:305-311).
     # A create killed between its POST and the rename back leaves the provider's temporary name
     # (TERRAFORM_UPDATE_<uuid>, application_resource.go:1242-1262), which no lookup by appName finds;
     # the stack's redirect URI, which the POST carried, tells this stack's from another's.
-    temporary = graph.values("/v1.0/applications", {"$filter": f"startswith(displayName,{quoted_literal(TEMPORARY_NAME)})",
-                                                    "$select": f"{select['$select']},web"})
-    named = [application_from_graph(a, _owners(graph, "applications", str(a.get("id"))))
-             for a in listed if a.get("displayName") == settings.app_name]
-    named += [application_from_graph(a, _owners(graph, "applications", str(a.get("id"))))
-              for a in temporary if str(a.get("displayName") or "").startswith(TEMPORARY_NAME)
-              and settings.redirect_uri in ((a.get("web") or {}).get("redirectUris") or ())]
+    temporary = [application_from_graph(a) for a in graph.values(
+        "/v1.0/applications", {"$filter": f"startswith(displayName,{quoted_literal(TEMPORARY_NAME)})", **select})]
+    candidates = [application_from_graph(a) for a in listed if a.get("displayName") == settings.app_name]
+    candidates += [a for a in temporary if a.display_name.startswith(TEMPORARY_NAME) and settings.redirect_uri in a.redirect_uris]
+    named = [dataclasses.replace(a, owners=_owners(graph, "applications", a.id)) for a in candidates]
     applications = {a.id: a for a in named}
     missing: set[str] = set()
     recorded = state.named(names.APPLICATION_TYPE, names.application_name(integration))

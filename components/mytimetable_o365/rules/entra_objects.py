@@ -28,6 +28,7 @@ class Application:
     created: str = ""
     owners: tuple[str, ...] = ()
     key_credentials: tuple[KeyCredential, ...] = ()
+    redirect_uris: tuple[str, ...] = ()  # web.redirectUris
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ class EntraObjects:
     """What Graph holds, as far as the check looked.
 
     deployer:            object ID of the identity that runs the check (its token's `oid`)
-    named:               the applications whose displayName is exactly the stack's appName, and those
-                         under the provider's temporary name (TERRAFORM_UPDATE_<uuid>) that carry the
-                         stack's redirect URI
+    named:               the applications whose displayName is exactly the stack's appName (this
+                         stack's or not: the planner tells them apart by the stack's redirect URI),
+                         and those under the provider's temporary name (TERRAFORM_UPDATE_<uuid>) that
+                         carry the stack's redirect URI
     applications:        those and any other application looked up by ID (the state's)
     missing:             object IDs looked up by ID that Graph answered 404 for
     service_principals:  service principals by appId, for the applications above
@@ -84,12 +86,19 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _items(value: Any) -> list:
+    """A Graph collection property; anything but a list (a hostile or broken answer) reads as empty."""
+    return value if isinstance(value, list) else []
+
+
 def application_from_graph(item: Mapping, owners: tuple[str, ...] = ()) -> Application:
     credentials = tuple(KeyCredential(_text(k.get("keyId")).lower(), _text(k.get("customKeyIdentifier")).upper(),
                                       _text(k.get("endDateTime")))
-                        for k in item.get("keyCredentials") or () if isinstance(k, Mapping))
+                        for k in _items(item.get("keyCredentials")) if isinstance(k, Mapping))
+    web = item.get("web")
+    redirect_uris = tuple(u for u in _items(web.get("redirectUris") if isinstance(web, Mapping) else None) if isinstance(u, str))
     return Application(_text(item.get("id")).lower(), _text(item.get("appId")).lower(), _text(item.get("displayName")),
-                       _text(item.get("createdDateTime")), tuple(o.lower() for o in owners), credentials)
+                       _text(item.get("createdDateTime")), tuple(o.lower() for o in owners), credentials, redirect_uris)
 
 
 def service_principal_from_graph(item: Mapping, owners: tuple[str, ...] = ()) -> ServicePrincipal:

@@ -15,9 +15,11 @@ commit pulumi-azuread 6.11.1 pins; docs/real-engine.md has the table):
 
 `plan_leftovers` finds, for what the stack declares (rules/declarations.py):
 - in Entra, not in the state, and this stack's beyond doubt: imports (`pulumi import`, parent = the
-  integration). An application or service principal counts as this stack's when it carries the
-  stack's name (or belongs to its app) and the deploying identity owns it (every create puts the
-  caller among the owners first); consent when it is granted to the stack's service principal; a
+  integration). An application counts as this stack's when it carries the stack's name (or the
+  provider's temporary one) and the stack's redirect URI, which every create's POST sends (two
+  stacks deployed by one identity may share an appName, never a site), and the deploying identity
+  owns it (every create puts the caller among the owners first); a service principal when it
+  belongs to that application; consent when it is granted to the stack's service principal; a
   credential when its thumbprint is one of the stack's certificates;
 - what cannot be adopted (a second application of the name, a second registration of a
   certificate, an application the identity does not own) and what the state holds but Entra lost:
@@ -133,42 +135,69 @@ class _Planner:
     def application(self) -> Application | None:
         recorded = self.state.named(names.APPLICATION_TYPE, names.application_name(self.integration))
         app_name = self.settings.app_name
+        # This stack's applications carry its redirect URI (every create's POST sends it): an application
+        # of the name without it is another stack's or one made by hand, never adopted nor deleted here.
+        mine = [a for a in self.entra.named if self.settings.redirect_uri in a.redirect_uris]
+        others = [a for a in self.entra.named if a not in mine]
         if recorded is not None:
             object_id = recorded.last_segment().lower()
             if object_id in self.entra.missing:
                 return None  # applications_gone() reported it
-            for other in self.entra.named:
+            for other in mine:
                 if other.id != object_id:
                     self.findings.append(Finding(
-                        BLOCK, f"Entra holds a second application named {other.display_name!r}: object ID {other.id}, appId "
-                        f"{other.app_id}, created {other.created or 'at an unknown time'}; the state holds {object_id}. "
+                        BLOCK, f"Entra holds a second application of this stack (named {other.display_name!r}, with its "
+                        f"redirect URI): object ID {other.id}, appId {other.app_id}, created "
+                        f"{other.created or 'at an unknown time'}; the state holds {object_id}. "
                         + ("Most likely the first try of a create whose POST Graph answered with a server error and the "
                            "provider sent again (go-azure-sdk replays POSTs on 5xx)" if other.display_name == app_name else
-                           "It carries this stack's redirect URI under the provider's temporary name: a create stopped "
-                           "between its POST and the rename back (application_resource.go:1242-1262)")
-                        + "; delete the one the state does not hold",
-                        (quoted("az", "ad", "app", "delete", "--id", other.id),)))
+                           "A create stopped between its POST and the rename back left it under the provider's temporary "
+                           "name (application_resource.go:1242-1262)")
+                        + "; delete the one the state does not hold", (quoted("az", "ad", "app", "delete", "--id", other.id),)))
+            for other in others:
+                if other.id != object_id:
+                    self.findings.append(Finding(NOTE, f"{self._foreign(other)}; the provider refuses to create an "
+                                                 "application of a taken name, so a replacement of this stack's would "
+                                                 f"fail: give this stack a name of its own ({NAMESPACE}:appName)"))
             return self.entra.applications.get(object_id)
-        if len(self.entra.named) > 1:
-            keep = min(self.entra.named, key=lambda a: (a.created or "~", a.id))
+        if len(mine) > 1:
+            keep = min(mine, key=lambda a: (a.created or "~", a.id))
             listed = "; ".join(f"{a.id} ({'' if a.display_name == app_name else repr(a.display_name) + ', '}appId {a.app_id}, "
-                               f"created {a.created or '?'})" for a in self.entra.named)
+                               f"created {a.created or '?'})" for a in mine)
             self.findings.append(Finding(
-                BLOCK, f"Entra holds {len(self.entra.named)} applications named {app_name!r} and the state none: {listed}. "
-                f"Keep one (the oldest, {keep.id}, unless you know better), delete the others, then `make up` adopts it",
-                tuple(quoted("az", "ad", "app", "delete", "--id", a.id) for a in self.entra.named if a is not keep)))
+                BLOCK, f"Entra holds {len(mine)} applications of this stack (named {app_name!r} or the provider's temporary "
+                f"name, with its redirect URI) and the state none: {listed}. Keep one (the oldest, {keep.id}, unless you "
+                "know better), delete the others, then `make up` adopts it",
+                tuple(quoted("az", "ad", "app", "delete", "--id", a.id) for a in mine if a is not keep)))
             return None
-        if not self.entra.named:
+        if not mine:
+            if others:
+                self.findings.append(Finding(
+                    BLOCK, "; ".join(self._foreign(a) for a in others) + ": another stack's or one made by hand, so the "
+                    "provider would refuse to create this stack's (prevent_duplicate_names). Give this stack a name of its "
+                    f"own ({NAMESPACE}:appName); if one of them is this stack's after all (its redirect URI changed in the "
+                    "portal), adopt it", tuple(self.import_command(self._application_import(a, "")) for a in others)))
             return None
-        found = self.entra.named[0]
-        what = f"application {found.id} named {app_name!r} is in Entra, not in the state"
+        found = mine[0]
+        what = f"application {found.id} named {app_name!r} with this stack's redirect URI is in Entra, not in the state"
         if found.display_name != app_name:
             what = (f"application {found.id} is in Entra under the provider's temporary name {found.display_name!r} "
                     "with this stack's redirect URI, not in the state (a create stopped between its POST and the "
                     "rename back, application_resource.go:1242-1262); the up after the import renames it")
-        adopted = self.adopt(Import(names.APPLICATION_TYPE, names.application_name(self.integration), f"/applications/{found.id}",
-                                    what), found.owners)
+            if others:
+                self.findings.append(Finding(
+                    BLOCK, f"{what}, but {self._foreign(others[0])}: the rename would be refused as a duplicate name. Give "
+                    f"this stack a name of its own ({NAMESPACE}:appName)"))
+                return None
+        adopted = self.adopt(self._application_import(found, what), found.owners)
         return found if adopted else None
+
+    def _application_import(self, app: Application, what: str) -> Import:
+        return Import(names.APPLICATION_TYPE, names.application_name(self.integration), f"/applications/{app.id}", what)
+
+    def _foreign(self, app: Application) -> str:
+        return (f"Entra holds application {app.id} (appId {app.app_id}) named {app.display_name!r} without this stack's "
+                f"redirect URI {self.settings.redirect_uri}")
 
     def applications_gone(self) -> None:
         """The recorded application, or the one the recorded credentials belong to (a failed refresh
@@ -283,7 +312,8 @@ class _Planner:
                 self.findings.append(Finding(
                     NOTE, f"the application holds a certificate credential the stack does not declare: keyId {other.key_id}, "
                     f"thumbprint {other.thumbprint or '?'}, valid until {other.end or '?'}; if nobody put it there on "
-                    "purpose (an earlier certificate of a lost state, say), remove it",
+                    "purpose (an earlier certificate of a lost state, say), remove it once MyTimetable runs with this "
+                    "stack's keystore: while MyTimetable still signs in with it, removing it stops its calendar access",
                     (quoted("az", "ad", "app", "credential", "delete", "--id", app.app_id, "--key-id", other.key_id, "--cert"),)))
 
     def stale_consents(self, principal: str) -> None:
