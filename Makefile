@@ -216,13 +216,14 @@ clean:
 	  emulation/*.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	@if [ -d .pulumi-state ]; then \
-	  if python3 -c "$$STATE_HOLDS_RESOURCES" .pulumi-state; then \
-	    echo "kept .pulumi-state/: a stack in it still holds resources (pulumi destroy first)"; \
-	  else rm -rf .pulumi-state && echo "removed .pulumi-state/ (no stack in it holds resources)"; fi; \
+	  python3 -c "$$STATE_HOLDS_RESOURCES" .pulumi-state; held=$$?; \
+	  if [ "$$held" -eq 3 ]; then rm -rf .pulumi-state && echo "removed .pulumi-state/ (no stack in it holds resources)"; \
+	  else echo "kept .pulumi-state/: a stack in it still holds resources, or it could not be read (pulumi destroy first)"; fi; \
 	fi
 
-# Exit 0 (true) when a checkpoint under .pulumi-state/ lists resources beyond the root Stack, or
-# cannot be read (then keep it, to be safe); exit 1 when no stack holds any.
+# Exit 3, and only then does `make clean` delete the state, when every checkpoint under
+# .pulumi-state/ was read and none lists a resource beyond the root Stack; any other end (resources
+# held, a checkpoint it cannot read or understand, no python3, a crash, a kill) keeps it.
 define STATE_HOLDS_RESOURCES
 import gzip, json, pathlib, sys
 held = []
@@ -232,15 +233,15 @@ for path in sorted(pathlib.Path(sys.argv[1], ".pulumi", "stacks").rglob("*.json*
     try:
         data = json.loads((gzip.open if path.suffix == ".gz" else open)(path, "rb").read())
         resources = ((data.get("checkpoint") or {}).get("latest") or {}).get("resources") or []
+        count = sum(1 for r in resources if r.get("type") != "pulumi:pulumi:Stack")
     except Exception as exc:
-        print(f"cannot read {path} ({exc}): keeping .pulumi-state/")
+        print(f"cannot read {path} ({type(exc).__name__}): keeping .pulumi-state/")
         sys.exit(0)
-    count = sum(1 for r in resources if r.get("type") != "pulumi:pulumi:Stack")
     if count:
         held.append(f"{path.relative_to(sys.argv[1])}: {count} resources")
 if held:
     print("\n".join(held))
-sys.exit(0 if held else 1)
+sys.exit(0 if held else 3)
 endef
 export STATE_HOLDS_RESOURCES
 

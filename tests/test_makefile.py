@@ -81,11 +81,32 @@ def test_make_clean_keeps_the_state_while_a_stack_holds_resources(project):
     assert "prod.json: 1 resources" in result.stdout and "kept .pulumi-state/" in result.stdout
 
 
-def test_make_clean_keeps_a_state_it_cannot_read(project):
+@pytest.mark.parametrize("text", [
+    "{not json",
+    '{"checkpoint": {"latest": {"resources": [{"type": "pulumi:pulumi:Stack"}, "x"]}}}',  # a resource that is no object
+    '{"checkpoint": {"latest": {"resources": 5}}}',
+    '{"checkpoint": ["latest"]}',
+    "[1, 2]",
+])
+def test_make_clean_keeps_a_state_it_cannot_read_or_understand(project, text):
     checkpoint(project, "prod", [])
-    next((project / ".pulumi-state").rglob("prod.json")).write_text("{not json")
-    make(project, "clean")
-    assert (project / ".pulumi-state").is_dir()
+    next((project / ".pulumi-state").rglob("prod.json")).write_text(text)
+    result = make(project, "clean")
+    assert (project / ".pulumi-state").is_dir() and "kept .pulumi-state/" in result.stdout, result.stdout
+
+
+def test_make_clean_keeps_the_state_when_its_checker_cannot_run(project, tmp_path):
+    """No python3 on PATH (exit 127) is no answer: only the checker's own "nothing held" deletes."""
+    checkpoint(project, "prod", ["pulumi:pulumi:Stack"])
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("rm", "find", "sh", "echo", "mkdir"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    result = subprocess.run([shutil.which("make"), "--no-print-directory", "clean"], cwd=project, capture_output=True,
+                            text=True, env={**os.environ, "PATH": str(bin_dir)})
+    assert (project / ".pulumi-state").is_dir() and "kept .pulumi-state/" in result.stdout, result.stdout + result.stderr
 
 
 def test_make_clean_removes_the_venv_caches_and_a_state_without_resources_but_keeps_keystores(project):
