@@ -184,3 +184,20 @@ def test_the_deploy_adopts_what_an_earlier_run_left_in_entra_before_pulumi_up():
     up = next(i for i, s in enumerate(steps) if s.get("run") == 'make up STACK="$STACK"')
     assert names.index("Preflight") < up
     assert "--only leftovers --adopt" in make_recipe("up")  # and make up adopts again, for a deploy by hand
+
+
+def test_a_pull_request_s_code_meets_credentials_only_in_a_job_bound_to_an_environment():
+    """A pull request from a branch runs its own Makefile and program: a job that holds a secret or
+    signs in to Azure waits in an environment whose reviewers approve it (docs/operations.md,
+    "Previews of pull requests"); the deploy job in its stack's."""
+    checked = []
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        triggers = workflow.get(True) or workflow.get("on") or {}  # YAML 1.1 reads a bare `on:` key as True
+        for name, job in workflow["jobs"].items():
+            text = yaml.safe_dump(job)
+            if "secrets." in text or "azure/login@" in text:
+                checked.append(f"{path.name}:{name}")
+                if "pull_request" in triggers or "pull_request_target" in triggers or path.name == "deploy.yml":
+                    assert job.get("environment"), f"{path.name}: job {name} holds credentials outside an environment"
+    assert {"preview.yml:preview", "deploy.yml:up"} <= set(checked)
