@@ -11,7 +11,10 @@ import pytest
 import yaml
 
 from conftest import (
+    ROOT,
+    SECRET,
     SITE,
+    TIME_SCALE,
     assert_ok,
     assert_one_of_each,
     entra_counts,
@@ -25,6 +28,7 @@ from conftest import (
     stack_yaml,
     up,
 )
+from mytimetable_emulation.realengine.workspace import Workspace
 
 NOTHING = {"applications": 0, "servicePrincipals": 0, "appRoleAssignments": 0, "oauth2PermissionGrants": 0, "keyCredentials": 0}
 BOTH_MODES = sorted(set(stack_needs("application")) | set(stack_needs("delegated")))
@@ -136,3 +140,23 @@ def test_a_lost_state_is_rebuilt_by_make_up_from_what_entra_holds_and_the_old_ce
     assert after.returncode == 0 and after.stdout.count("NOTE  leftovers: the application holds a certificate") == 2
     commands = printed_commands(after.stdout)
     assert sorted(c.split("--key-id ")[1].split()[0] for c in commands) == sorted(old_keys)
+
+
+def test_a_second_stack_of_the_same_app_name_and_identity_never_takes_the_first_one_s_application(entra, make_workspace, tmp_path):
+    """Two stacks, one deploying identity, one explicit appName, two sites: the second's `make up`
+    must not adopt the first's application (which it would then rewrite, and destroy with itself).
+    The leftovers check tells them apart by the redirect URI and stops the second stack."""
+    first, app, _ = deployed(entra, make_workspace, tmp_path, appName="MyTimetable")
+    before = entra.directory.applications[app["id"]]["web"]["redirectUris"]
+    second = Workspace(ROOT, tmp_path / "second", entra, first.deployer, SECRET, extra_env=TIME_SCALE)
+    second.create(stack_yaml(tmp_path / "k2.jks", siteUrl="https://rooster.hogeschool-e2e.nl", adminConsent=True,
+                             appName="MyTimetable"))
+    checked = leftovers(second, "--adopt")
+    assert checked.returncode == 16 and "without this stack's redirect URI" in checked.stdout, checked.stdout
+    assert "appName" in checked.stdout and "ADOPT" not in checked.stdout, checked.stdout
+    assert "az ad app delete" not in checked.stdout
+    assert second.state()["deployment"].get("resources") in (None, []) or not [
+        r for r in second.state()["deployment"]["resources"] if r["type"].startswith("azuread:")]
+    assert [a["id"] for a in entra.directory.applications.values()] == [app["id"]]
+    assert entra.directory.applications[app["id"]]["web"]["redirectUris"] == before
+    assert_ok(first.run("preview", "--expect-no-changes"))
