@@ -179,9 +179,18 @@ def cloud_endpoints(metadata_host: str, session) -> tuple[str, str]:
     answer = session.get(url)
     if answer.status_code != 200:
         raise ValueError(f"{origin(url)} answered {answer.status_code} for its cloud's endpoints")
-    body = json.loads(answer.content)
-    login = (body.get("authentication") or {}).get("loginEndpoint") if isinstance(body, dict) else None
+    try:
+        body = json.loads(answer.content)
+    except RecursionError:
+        raise ValueError(f"{origin(url)}'s endpoints are JSON nested too deep to be an answer") from None
+    # The shape go-azure-sdk decodes it into (sdk/environments, FromEndpoint's metadata struct): an object
+    # whose `authentication` is an object with the string `loginEndpoint`, and the string
+    # `microsoftGraphResourceId`; Go's json.Unmarshal refuses another type there, so the provider would
+    # not start either. Anything else is this ValueError, never an AttributeError.
+    authentication = body.get("authentication") if isinstance(body, dict) else None
+    login = authentication.get("loginEndpoint") if isinstance(authentication, dict) else None
     graph = body.get("microsoftGraphResourceId") if isinstance(body, dict) else None
     if not isinstance(login, str) or not isinstance(graph, str) or not login or not graph:
-        raise ValueError(f"{origin(url)}'s endpoints name no loginEndpoint and microsoftGraphResourceId")
+        raise ValueError(f"{origin(url)}'s endpoints name no loginEndpoint (in an `authentication` object) and "
+                         "microsoftGraphResourceId as texts")
     return login.rstrip("/"), graph.rstrip("/")
