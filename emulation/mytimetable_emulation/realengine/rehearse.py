@@ -170,6 +170,8 @@ def rehearsal_project_file(project_dir: Path) -> tuple[str, list[str]]:
         raise ValueError(f"{path} {exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: YAML nested too deep to read") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path}: must be a map (name:, runtime:, ...)")
     notes = [f"Pulumi.yaml {key}: left out (the rehearsal runs the copied program and stack file with its own plugin)"
