@@ -62,3 +62,21 @@ def test_rehearse_given_the_folder_of_a_project_file_nested_too_deep_says_so_in_
     (line,) = result.stderr.splitlines()
     assert line == f"rehearse: project file: {folder / 'Pulumi.yaml'}: YAML nested too deep to read"
 
+
+DEEP_TEXT_VALUES = {"keystore": '{"a":' * 50000, "owners": "[" * 100000, "mailboxScope": '{"a":' * 1200 + "1" + "}" * 1200,
+                    "certificate": "[" * 1200 + "]" * 1200}
+RUNS = {"plan": ((), 1, "err"), "preflight": (("--only", "config"), 11, "out"), "rehearse": (("--pulumi", "/nonexistent/pulumi"), 1, "err")}
+
+
+@pytest.mark.parametrize("command", sorted(RUNS))
+@pytest.mark.parametrize("name", sorted(DEEP_TEXT_VALUES))
+def test_a_stack_file_text_value_of_json_nested_too_deep_is_one_problem_naming_its_key(tmp_path, command, name):
+    folder = project(tmp_path / "p", stack_file=f"config:\n  mytimetable-o365:siteUrl: https://a.example\n"
+                                                f"  mytimetable-o365:{name}: '{DEEP_TEXT_VALUES[name]}'\n")
+    extra, code, stream = RUNS[command]
+    result = cli(command, "--stack", "prod", "--project-dir", str(folder), *extra)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == code, (result.stdout, result.stderr)
+    printed = result.stderr if stream == "err" else result.stdout
+    said = [line for line in printed.splitlines() if f"mytimetable-o365:{name}:" in line]
+    assert len(said) == 1 and "is JSON nested too deep to read" in said[0], printed

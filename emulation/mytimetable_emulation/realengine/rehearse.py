@@ -134,7 +134,7 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
     if isinstance(keystore, str) and keystore.lstrip()[:1] == "{":
         try:  # the object written as JSON text, which the program reads as the object
             keystore = json.loads(keystore)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # the program refuses it, naming the key
     if isinstance(keystore, dict) and isinstance(keystore.get("path"), str):
         project = folder / "project"
