@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ..resources.bounded_read import BoundedReadError, read_regular_file
 from ..rules.config_values import NAMESPACE
 from ..rules.stack_names import shown, stack_name_problem
 from .drift import run_drift
@@ -40,9 +41,17 @@ from .verify import run_verify
 PROJECT_NAME = NAMESPACE  # the `name:` in this project's Pulumi.yaml, which Pulumi makes its config namespace
 
 
-def find_project_dir(start: str, passed: list | None = None) -> str | None:
+# A Pulumi.yaml is a few KiB (a YAML program some more); a bigger one is read no further: PyYAML's
+# pure-Python loader takes about 1 s per 256 KiB.
+MAX_PROJECT_FILE_BYTES = 256 << 10
+
+
+def find_project_dir(start: str, passed: list | None = None, command: str = "mytimetable-o365") -> str | None:
     """The nearest directory at or above `start` whose Pulumi.yaml is this project's; the folders
-    of other projects' Pulumi.yaml on the way are appended to `passed`."""
+    of other projects' Pulumi.yaml on the way are appended to `passed`. A Pulumi.yaml that is no
+    YAML map is someone else's or broken: the search goes on above it. One that cannot be read
+    within MAX_PROJECT_FILE_BYTES, or is nested too deep for the YAML reader, cannot be told from
+    this project's: a UsageError naming it, rather than a project chosen past it."""
     import yaml
 
     here = os.path.abspath(start)
@@ -50,11 +59,18 @@ def find_project_dir(start: str, passed: list | None = None) -> str | None:
         candidate = os.path.join(here, "Pulumi.yaml")
         if os.path.isfile(candidate):
             try:
-                with open(candidate, encoding="utf-8") as handle:
-                    if (yaml.safe_load(handle) or {}).get("name") == PROJECT_NAME:
-                        return here
-            except (OSError, yaml.YAMLError, AttributeError):
-                pass  # someone else's or a broken Pulumi.yaml: keep looking above
+                # Bytes: PyYAML decodes them (UTF-8/16) and calls what is no text a YAMLError.
+                document = yaml.safe_load(read_regular_file(candidate, MAX_PROJECT_FILE_BYTES))
+            except BoundedReadError as exc:
+                raise UsageError(f"{command}: {candidate} {exc}: cannot tell whether it is the {PROJECT_NAME} "
+                                 "project; fix or move it, or pass --project-dir") from None
+            except RecursionError:
+                raise UsageError(f"{command}: {candidate} is YAML nested too deep to read: cannot tell whether it is "
+                                 f"the {PROJECT_NAME} project; fix or move it, or pass --project-dir") from None
+            except yaml.YAMLError:
+                document = None  # someone else's or a broken Pulumi.yaml: keep looking above
+            if isinstance(document, dict) and document.get("name") == PROJECT_NAME:
+                return here
             if passed is not None:
                 passed.append(here)
         parent = os.path.dirname(here)
@@ -79,7 +95,7 @@ def keystore_command(args) -> int:
 def plan_command(args) -> int:
     checked_stack("plan", args.stack)
     passed: list = []
-    project_dir = args.project_dir or find_project_dir(os.getcwd(), passed)
+    project_dir = args.project_dir or find_project_dir(os.getcwd(), passed, "plan")
     if project_dir is None:
         raise UsageError(f"plan: no {PROJECT_NAME} project here: {os.getcwd()} and the directories above it hold no "
                          f"Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")
@@ -100,7 +116,7 @@ def preflight_command(args) -> int:
     # `--help` does without (tests/test_cli_imports.py); it loads no Pulumi SDK.
     from .preflight import run_preflight
 
-    args.project_dir = args.project_dir or find_project_dir(os.getcwd()) or "."
+    args.project_dir = args.project_dir or find_project_dir(os.getcwd(), command="preflight") or "."
     return run_preflight(args)
 
 
@@ -121,7 +137,7 @@ def check_stack_name_command(args) -> int:
 
 def rehearse_command(args) -> int:
     checked_stack("rehearse", args.stack)
-    project_dir = args.project_dir or find_project_dir(os.getcwd())
+    project_dir = args.project_dir or find_project_dir(os.getcwd(), command="rehearse")
     if project_dir is None:
         raise UsageError(f"rehearse: no {PROJECT_NAME} checkout here: {os.getcwd()} and the directories above it hold "
                          f"no Pulumi.yaml named {PROJECT_NAME}; run it inside the repository or pass --project-dir")

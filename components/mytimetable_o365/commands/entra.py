@@ -81,7 +81,9 @@ def _check_shape(url: str, body: bytes) -> None:
 def bounded_session(verify_tls: Any, timeout: float, limit: int = MAX_ANSWER_BYTES):
     """A requests session that always verifies with `verify_tls`, follows no redirect, and ends every
     request, answer included, within `timeout` seconds in total with at most `limit` bytes read;
-    otherwise AnswerRefused."""
+    otherwise AnswerRefused. A request may ask for less: a smaller `timeout` (a number) bounds it in
+    total too, and `max_bytes` its answer (what a caller has left of a budget over several requests,
+    graph_reads.py values()). The session's `timeout` and `limit` are its attributes."""
     import requests
 
     class Session(requests.Session):
@@ -89,10 +91,12 @@ def bounded_session(verify_tls: Any, timeout: float, limit: int = MAX_ANSWER_BYT
             return None
 
         def request(self, method, url, **kwargs):  # type: ignore[override]  # the same call, bounded
-            deadline = time.monotonic() + timeout
+            asked, most = kwargs.get("timeout"), kwargs.pop("max_bytes", None)
+            seconds = min(asked, timeout) if isinstance(asked, (int, float)) and asked > 0 else timeout
+            size = min(most, limit) if isinstance(most, int) and most >= 0 else limit
+            deadline = time.monotonic() + seconds
             kwargs.setdefault("verify", verify_tls)
-            asked = kwargs.get("timeout")
-            kwargs["timeout"] = min(asked, timeout) if isinstance(asked, (int, float)) and asked > 0 else timeout
+            kwargs["timeout"] = seconds
             kwargs.update(allow_redirects=False, stream=True)
             box: dict = {}
 
@@ -105,7 +109,7 @@ def bounded_session(verify_tls: Any, timeout: float, limit: int = MAX_ANSWER_BYT
                             raise AnswerRefused(
                                 f"{origin(url)} answered {response.status_code}, a redirect to {origin(target)}: not "
                                 "followed (the request carries credentials; Entra and Graph answer it without redirects)")
-                        response._content = _read_bounded(response, url, deadline, limit, timeout)
+                        response._content = _read_bounded(response, url, deadline, size, seconds)
                     finally:
                         response.close()
                     box["response"] = response
@@ -119,13 +123,15 @@ def bounded_session(verify_tls: Any, timeout: float, limit: int = MAX_ANSWER_BYT
             worker.start()
             worker.join(max(0.0, deadline - time.monotonic()))
             if worker.is_alive():
-                raise AnswerRefused(f"{origin(url)} sent no complete answer within {timeout:g} s")
+                raise AnswerRefused(f"{origin(url)} sent no complete answer within {seconds:g} s")
             if "error" in box:
                 raise box["error"]
             _check_shape(url, box["response"].content)
             return box["response"]
 
-    return Session()
+    session = Session()
+    session.timeout, session.limit = timeout, limit  # type: ignore[attr-defined]
+    return session
 
 
 def client_credentials_token(client_id: str, tenant_id: str, credential: Any, authority: str, resource: str,
@@ -179,9 +185,18 @@ def cloud_endpoints(metadata_host: str, session) -> tuple[str, str]:
     answer = session.get(url)
     if answer.status_code != 200:
         raise ValueError(f"{origin(url)} answered {answer.status_code} for its cloud's endpoints")
-    body = json.loads(answer.content)
-    login = (body.get("authentication") or {}).get("loginEndpoint") if isinstance(body, dict) else None
+    try:
+        body = json.loads(answer.content)
+    except RecursionError:
+        raise ValueError(f"{origin(url)}'s endpoints are JSON nested too deep to be an answer") from None
+    # The shape go-azure-sdk decodes it into (sdk/environments, FromEndpoint's metadata struct): an object
+    # whose `authentication` is an object with the string `loginEndpoint`, and the string
+    # `microsoftGraphResourceId`; Go's json.Unmarshal refuses another type there, so the provider would
+    # not start either. Anything else is this ValueError, never an AttributeError.
+    authentication = body.get("authentication") if isinstance(body, dict) else None
+    login = authentication.get("loginEndpoint") if isinstance(authentication, dict) else None
     graph = body.get("microsoftGraphResourceId") if isinstance(body, dict) else None
     if not isinstance(login, str) or not isinstance(graph, str) or not login or not graph:
-        raise ValueError(f"{origin(url)}'s endpoints name no loginEndpoint and microsoftGraphResourceId")
+        raise ValueError(f"{origin(url)}'s endpoints name no loginEndpoint (in an `authentication` object) and "
+                         "microsoftGraphResourceId as texts")
     return login.rstrip("/"), graph.rstrip("/")

@@ -69,9 +69,20 @@ def token_roles(access_token: str) -> list[str]:
     return list(read_claims(access_token).get("roles") or [])
 
 
+def _graph_error(body) -> tuple[str, str]:
+    """(code, message's first line) of Graph's error object, `{"error": {"code", "message"}}` with texts
+    (Learn: Microsoft Graph error responses and resource types); an `error` of another shape, or a
+    code or message that is no text, counts as absent: the outcome then names Graph's status alone."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return "", ""
+    code, message = error.get("code"), error.get("message")
+    return (code if isinstance(code, str) else "",
+            message.splitlines()[0] if isinstance(message, str) and message.strip() else "")
+
+
 def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
-    error = (body or {}).get("error") or {}
-    code, message = error.get("code", ""), error.get("message", "")
+    code, message = _graph_error(body)
     if status == 200:
         return Outcome(VerifyExit.OK, f"calendar of {mailbox} reachable: MyTimetable can read and write it")
     if status == 403 and code == "ErrorAccessDenied":
@@ -82,7 +93,8 @@ def classify_graph_response(status: int, body: dict, mailbox: str) -> Outcome:
                        "members are outside a group scope")
     if status == 404:
         return Outcome(VerifyExit.MAILBOX_NOT_FOUND, f"mailbox not found: {mailbox} ({code or status}: {message})")
-    return Outcome(VerifyExit.GRAPH_FAILED, f"Graph answered {status} {code}: {message}")
+    said = f" {code}: {message}" if code or message else " (no Graph error object in the answer)"
+    return Outcome(VerifyExit.GRAPH_FAILED, f"Graph answered {status}{said}")
 
 
 def open_keystore(outputs: StackOutputs, keystore_bytes: bytes, source: str):

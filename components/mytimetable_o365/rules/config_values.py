@@ -36,6 +36,9 @@ def structured(raw, name, kind, problem, example):
         except json.JSONDecodeError:
             problem(name, "is not valid YAML/JSON " + ("list" if kind is list else "object"), example)
             return None
+        except RecursionError:  # '[[[[...' in a text value: json's decoder gives up, by name here
+            problem(name, "is JSON nested too deep to read", example)
+            return None
     if not isinstance(value, kind):
         problem(name, "must be a " + ("list" if kind is list else "object with keys"), example)
         return None

@@ -33,7 +33,7 @@ def plain_text_secrets(raw: Mapping[str, Any], secret_keys: frozenset) -> list[s
         if isinstance(value, str) and value[:1] == "{":
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep: settings names the key
                 value = None
         if isinstance(value, dict) and value.get(sub) not in (None, "") and top not in secret_keys:
             said.append(f"{key(top + '.' + sub)} is plain text in the stack file, which is committed to Git: set it as a "
@@ -53,7 +53,7 @@ def private_key_material(raw: Mapping[str, Any]) -> list[str]:
             if name in ("certificate", "keystore", "mailboxScope", "owners") and value[:1] in "[{":
                 try:
                     structured = json.loads(value)
-                except ValueError:
+                except (ValueError, RecursionError):
                     structured = None
             if structured is not None:
                 scan(name, structured)

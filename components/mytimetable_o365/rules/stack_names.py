@@ -111,7 +111,7 @@ def explicit_names(raw: Mapping[str, Any]) -> tuple[str | None, str | None]:
     if isinstance(keystore, str):
         try:
             keystore = json.loads(keystore)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             keystore = None  # settings reports it, naming the key
     path = keystore.get("path") if isinstance(keystore, dict) else None
     app_name = raw.get("appName")

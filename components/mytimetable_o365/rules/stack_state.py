@@ -76,13 +76,24 @@ def urn_type(urn: str) -> str:
     return parts[2].rsplit("$", 1)[-1] if len(parts) >= 4 else ""
 
 
+def _listed(deployment: Mapping, name: str) -> list:
+    """`deployment.<name>`: a list in DeploymentV3 (`resources []ResourceV3`, `pending_operations
+    []OperationV2`), absent or null when empty; anything else is no deployment (StateError)."""
+    value = deployment.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise StateError(f"`{name}` is not a list (a {type(value).__name__})")
+    return value
+
+
 def stack_state(export: Any) -> StackState:
     """The resources and pending operations of `pulumi stack export`'s JSON (already parsed)."""
     if not isinstance(export, Mapping) or not isinstance(export.get("deployment", {}), Mapping):
         raise StateError("not a stack export (no `deployment` object)")
     deployment = export.get("deployment") or {}
     resources = []
-    for item in deployment.get("resources") or []:
+    for item in _listed(deployment, "resources"):
         if not isinstance(item, Mapping) or not isinstance(item.get("urn"), str):
             raise StateError("a resource without a URN")
         outputs = item.get("outputs")
@@ -91,7 +102,7 @@ def stack_state(export: Any) -> StackState:
                                        parent=str(item.get("parent") or ""),
                                        outputs=outputs if isinstance(outputs, Mapping) else {}))
     pending = []
-    for op in deployment.get("pending_operations") or []:
+    for op in _listed(deployment, "pending_operations"):
         resource = op.get("resource") if isinstance(op, Mapping) else None
         if not isinstance(resource, Mapping) or not isinstance(resource.get("urn"), str):
             raise StateError("a pending operation without a resource URN")

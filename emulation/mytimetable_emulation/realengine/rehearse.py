@@ -134,7 +134,7 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
     if isinstance(keystore, str) and keystore.lstrip()[:1] == "{":
         try:  # the object written as JSON text, which the program reads as the object
             keystore = json.loads(keystore)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass  # the program refuses it, naming the key
     if isinstance(keystore, dict) and isinstance(keystore.get("path"), str):
         project = folder / "project"
@@ -170,6 +170,8 @@ def rehearsal_project_file(project_dir: Path) -> tuple[str, list[str]]:
         raise ValueError(f"{path} {exc}") from None
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: YAML nested too deep to read") from None
     if not isinstance(document, dict):
         raise ValueError(f"{path}: must be a map (name:, runtime:, ...)")
     notes = [f"Pulumi.yaml {key}: left out (the rehearsal runs the copied program and stack file with its own plugin)"
