@@ -46,3 +46,16 @@ def test_lists_absent_or_null_are_an_empty_deployment(tmp_path):
         args = argparse.Namespace(pulumi=str(script), stack="prod", project_dir=str(tmp_path), adopt=False, ca_bundle=None)
         state = read_state(Context(args))
         assert state is not None and state.resources == () and state.pending == ()
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"deployment": ' * 50_000, "not json", ""])
+def test_an_export_that_is_no_json_or_nested_too_deep_is_one_line(tmp_path, text):
+    """`json.loads` raises RecursionError on deep nesting, not ValueError."""
+    script = tmp_path / "pulumi"
+    (tmp_path / "export.txt").write_text(text)
+    script.write_text(f'#!/bin/sh\ncat {tmp_path}/export.txt\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    args = argparse.Namespace(pulumi=str(script), stack="prod", project_dir=str(tmp_path), adopt=False, ca_bundle=None)
+    with pytest.raises(Blocked) as blocked:
+        read_state(Context(args))
+    assert blocked.value.code == PreflightExit.LEFTOVERS and "\n" not in str(blocked.value)

@@ -79,7 +79,7 @@ def read_state(ctx: Context) -> StackState | None:
         raise _failed(ctx, "`pulumi stack export`", result)
     try:
         return stack_state(json.loads(result.stdout))
-    except (ValueError, StateError) as exc:
+    except (ValueError, RecursionError, StateError) as exc:
         raise Blocked(PreflightExit.LEFTOVERS, f"leftovers: `pulumi stack export` printed no deployment ({exc})") from None
 
 
