@@ -250,3 +250,62 @@ def test_rehearse_stops_on_admin_consent_yes_as_the_program_would(tmp_path, caps
     assert rehearse(ROOT, "acc", project_dir=project) is False
     err = capsys.readouterr().err
     assert f"{NS}:adminConsent: '{written}' is not a boolean (true or false)" in err
+
+
+@pytest.mark.parametrize("path", ["venv/evil/k.jks", "venv", "./venv/k.jks", "venv/../../k.jks", "keys/../k.jks"])
+def test_a_keystore_path_into_what_the_rehearsal_links_is_redirected_on_a_first_rehearsal_too(tmp_path, path):
+    """Nothing exists to resolve before the first rehearsal; the workspace then links project/venv to
+    the checkout's venv, where a keystore written through the link would land."""
+    folder = tmp_path / ".rehearsal" / "acc"
+    assert not folder.exists()
+    config, notes = config_of(tmp_path, yaml.safe_dump({"config": {f"{NS}:keystore": {"path": path}}}))
+    assert os.path.dirname(config[f"{NS}:keystore"]["path"]) == str(folder / "keystore")
+    assert any("is outside the rehearsal; it is redirected" in note for note in notes)
+
+
+def test_secure_values_at_any_depth_are_left_out_and_each_is_said(tmp_path):
+    config, notes = config_of(tmp_path, yaml.safe_dump({"config": {
+        f"{NS}:keystore": {"password": ENCRYPTED, "nested": {"deeper": ENCRYPTED, "kept": "x"}},
+        f"{NS}:owners": ["a", ENCRYPTED, {"inner": ENCRYPTED}]}}))
+    assert config[f"{NS}:keystore"] == {"nested": {"kept": "x"}}
+    assert config[f"{NS}:owners"] == ["a", {}]
+    assert "secure" not in json.dumps(config)
+    said = " ".join(notes)
+    for where in (f"{NS}:keystore.password", f"{NS}:keystore.nested.deeper", f"{NS}:owners[1]", f"{NS}:owners[2].inner"):
+        assert f"{where}: a secure value, left out" in said
+
+
+@pytest.mark.parametrize("common_name", ["MyTimetable-school", "x" * 64])
+def test_the_throwaway_keeps_the_certificate_s_common_name_not_its_whole_subject(tmp_path, common_name):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "School")])
+    now = _dt.datetime.now(_dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - _dt.timedelta(days=1)).not_valid_after(now + _dt.timedelta(days=300)).sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    config, notes = config_of(tmp_path, yaml.safe_dump({"config": {f"{NS}:certificate": {"certificatePem": pem,
+                                                                                           "privateKeyPem": ENCRYPTED}}}))
+    throwaway = x509.load_pem_x509_certificate(config[f"{NS}:certificate"]["certificatePem"].encode())
+    assert [a.value for a in throwaway.subject.get_attributes_for_oid(NameOID.COMMON_NAME)] == [common_name]
+
+
+def test_a_stack_file_the_pulumi_cli_refuses_ends_the_rehearsal_in_one_line(tmp_path, capsys):
+    """The project's reader and the CLI differ on some keys ("a:b:c"): the CLI's refusal is said, never a traceback."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((ROOT / name).read_text())
+    (project / "Pulumi.acc.yaml").write_text(f"config:\n  {NS}:siteUrl: https://x.school.example\n")
+    refusing = tmp_path / "pulumi"
+    refusing.write_text('#!/bin/sh\necho "error: could not parse a:b:c as a configuration key" >&2\nexit 255\n')
+    refusing.chmod(0o755)
+    assert rehearse(ROOT, "acc", project_dir=project, pulumi=str(refusing)) is False
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if line.startswith("rehearse:")]
+    assert "the Pulumi CLI refused the rehearsal's stack" in line and "could not parse a:b:c" in line
+    assert "Traceback" not in err

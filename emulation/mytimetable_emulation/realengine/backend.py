@@ -23,6 +23,7 @@ backend's (workspace.py).
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,11 +61,26 @@ def azblob_url(container: str, account: str, domain: str, protocol: str, prefix:
     return f"azblob://{container}{path}?{query}"
 
 
+# Azure's rule for a container name: 3 to 63 lowercase letters, digits and hyphens, beginning and
+# ending with a letter or digit, no two hyphens in a row (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#container-names).
+_CONTAINER_NAME = re.compile(r"(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+
+
 def azblob_location(url: str) -> tuple[str, str] | None:
-    """(container, prefix) of an azblob:// URL, or None for any other backend URL. Pure."""
-    parts = urllib.parse.urlsplit(url)
+    """(container, prefix) of an azblob:// URL, or None for any other backend URL. Pure.
+    ValueError, in words that never repeat the URL (it may hold a credential), for an azblob:// URL
+    whose container is no Azure container name (a user, a password or a port in it included)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        if not url.startswith("azblob://"):
+            return None
+        raise ValueError("PULUMI_BACKEND_URL: an azblob:// URL that does not parse as a URL") from None
     if parts.scheme != "azblob" or not parts.netloc:
         return None
+    if not _CONTAINER_NAME.fullmatch(parts.netloc):
+        raise ValueError("PULUMI_BACKEND_URL: the azblob:// container (the part after azblob://) must be an Azure "
+                         "container name: 3 to 63 lowercase letters, digits and single hyphens")
     return parts.netloc, urllib.parse.unquote(parts.path).strip("/")
 
 

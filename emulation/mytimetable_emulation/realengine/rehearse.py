@@ -91,6 +91,18 @@ def empty_folder(folder: Path, parent: Path) -> None:
         shutil.rmtree(folder)
 
 
+def _common_name(pem: str) -> str | None:
+    """The certificate's first CN, or None (RFC 4514's subject text is no CN: "CN=a,O=o")."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    try:
+        names = x509.load_pem_x509_certificate(pem.encode()).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return None
+    return str(names[0].value) if names else None
+
+
 def _throwaway_certificate(own: dict, notes: list[str]) -> dict:
     """A stand-in for a brought-your-own certificate whose key is secret: the same subject, key size
     and validity when the certificate itself is readable, else the generated defaults' shape."""
@@ -98,15 +110,39 @@ def _throwaway_certificate(own: dict, notes: list[str]) -> dict:
     if isinstance(own.get("certificatePem"), str):  # readable: the same shape as the user's
         try:
             info = inspect_certificate(own["certificatePem"])
-            subject, key_size = info.subject.removeprefix("CN="), info.key_size
+            subject, key_size = _common_name(own["certificatePem"]) or subject, info.key_size
             days = max(1, (info.not_after - info.not_before).days)
         except ValueError:
             notes.append(f"{NAMESPACE}:certificate.certificatePem is no certificate the rehearsal can read")
-    certificate_pem, private_key_pem = generate_certificate(subject, key_size, days, clock.utcnow())
+    try:
+        certificate_pem, private_key_pem = generate_certificate(subject, key_size, days, clock.utcnow())
+    except ValueError:  # a common name the generator refuses (over 64 characters, say): the defaults' shape
+        subject = "MyTimetable rehearsal"
+        certificate_pem, private_key_pem = generate_certificate(subject, key_size, days, clock.utcnow())
     notes.append(f"{NAMESPACE}:certificate: your certificate's private key is a secure value; the rehearsal uses a "
                  f"throwaway certificate of the same shape ({subject}, {key_size}-bit RSA, {days} days)")
     kept = {k: v for k, v in own.items() if k not in ("certificatePem", "privateKeyPem", "retiringCertificatePem")}
     return {**kept, "certificatePem": certificate_pem, "privateKeyPem": private_key_pem}
+
+
+def _is_secure(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _without_secure(value, where: str, notes: list[str]):
+    """`value` without the secure values inside it, at any depth of maps and lists (each noted)."""
+    if isinstance(value, dict):
+        for name in sorted(k for k, v in value.items() if _is_secure(v)):
+            notes.append(f"{where}.{name}: a secure value, left out (it is encrypted for your own secrets provider)")
+        return {k: _without_secure(v, f"{where}.{k}", notes) for k, v in value.items() if not _is_secure(v)}
+    if isinstance(value, list):
+        for index in [i for i, v in enumerate(value) if _is_secure(v)]:
+            notes.append(f"{where}[{index}]: a secure value, left out (it is encrypted for your own secrets provider)")
+        return [_without_secure(v, f"{where}[{i}]", notes) for i, v in enumerate(value) if not _is_secure(v)]
+    return value
+
+
+LINKED_INTO_PROJECT = ("venv",)  # what Workspace.create links into the rehearsal's project folder
 
 
 def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
@@ -123,13 +159,8 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
         elif key == f"{NAMESPACE}:certificate" and isinstance(value, dict) and any(
                 isinstance(v, dict) and set(v) == {"secure"} for v in value.values()):
             out[key] = _throwaway_certificate(value, notes)
-        elif isinstance(value, dict):
-            kept = {k: v for k, v in value.items() if not (isinstance(v, dict) and set(v) == {"secure"})}
-            for dropped in sorted(set(value) - set(kept)):
-                notes.append(f"{key}.{dropped}: a secure value, left out (it is encrypted for your own secrets provider)")
-            out[key] = kept
         else:
-            out[key] = value
+            out[key] = _without_secure(value, key, notes)
     keystore = out.get(f"{NAMESPACE}:keystore")
     if isinstance(keystore, str) and keystore.lstrip()[:1] == "{":
         try:  # the object written as JSON text, which the program reads as the object
@@ -139,7 +170,12 @@ def rehearsal_config(stack_file: Path, folder: Path) -> tuple[dict, list[str]]:
     if isinstance(keystore, dict) and isinstance(keystore.get("path"), str):
         project = folder / "project"
         target = (project / keystore["path"]).resolve()
-        if project.resolve() not in target.parents:
+        # Judged by its words as well as on disk: on a first rehearsal nothing exists yet to resolve,
+        # and the workspace then links project/venv to the checkout's venv, so `venv/...` (or `..`)
+        # would lead out of the rehearsal once the link is made.
+        words = Path(keystore["path"]).parts
+        if (not words or Path(keystore["path"]).is_absolute() or ".." in words or words[0] in LINKED_INTO_PROJECT
+                or project.resolve() not in target.parents):
             name = Path(keystore["path"]).name
             redirected = str(folder / "keystore" / (name if name not in ("", ".", "..") else "keystore.jks"))
             notes.append(f"{NAMESPACE}:keystore.path: {keystore['path']} is outside the rehearsal; it is redirected to "
@@ -303,18 +339,25 @@ def rehearse(root: Path | str, stack: str, pulumi: str | None = None, project_di
         if backend == "azurite":
             try:
                 state = _azurite_state(root, folder, entra, running)
-            except AzuriteError as exc:
+            except (AzuriteError, ValueError) as exc:
                 raise RehearsalRefused(f"rehearse: {exc}") from None
         workspace = Workspace(root, folder, entra, deployer, SECRET, stack=stack, pulumi=binary, program_dir=project_dir,
                               project_file=project_file, backend=state)
-        workspace.create(yaml.safe_dump({"config": config}, sort_keys=False))
-        for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
-            result = workspace.run(*step)
-            sys.stdout.write(result.stdout)
-            sys.stderr.write(result.stderr)
-            if result.returncode != 0:
-                return _failed(f"`pulumi {step[0]}` failed (exit {result.returncode}); state and logs stay in {folder}")
-        print(summary(workspace))
+        try:
+            workspace.create(yaml.safe_dump({"config": config}, sort_keys=False))
+            for step in (("up", "--yes", "--policy-pack", str(root / "policy")), ("preview", "--expect-no-changes")):
+                result = workspace.run(*step)
+                sys.stdout.write(result.stdout)
+                sys.stderr.write(result.stderr)
+                if result.returncode != 0:
+                    return _failed(f"`pulumi {step[0]}` failed (exit {result.returncode}); state and logs stay in {folder}")
+            print(summary(workspace))
+        except RuntimeError as exc:  # a CLI command the workspace needs failed: its own words, first lines
+            said = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())[:600]
+            return _failed(f"the Pulumi CLI refused the rehearsal's stack: {said}")
+        except subprocess.TimeoutExpired as exc:
+            return _failed(f"`{' '.join(str(a) for a in exc.cmd[1:3])}` did not end within {exc.timeout:.0f} s; "
+                           f"state and logs stay in {folder}")
     return True
 
 
