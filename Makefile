@@ -5,7 +5,8 @@ SHELL := /bin/bash
 STACK ?= prod
 # STACK, OUT, BACKEND, KEY_VAULT_NAME and CHANGED_SINCE reach the recipes as environment variables,
 # and the recipes quote them ("$$STACK"): one argument each, whatever they hold (a space, a `;`,
-# backquotes), never shell syntax. They are handed on as `--stack="$$STACK"` and after `--`, so that a
+# backquotes), never shell syntax. (On make's own command line, make first expands `$(...)` in a
+# value, as in any make variable: write `$$` there for a `$`.) They are handed on as `--stack="$$STACK"` and after `--`, so that a
 # value beginning with "-" is still the value and never an option. Every command they reach checks
 # the stack name against the Pulumi CLI's own rule (rules/stack_names.py) before it becomes a path or
 # part of a command line.
@@ -190,6 +191,7 @@ deliver-keystore: setup pulumi-cli
 	@set -euo pipefail; umask 077; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	test -n "$${KEY_VAULT_NAME:-}" || { echo "make deliver-keystore: set KEY_VAULT_NAME to the name of the Key Vault" >&2; exit 1; }; \
 	$(VENV)/bin/mytimetable-o365 check-stack-name -- "$$STACK"; \
+	[[ "$$STACK" =~ ^[A-Za-z0-9-]{1,97}$$ ]] || { echo "make deliver-keystore: stack $$STACK: a Key Vault secret name holds only letters, digits and '-', at most 127 characters (mytimetable-<stack>-keystore-password: a stack name of at most 97 without '.' or '_'); deliver this stack's keystore by hand" >&2; exit 1; }; \
 	"$$PULUMI" stack output --stack="$$STACK" --json --show-secrets > "$$dir/outputs.json" || { \
 	  echo "make deliver-keystore: could not read the outputs of stack $$STACK (the Pulumi CLI said why above)" >&2; exit 1; }; \
 	ending=$$($(PY) -c 'import json, sys; print("p12" if json.load(open(sys.argv[1])).get("keystoreFormat") == "pkcs12" else "jks")' "$$dir/outputs.json"); \

@@ -399,3 +399,15 @@ def test_make_rehearse_passes_backend_as_one_argument(project, backend, expected
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith(expected)
     assert ("azurite-installed" in result.stdout) == (backend == "azurite")
+
+
+@pytest.mark.parametrize("stack", ["customer.prod", "customer_prod", "a" * 98])
+def test_make_deliver_keystore_refuses_a_stack_whose_name_key_vault_cannot_hold_before_reading_anything(project, stack):
+    """Key Vault object names: letters, digits and '-', 1 to 127 characters (Learn, "Key Vault names
+    and object names"); `mytimetable-<stack>-keystore-password` adds 30."""
+    env, record = fake_az(project)
+    pulumi = logging_pulumi(project)
+    result = subprocess.run(["make", "--no-print-directory", "deliver-keystore", f"PULUMI={pulumi}", f"STACK={stack}",
+                             "KEY_VAULT_NAME=kv"], cwd=project, capture_output=True, text=True, env=env)
+    assert result.returncode != 0 and "a Key Vault secret name holds only letters, digits and '-'" in result.stderr
+    assert not record.exists() and not (project / "pulumi-calls").exists()
