@@ -66,8 +66,10 @@ def test_a_deploy_killed_right_after_a_write_recovers_with_cancel_and_make_up_to
 def test_without_the_check_an_up_after_a_killed_credential_write_registers_the_certificate_twice(entra, make_workspace, tmp_path):
     """Why `make up` runs the check: the provider writes a credential under a random keyId
     (credentials.go keyId = uuid when key_id is not set), so the CLI's own recovery (`pulumi cancel`, then
-    `pulumi refresh --clear-pending-creates`, `pulumi up`) registers the same certificate again."""
-    workspace = make_workspace(stack_yaml(tmp_path / "k.jks", siteUrl=SITE))
+    `pulumi refresh --clear-pending-creates`, `pulumi up`) registers the same certificate again.
+    Without admin consent: a consent the killed run wrote as well (the creates run in parallel) would
+    fail that up on "Permission being assigned already exists" first, another case the check settles."""
+    workspace = make_workspace(stack_yaml(tmp_path / "k.jks", siteUrl=SITE, adminConsent=False))
     up_killed(workspace, _credential_written(entra))
     assert_ok(workspace.run("cancel", "--yes"))
     assert_ok(workspace.run("refresh", "--clear-pending-creates", "--yes", "--skip-preview"))
