@@ -6,41 +6,18 @@ and an answer of the wrong shape is one line. Each run is in a thread with a gen
 from __future__ import annotations
 
 import json
-import os
 import urllib.parse
 
 import pytest
 
-from mytimetable_emulation.localentra.server import LocalEntra
 from mytimetable_o365.commands.exit_codes import VerifyExit
-from support.harness import ROOT, cli_that_must_end, minimal_config
+from support import verify_world
+from support.harness import cli_that_must_end
 from support.hostile_server import HostileServer
-from support.local_entra import authority, make_token, register_app
+from support.local_entra import authority, make_token
 
-CREDENTIAL = "azuread:index/applicationCertificate:ApplicationCertificate"
-
-
-@pytest.fixture(scope="module")
-def outputs(tmp_path_factory):
-    """The default stack's outputs, evaluated once."""
-    from mytimetable_emulation.engine import evaluate
-
-    here = os.getcwd()
-    os.chdir(tmp_path_factory.mktemp("stack"))
-    try:
-        deployment = evaluate(str(ROOT / "__main__.py"), config=minimal_config())
-    finally:
-        os.chdir(here)
-    return deployment.outputs, [r.inputs["value"] for r in deployment.of_type(CREDENTIAL)]
-
-
-@pytest.fixture(scope="module")
-def entra(tmp_path_factory, outputs):
-    """Local Entra, well behaved, with the stack's app registered: it hands out real tokens."""
-    values, certificates = outputs
-    with LocalEntra(tmp_path_factory.mktemp("local-entra"), tenant_id=values["tenantId"]) as server:
-        register_app(server, values["clientId"], certificates)
-        yield server
+# The default stack's outputs and local Entra with its app registered, as the other verify modules use them.
+outputs, entra = verify_world.outputs, verify_world.entra
 
 
 def verify(tmp_path, outputs, entra, tls, *, authority: str, graph: str) -> tuple[int, list[str], str]:
