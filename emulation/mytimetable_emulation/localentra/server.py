@@ -204,6 +204,16 @@ def _handler_for(entra: LocalEntra):
                 pass
             self.connection.close()
 
+        def _injected(self, fault) -> bool:
+            """Act on a fault the test injected (faults.py): True when the connection was reset and
+            nothing more is sent; a GraphError is raised, to be answered as Graph's error."""
+            if fault == RESET:
+                self._reset()
+                return True
+            if isinstance(fault, GraphError):
+                raise fault
+            return False
+
         def _error(self, error: GraphError) -> None:
             payload = {"code": error.code, "message": error.message, "innerError": {"request-id": str(uuid.uuid4())}}
             if getattr(error, "details", None):
@@ -239,20 +249,16 @@ def _handler_for(entra: LocalEntra):
                     return self._reset()
                 with entra.directory.lock:
                     fault = entra.directory.faults.before(self.command, path)
-                if fault == RESET:
-                    return self._reset()
-                if isinstance(fault, GraphError):
-                    raise fault
+                if self._injected(fault):
+                    return
                 caller = entra.caller_of(self.headers.get("Authorization", ""))
                 if body is not None and not isinstance(body, dict):
                     raise GraphError(400, "BadRequest", "The request body must be a JSON object.")
                 status, answer, headers = entra.graph.handle(caller, self.command, path, query, body)
                 with entra.directory.lock:
                     fault = entra.directory.faults.after(self.command, path)
-                if fault == RESET:
-                    return self._reset()
-                if isinstance(fault, GraphError):
-                    raise fault
+                if self._injected(fault):
+                    return
                 self._send(status, answer, headers)
             except GraphError as error:
                 self._error(error)
