@@ -11,9 +11,9 @@ import ssl
 import threading
 import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from mytimetable_emulation.localentra.server import make_ca_and_server_certificate
+from mytimetable_emulation.localentra.server import QuietServer, make_ca_and_server_certificate
 
 TRICKLE_SECONDS = 0.2  # between two bytes of a trickle
 
@@ -30,7 +30,7 @@ class HostileServer:
         self.stopping = threading.Event()
         self.tls = tls or make_ca_and_server_certificate(folder)
         self.ca, cert, key = self.tls
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True  # a trickling answer never holds up the shutdown
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(cert), str(key))

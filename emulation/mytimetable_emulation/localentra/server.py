@@ -27,6 +27,7 @@ import secrets
 import socket
 import ssl
 import struct
+import sys
 import threading
 import urllib.parse
 import uuid
@@ -39,6 +40,18 @@ from .graph import Graph
 from .tokens import Tokens
 
 MAX_BODY = 1 << 20
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that says nothing when a client goes away mid-request (a reset, a
+    broken pipe, a TLS handshake cut short: OSError, ssl.SSLError among them): socketserver's
+    handle_error prints a traceback to whatever sys.stderr is then, which in the tests is the
+    captured output of the command under test. Any other error is printed as before."""
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
 
 def make_ca_and_server_certificate(folder: Path) -> tuple[Path, Path, Path]:
@@ -97,7 +110,7 @@ class LocalEntra:
         # RESET drops the request unhandled, as a connection lost before it reached Graph
         self.gates: list = []
         self.ca_path, cert, key = make_ca_and_server_certificate(self.folder)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
